@@ -1,0 +1,17 @@
+//! DFC encoder (non-normative): writes streams that the reference decoder reads.
+//!
+//! [`encode_stream`] takes tensors in the canonical layout (little-endian, C order) and writes
+//! one still-image stream: identification, sequence header, optional metadata, one
+//! layer_parameters unit per layer, then per layer its feature_data and tensor_hash units, and
+//! the end of sequence. Output is deterministic: same input and options, same bytes.
+
+mod methods;
+mod stream;
+
+pub use methods::{encode_payload, lzma_dict_size, BZIP2_LEVEL, DEFLATE_LEVEL, LZMA_PRESET};
+pub use stream::{
+    choose_method, encode_stream, EncodeError, EncoderConfig, LayerInput, MethodChoice,
+};
+
+/// The encoder's version, recorded by tools that generate golden streams.
+pub const ENCODER_VERSION: &str = env!("CARGO_PKG_VERSION");

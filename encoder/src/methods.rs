@@ -1,0 +1,158 @@
+//! The encoder side of the coding methods (spec clause 8.3; settings in Annex C).
+
+use dfc_decoder::methods::LZMA_HEADER_BYTES;
+use dfc_decoder::CodingMethod;
+use std::io::Write;
+
+/// DEFLATE level for zlib and gzip: zlib's default.
+pub const DEFLATE_LEVEL: u32 = 6;
+/// bzip2 block size in units of 100 kB: the `bzip2` tool's default.
+pub const BZIP2_LEVEL: u32 = 9;
+/// liblzma preset: the `xz` tool's default.
+pub const LZMA_PRESET: u32 = 6;
+
+/// Codes the canonical tensor bytes `data` with `method`. Deterministic.
+pub fn encode_payload(method: CodingMethod, data: &[u8]) -> Vec<u8> {
+    match method {
+        CodingMethod::Raw => data.to_vec(),
+        CodingMethod::Zlib => {
+            let mut e = flate2::write::ZlibEncoder::new(
+                Vec::with_capacity(data.len() / 2),
+                flate2::Compression::new(DEFLATE_LEVEL),
+            );
+            e.write_all(data).expect("writing to a Vec");
+            e.finish().expect("writing to a Vec")
+        }
+        CodingMethod::Gzip => {
+            let mut e = flate2::GzBuilder::new()
+                .mtime(0)
+                .write(Vec::with_capacity(data.len() / 2), flate2::Compression::new(DEFLATE_LEVEL));
+            e.write_all(data).expect("writing to a Vec");
+            e.finish().expect("writing to a Vec")
+        }
+        CodingMethod::Bzip2 => {
+            let mut e = bzip2::write::BzEncoder::new(
+                Vec::with_capacity(data.len() / 2),
+                bzip2::Compression::new(BZIP2_LEVEL),
+            );
+            e.write_all(data).expect("writing to a Vec");
+            e.finish().expect("writing to a Vec")
+        }
+        CodingMethod::Lzma => encode_lzma(data),
+    }
+}
+
+/// LZMA dictionary for a tensor of `len` bytes: the smallest power of two that holds it,
+/// between 4 KiB and 8 MiB (preset 6's dictionary), so decoders allocate no more than needed.
+pub fn lzma_dict_size(len: usize) -> u32 {
+    (len.max(1).next_power_of_two()).clamp(1 << 12, 1 << 23) as u32
+}
+
+fn encode_lzma(data: &[u8]) -> Vec<u8> {
+    let mut options = xz2::stream::LzmaOptions::new_preset(LZMA_PRESET).expect("preset 6 exists");
+    options.dict_size(lzma_dict_size(data.len()));
+    let mut stream =
+        xz2::stream::Stream::new_lzma_encoder(&options).expect("valid LZMA options");
+    let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    let mut input = data;
+    loop {
+        if out.capacity() - out.len() < 4096 {
+            out.reserve(out.capacity().max(4096));
+        }
+        let before_in = stream.total_in();
+        let status = stream
+            .process_vec(input, &mut out, xz2::stream::Action::Finish)
+            .expect("LZMA encoding of a buffer does not fail");
+        input = &input[(stream.total_in() - before_in) as usize..];
+        if status == xz2::stream::Status::StreamEnd {
+            break;
+        }
+    }
+    // liblzma writes "size unknown"; clause 8.3.5 requires the exact size.
+    out[5..LZMA_HEADER_BYTES].copy_from_slice(&(data.len() as u64).to_le_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dfc_decoder::methods::decode_payload;
+
+    fn sample() -> Vec<u8> {
+        // A ReLU-like float32 signal: zeros and positive values with smooth structure.
+        (0..5000u32)
+            .flat_map(|i| {
+                let v = ((i as f32) * 0.013).sin() * 2.0 - 0.5;
+                v.max(0.0).to_le_bytes()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_method_round_trips() {
+        for data in [vec![], vec![7u8], sample()] {
+            for &m in CodingMethod::ALL {
+                let coded = encode_payload(m, &data);
+                assert_eq!(decode_payload(m, &coded, data.len()).unwrap(), data, "{m}");
+            }
+        }
+    }
+
+    #[test]
+    fn encoding_is_deterministic() {
+        let data = sample();
+        for &m in CodingMethod::ALL {
+            assert_eq!(encode_payload(m, &data), encode_payload(m, &data), "{m}");
+        }
+    }
+
+    #[test]
+    fn compressing_methods_shrink_structured_data() {
+        let data = sample();
+        for &m in &CodingMethod::ALL[1..] {
+            assert!(encode_payload(m, &data).len() < data.len() / 2, "{m}");
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_and_wrong_sizes_are_rejected() {
+        let data = sample();
+        for &m in &CodingMethod::ALL[1..] {
+            let mut coded = encode_payload(m, &data);
+            assert_eq!(decode_payload(m, &coded, data.len() - 1).unwrap_err().requirement,
+                if m == CodingMethod::Lzma { "REQ-8.3.5-3" } else { "REQ-8.3-1" }, "{m} shorter");
+            if m != CodingMethod::Lzma {
+                assert_eq!(decode_payload(m, &coded, data.len() + 1).unwrap_err().requirement, "REQ-8.3-1", "{m} longer");
+            }
+            coded.push(0);
+            // liblzma reads on past the known size for an optional end marker, so bytes after
+            // the LZMA data make that data invalid (clause 8.3.5).
+            let trailing = if m == CodingMethod::Lzma { "REQ-8.3.5-4" } else { "REQ-8.3-2" };
+            assert_eq!(decode_payload(m, &coded, data.len()).unwrap_err().requirement, trailing, "{m} trailing");
+        }
+    }
+
+    #[test]
+    fn lzma_header_checks() {
+        let data = sample();
+        let coded = encode_payload(CodingMethod::Lzma, &data);
+        let mut bad = coded.clone();
+        bad[0] = 225;
+        assert_eq!(decode_payload(CodingMethod::Lzma, &bad, data.len()).unwrap_err().requirement, "REQ-8.3.5-1");
+        let mut bad = coded.clone();
+        bad[1..5].copy_from_slice(&((1u32 << 26) + 1).to_le_bytes());
+        assert_eq!(decode_payload(CodingMethod::Lzma, &bad, data.len()).unwrap_err().requirement, "REQ-8.3.5-2");
+        assert_eq!(decode_payload(CodingMethod::Lzma, &coded[..10], data.len()).unwrap_err().requirement, "REQ-8.3.5-4");
+    }
+
+    #[test]
+    fn zlib_preset_dictionary_is_rejected() {
+        let mut coded = encode_payload(CodingMethod::Zlib, &sample());
+        // Set FDICT and fix FCHECK so the header stays a multiple of 31.
+        coded[1] |= 0x20;
+        coded[1] &= !0x1F;
+        let rem = (u16::from(coded[0]) * 256 + u16::from(coded[1])) % 31;
+        coded[1] += ((31 - rem) % 31) as u8;
+        assert_eq!(decode_payload(CodingMethod::Zlib, &coded, 20000).unwrap_err().requirement, "REQ-8.3.2-2");
+    }
+}

@@ -1,0 +1,323 @@
+//! Stream assembly: units in the order of spec clause 5.2, level chosen to fit (Annex A).
+
+use crate::methods::encode_payload;
+use dfc_decoder::syntax::{
+    FeatureData, Identification, LayerParameters, Metadata, MetadataEntry, SequenceHeader,
+    SyntaxStructure, TensorHash, Unit, FEATURE_DATA_HEADER_BYTES,
+};
+use dfc_decoder::{
+    tensor_sha256, CodingMethod, ElementType, HashType, LayerKind, LevelLimits, Profile, UnitType,
+};
+use std::fmt;
+
+/// How a layer's coding method is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodChoice {
+    Fixed(CodingMethod),
+    /// The smallest payload among the methods the profile allows; ties go to the lower
+    /// `coding_method` value.
+    Auto,
+}
+
+impl MethodChoice {
+    /// Parses `auto` or a method name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        if name == "auto" {
+            Some(MethodChoice::Auto)
+        } else {
+            CodingMethod::from_name(name).map(MethodChoice::Fixed)
+        }
+    }
+}
+
+impl fmt::Display for MethodChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MethodChoice::Fixed(m) => write!(f, "{m}"),
+            MethodChoice::Auto => f.write_str("auto"),
+        }
+    }
+}
+
+/// One tensor to encode.
+#[derive(Clone, Debug)]
+pub struct LayerInput<'a> {
+    pub name: String,
+    pub kind: LayerKind,
+    pub element_type: ElementType,
+    pub shape: Vec<u32>,
+    /// Canonical bytes: little-endian elements in C order.
+    pub data: &'a [u8],
+    pub method: MethodChoice,
+}
+
+/// Stream-wide options.
+#[derive(Clone, Debug)]
+pub struct EncoderConfig {
+    pub profile: Profile,
+    /// `level_idc`; `None` picks the smallest level that fits.
+    pub level_idc: Option<u8>,
+    /// Write a tensor_hash unit after every feature_data unit.
+    pub tensor_hashes: bool,
+    /// Informative key/value pairs for a metadata unit (none written when empty).
+    pub metadata: Vec<(String, String)>,
+}
+
+impl Default for EncoderConfig {
+    fn default() -> Self {
+        EncoderConfig {
+            profile: Profile::Main,
+            level_idc: None,
+            tensor_hashes: true,
+            metadata: Vec::new(),
+        }
+    }
+}
+
+/// Why a set of tensors cannot be written as a conforming stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EncodeError {
+    NoLayers,
+    TooManyLayers(usize),
+    BadShape { layer: String, shape: Vec<u32> },
+    DataLength { layer: String, expected: u64, actual: usize },
+    NameTooLong { layer: String },
+    DuplicateName { layer: String },
+    NotInProfile { layer: String, what: String, profile: Profile },
+    NoLevelFits { needed: String },
+    LevelTooSmall { level_idc: u8, needed: String },
+    UnknownLevel(u8),
+    MetadataTooLong { key: String },
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::NoLayers => write!(f, "no tensors to encode"),
+            EncodeError::TooManyLayers(n) => write!(f, "{n} layers; a stream holds at most 65535"),
+            EncodeError::BadShape { layer, shape } => {
+                write!(f, "layer {layer}: shape {shape:?} must have rank 1 to 4 and no zero dimension")
+            }
+            EncodeError::DataLength { layer, expected, actual } => {
+                write!(f, "layer {layer}: {actual} data bytes, the shape needs {expected}")
+            }
+            EncodeError::NameTooLong { layer } => write!(f, "layer name {layer:?} is longer than 255 bytes"),
+            EncodeError::DuplicateName { layer } => write!(f, "layer name {layer:?} is used twice"),
+            EncodeError::NotInProfile { layer, what, profile } => {
+                write!(f, "layer {layer}: {what} is not allowed in the {profile} profile")
+            }
+            EncodeError::NoLevelFits { needed } => write!(f, "no level allows this stream ({needed})"),
+            EncodeError::LevelTooSmall { level_idc, needed } => write!(
+                f,
+                "level {} is too small for this stream ({needed})",
+                dfc_decoder::levels::level_name(*level_idc)
+            ),
+            EncodeError::UnknownLevel(idc) => write!(f, "level_idc {idc} is not defined"),
+            EncodeError::MetadataTooLong { key } => {
+                write!(f, "metadata entry {key:?} is too long (key 255 bytes, value 65535 bytes, 255 entries)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+/// Codes `data` with the method `choice` names, or with each allowed method for `Auto`.
+pub fn choose_method(choice: MethodChoice, profile: Profile, data: &[u8]) -> (CodingMethod, Vec<u8>) {
+    match choice {
+        MethodChoice::Fixed(m) => (m, encode_payload(m, data)),
+        MethodChoice::Auto => profile
+            .methods()
+            .map(|m| (m, encode_payload(m, data)))
+            .min_by_key(|(m, p)| (p.len(), m.code()))
+            .expect("every profile allows raw"),
+    }
+}
+
+/// Encodes the tensors as one stream (frame 0).
+pub fn encode_stream(layers: &[LayerInput<'_>], config: &EncoderConfig) -> Result<Vec<u8>, EncodeError> {
+    validate(layers, config)?;
+    let coded: Vec<(CodingMethod, Vec<u8>)> = layers
+        .iter()
+        .map(|l| choose_method(l.method, config.profile, l.data))
+        .collect();
+    for (layer, (method, _)) in layers.iter().zip(&coded) {
+        if !config.profile.allows_method(*method) {
+            return Err(EncodeError::NotInProfile {
+                layer: layer.name.clone(),
+                what: format!("coding method {method}"),
+                profile: config.profile,
+            });
+        }
+    }
+    let metadata = metadata_unit(&config.metadata)?;
+    let level = choose_level(layers, &coded, metadata.as_ref(), config.level_idc)?;
+
+    let mut out = Identification::current().to_bytes();
+    let mut push = |unit_type: UnitType, payload: Vec<u8>| {
+        out.extend_from_slice(&Unit::new(unit_type.code(), payload).to_bytes());
+    };
+    push(
+        UnitType::SequenceHeader,
+        SequenceHeader {
+            version_major: dfc_decoder::VERSION_MAJOR,
+            version_minor: dfc_decoder::VERSION_MINOR,
+            profile_idc: config.profile.code(),
+            level_idc: level,
+            num_layers: layers.len() as u16,
+            reserved_zero_16bits: 0,
+        }
+        .to_bytes(),
+    );
+    if let Some(m) = metadata {
+        push(UnitType::Metadata, m.to_bytes());
+    }
+    for (id, (layer, (method, _))) in layers.iter().zip(&coded).enumerate() {
+        push(UnitType::LayerParameters, layer_parameters(id as u16, layer, *method).to_bytes());
+    }
+    for (id, (layer, (method, payload))) in layers.iter().zip(coded).enumerate() {
+        push(
+            UnitType::FeatureData,
+            FeatureData {
+                layer_id: id as u16,
+                frame_index: 0,
+                coding_method: method.code(),
+                method_payload: payload,
+            }
+            .to_bytes(),
+        );
+        if config.tensor_hashes {
+            push(
+                UnitType::TensorHash,
+                TensorHash {
+                    layer_id: id as u16,
+                    frame_index: 0,
+                    hash_type: HashType::Sha256.code(),
+                    hash_value: tensor_sha256(layer.data).to_vec(),
+                }
+                .to_bytes(),
+            );
+        }
+    }
+    push(UnitType::EndOfSequence, Vec::new());
+    Ok(out)
+}
+
+/// The layer_parameters() of a layer (clause 7.4); non_negative_flag is set when no element
+/// has its sign set.
+pub(crate) fn layer_parameters(id: u16, layer: &LayerInput<'_>, method: CodingMethod) -> LayerParameters {
+    let size = layer.element_type.size();
+    let non_negative = !layer
+        .data
+        .chunks_exact(size)
+        .any(|e| layer.element_type.has_sign_set(e));
+    LayerParameters {
+        layer_id: id,
+        layer_kind: layer.kind.code(),
+        element_type: layer.element_type.code(),
+        non_negative_flag: non_negative,
+        reserved_zero_7bits: 0,
+        default_method: method.code(),
+        dims: layer.shape.clone(),
+        name: layer.name.as_bytes().to_vec(),
+    }
+}
+
+fn validate(layers: &[LayerInput<'_>], config: &EncoderConfig) -> Result<(), EncodeError> {
+    if layers.is_empty() {
+        return Err(EncodeError::NoLayers);
+    }
+    if layers.len() > usize::from(u16::MAX) {
+        return Err(EncodeError::TooManyLayers(layers.len()));
+    }
+    for (i, l) in layers.iter().enumerate() {
+        if !(1..=4).contains(&l.shape.len()) || l.shape.contains(&0) {
+            return Err(EncodeError::BadShape { layer: l.name.clone(), shape: l.shape.clone() });
+        }
+        let expected = l.shape.iter().map(|&d| u64::from(d)).product::<u64>() * l.element_type.size() as u64;
+        if expected != l.data.len() as u64 {
+            return Err(EncodeError::DataLength { layer: l.name.clone(), expected, actual: l.data.len() });
+        }
+        if l.name.len() > 255 {
+            return Err(EncodeError::NameTooLong { layer: l.name.clone() });
+        }
+        if layers[..i].iter().any(|o| o.name == l.name) {
+            return Err(EncodeError::DuplicateName { layer: l.name.clone() });
+        }
+        if !config.profile.allows_element_type(l.element_type) {
+            return Err(EncodeError::NotInProfile {
+                layer: l.name.clone(),
+                what: format!("element type {}", l.element_type),
+                profile: config.profile,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn metadata_unit(entries: &[(String, String)]) -> Result<Option<Metadata>, EncodeError> {
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    if entries.len() > 255 {
+        return Err(EncodeError::MetadataTooLong { key: entries[255].0.clone() });
+    }
+    entries
+        .iter()
+        .map(|(k, v)| {
+            if k.len() > 255 || v.len() > usize::from(u16::MAX) {
+                Err(EncodeError::MetadataTooLong { key: k.clone() })
+            } else {
+                Ok(MetadataEntry { key: k.as_bytes().to_vec(), value: v.as_bytes().to_vec() })
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(|entries| Some(Metadata { entries }))
+}
+
+/// The level to signal: the requested one if the stream fits it, else the smallest that fits.
+fn choose_level(
+    layers: &[LayerInput<'_>],
+    coded: &[(CodingMethod, Vec<u8>)],
+    metadata: Option<&Metadata>,
+    requested: Option<u8>,
+) -> Result<u8, EncodeError> {
+    let largest_tensor = layers
+        .iter()
+        .map(|l| l.shape.iter().map(|&d| u64::from(d)).product::<u64>())
+        .max()
+        .unwrap_or(0);
+    let largest_unit = coded
+        .iter()
+        .map(|(_, p)| (p.len() + FEATURE_DATA_HEADER_BYTES) as u64)
+        .chain(metadata.map(|m| m.coded_bytes() as u64))
+        .chain(layers.iter().map(|l| 16 + 4 * l.shape.len() as u64 + l.name.len() as u64))
+        .max()
+        .unwrap_or(0);
+    let frame_bytes: u64 = layers.iter().map(|l| l.data.len() as u64).sum();
+    let needed = format!(
+        "{} layers, {largest_tensor} elements in the largest tensor, {largest_unit}-byte largest unit, {frame_bytes} decoded bytes",
+        layers.len()
+    );
+    let fits = |l: &LevelLimits| {
+        layers.len() as u64 <= u64::from(l.max_layers)
+            && largest_tensor <= l.max_tensor_elements
+            && largest_unit <= u64::from(l.max_unit_size)
+            && frame_bytes <= l.max_frame_bytes
+    };
+    match requested {
+        Some(idc) => {
+            let level = LevelLimits::from_idc(idc).ok_or(EncodeError::UnknownLevel(idc))?;
+            if fits(level) {
+                Ok(idc)
+            } else {
+                Err(EncodeError::LevelTooSmall { level_idc: idc, needed })
+            }
+        }
+        None => dfc_decoder::LEVELS
+            .iter()
+            .find(|l| fits(l))
+            .map(|l| l.level_idc)
+            .ok_or(EncodeError::NoLevelFits { needed }),
+    }
+}
