@@ -11,6 +11,9 @@ use std::io::Read;
 pub const LZMA_MAX_DICT_SIZE: u32 = 1 << 26;
 /// Bytes of the .lzma header: properties, dictionary size, uncompressed size (clause 8.3.5).
 pub const LZMA_HEADER_BYTES: usize = 13;
+/// The uncompressed size field's required value, "unknown": the LZMA data ends with the end
+/// marker, which every LZMA decoder handles the same way (REQ-8.3.5-3).
+pub const LZMA_SIZE_UNKNOWN: u64 = u64::MAX;
 
 /// A method payload that does not decode; carries the violated requirement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,20 +81,14 @@ pub fn decode_payload(
         }
         CodingMethod::Lzma => {
             crate::coverage::hit("branch:method:lzma");
-            check_lzma_header(payload, expected_len)?;
-            // The header is checked above; the memory limit is a second guard only.
-            let stream = xz2::stream::Stream::new_lzma_decoder(2 * u64::from(LZMA_MAX_DICT_SIZE))
-                .map_err(|e| MethodError::new("REQ-8.3.5-4", format!("lzma: {e}")))?;
-            let decoder = xz2::bufread::XzDecoder::new_stream(payload, stream);
-            read_whole(decoder, expected_len, "REQ-8.3.5-4", "lzma", |d| {
-                d.into_inner().len()
-            })
+            check_lzma_header(payload)?;
+            decode_lzma(payload, expected_len)
         }
     }
 }
 
 /// Checks the 13-byte .lzma header (clause 8.3.5) before any decoding.
-pub fn check_lzma_header(payload: &[u8], expected_len: usize) -> Result<(), MethodError> {
+pub fn check_lzma_header(payload: &[u8]) -> Result<(), MethodError> {
     if payload.len() < LZMA_HEADER_BYTES {
         return Err(MethodError::new(
             "REQ-8.3.5-4",
@@ -116,13 +113,51 @@ pub fn check_lzma_header(payload: &[u8], expected_len: usize) -> Result<(), Meth
     let mut size = [0u8; 8];
     size.copy_from_slice(&payload[5..13]);
     let declared = u64::from_le_bytes(size);
-    if declared != expected_len as u64 {
+    if declared != LZMA_SIZE_UNKNOWN {
         return Err(MethodError::new(
             "REQ-8.3.5-3",
-            format!("lzma header declares {declared} uncompressed bytes, the tensor has {expected_len}"),
+            format!("lzma header declares {declared} uncompressed bytes; it must say \"unknown\" (all ones)"),
         ));
     }
     Ok(())
+}
+
+/// LZMA data after a checked header (clause 8.3.5), through liblzma's .lzma decoder, driven
+/// directly so that the input consumed at the end marker is known exactly.
+fn decode_lzma(payload: &[u8], expected_len: usize) -> Result<Vec<u8>, MethodError> {
+    use xz2::stream::{Action, Status, Stream};
+    let invalid = |e: &dyn std::fmt::Display| MethodError::new("REQ-8.3.5-4", format!("lzma data does not decode: {e}"));
+    // The header is checked already; the memory limit is a second guard only.
+    let mut stream = Stream::new_lzma_decoder(2 * u64::from(LZMA_MAX_DICT_SIZE)).map_err(|e| invalid(&e))?;
+    let limit = expected_len + 1;
+    let mut out = Vec::with_capacity(limit);
+    loop {
+        let consumed = stream.total_in() as usize;
+        let before_out = out.len();
+        // Finish once all input is given, so that a missing end marker is reported.
+        let action = if consumed == payload.len() { Action::Finish } else { Action::Run };
+        let status = stream
+            .process_vec(&payload[consumed..], &mut out, action)
+            .map_err(|e| invalid(&e))?;
+        if status == Status::StreamEnd || out.len() == limit {
+            break;
+        }
+        if out.len() == before_out && stream.total_in() as usize == consumed {
+            return Err(invalid(&"the data ends before the end marker"));
+        }
+    }
+    if out.len() != expected_len {
+        let what = if out.len() > expected_len { "more than" } else { "only" };
+        return Err(MethodError::new(
+            "REQ-8.3-1",
+            format!("lzma data decodes to {what} {} bytes, the tensor has {expected_len}", out.len()),
+        ));
+    }
+    let left = payload.len() - stream.total_in() as usize;
+    if left != 0 {
+        return Err(MethodError::new("REQ-8.3-2", format!("{left} bytes follow the end of the lzma data")));
+    }
+    Ok(out)
 }
 
 /// Reads `decoder` to its end, at most `expected_len + 1` bytes, then checks the length and

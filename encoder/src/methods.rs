@@ -68,8 +68,8 @@ fn encode_lzma(data: &[u8]) -> Vec<u8> {
             break;
         }
     }
-    // liblzma writes "size unknown"; clause 8.3.5 requires the exact size.
-    out[5..LZMA_HEADER_BYTES].copy_from_slice(&(data.len() as u64).to_le_bytes());
+    // liblzma writes "size unknown" and the end marker, as clause 8.3.5 requires.
+    debug_assert_eq!(out[5..LZMA_HEADER_BYTES], [0xFF; 8]);
     out
 }
 
@@ -119,16 +119,10 @@ mod tests {
         let data = sample();
         for &m in &CodingMethod::ALL[1..] {
             let mut coded = encode_payload(m, &data);
-            assert_eq!(decode_payload(m, &coded, data.len() - 1).unwrap_err().requirement,
-                if m == CodingMethod::Lzma { "REQ-8.3.5-3" } else { "REQ-8.3-1" }, "{m} shorter");
-            if m != CodingMethod::Lzma {
-                assert_eq!(decode_payload(m, &coded, data.len() + 1).unwrap_err().requirement, "REQ-8.3-1", "{m} longer");
-            }
+            assert_eq!(decode_payload(m, &coded, data.len() - 1).unwrap_err().requirement, "REQ-8.3-1", "{m} shorter");
+            assert_eq!(decode_payload(m, &coded, data.len() + 1).unwrap_err().requirement, "REQ-8.3-1", "{m} longer");
             coded.push(0);
-            // liblzma reads on past the known size for an optional end marker, so bytes after
-            // the LZMA data make that data invalid (clause 8.3.5).
-            let trailing = if m == CodingMethod::Lzma { "REQ-8.3.5-4" } else { "REQ-8.3-2" };
-            assert_eq!(decode_payload(m, &coded, data.len()).unwrap_err().requirement, trailing, "{m} trailing");
+            assert_eq!(decode_payload(m, &coded, data.len()).unwrap_err().requirement, "REQ-8.3-2", "{m} trailing");
         }
     }
 
@@ -142,7 +136,12 @@ mod tests {
         let mut bad = coded.clone();
         bad[1..5].copy_from_slice(&((1u32 << 26) + 1).to_le_bytes());
         assert_eq!(decode_payload(CodingMethod::Lzma, &bad, data.len()).unwrap_err().requirement, "REQ-8.3.5-2");
+        let mut bad = coded.clone();
+        bad[5..13].copy_from_slice(&(data.len() as u64).to_le_bytes());
+        assert_eq!(decode_payload(CodingMethod::Lzma, &bad, data.len()).unwrap_err().requirement, "REQ-8.3.5-3");
         assert_eq!(decode_payload(CodingMethod::Lzma, &coded[..10], data.len()).unwrap_err().requirement, "REQ-8.3.5-4");
+        let cut = &coded[..coded.len() - 1];
+        assert_eq!(decode_payload(CodingMethod::Lzma, cut, data.len()).unwrap_err().requirement, "REQ-8.3.5-4");
     }
 
     #[test]
