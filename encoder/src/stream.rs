@@ -291,7 +291,7 @@ fn choose_level(
         .iter()
         .map(|(_, p)| (p.len() + FEATURE_DATA_HEADER_BYTES) as u64)
         .chain(metadata.map(|m| m.coded_bytes() as u64))
-        .chain(layers.iter().map(|l| 16 + 4 * l.shape.len() as u64 + l.name.len() as u64))
+        .chain(layers.iter().map(|l| layer_parameters(0, l, CodingMethod::Raw).coded_bytes() as u64))
         .max()
         .unwrap_or(0);
     let frame_bytes: u64 = layers.iter().map(|l| l.data.len() as u64).sum();
