@@ -84,6 +84,8 @@ pub struct DecodeOptions {
     /// Verify tensor_hash units against the decoded tensors (clause 8.5). On by default in
     /// [`Decoder::new`].
     pub skip_hash_check: bool,
+    /// Threads the native method may use to decode the slices of one tensor (0 or 1: one).
+    pub threads: usize,
 }
 
 /// A streaming decoder: reads one unit at a time from any reader and returns decoded tensors.
@@ -176,15 +178,18 @@ impl<R: Read> Decoder<R> {
         }
         match self.units.next_unit()? {
             Some(raw) => Ok(raw),
-            None => Err(DecodeError::new(
-                ErrorClass::Truncated,
-                "REQ-7.2-5",
-                Location::Unit {
-                    index: u64::MAX,
-                    offset: self.units.offset(),
-                },
-                "the stream ends without an end_of_sequence unit",
-            )),
+            None => Err({
+                crate::coverage::hit("req:REQ-7.2-5");
+                DecodeError::new(
+                    ErrorClass::Truncated,
+                    "REQ-7.2-5",
+                    Location::Unit {
+                        index: u64::MAX,
+                        offset: self.units.offset(),
+                    },
+                    "the stream ends without an end_of_sequence unit",
+                )
+            }),
         }
     }
 
@@ -219,11 +224,19 @@ impl<R: Read> Decoder<R> {
             ));
         }
         let profile = Profile::from_code(header.profile_idc).ok_or_else(|| {
-            unsupported("REQ-7.3-2", loc, format!("profile_idc {} is reserved", header.profile_idc))
+            unsupported(
+                "REQ-7.3-2",
+                loc,
+                format!("profile_idc {} is reserved", header.profile_idc),
+            )
         })?;
         crate::coverage::value("profile_idc", profile.name());
         let level = LevelLimits::from_idc(header.level_idc).ok_or_else(|| {
-            unsupported("REQ-7.3-3", loc, format!("level_idc {} is reserved", header.level_idc))
+            unsupported(
+                "REQ-7.3-3",
+                loc,
+                format!("level_idc {} is reserved", header.level_idc),
+            )
         })?;
         crate::coverage::value("level_idc", &level.name());
         if header.num_layers == 0 {
@@ -279,7 +292,11 @@ impl<R: Read> Decoder<R> {
                 None => crate::coverage::hit("branch:skip_reserved_unit"),
                 Some(other) => {
                     return Err(invalid(
-                        if other == UnitType::SequenceHeader { "REQ-5.2-1" } else { "REQ-5.2-2" },
+                        if other == UnitType::SequenceHeader {
+                            "REQ-5.2-1"
+                        } else {
+                            "REQ-5.2-2"
+                        },
                         loc,
                         format!(
                             "{other} unit where layer_parameters unit {} of {} was expected",
@@ -303,7 +320,11 @@ impl<R: Read> Decoder<R> {
             Some(UnitType::TensorHash) => self.tensor_hash(&raw, previous_feature),
             Some(UnitType::Metadata) => {
                 let entries = parse_metadata(&raw)?;
-                self.info.as_mut().expect("header read").metadata.push(entries);
+                self.info
+                    .as_mut()
+                    .expect("header read")
+                    .metadata
+                    .push(entries);
                 Ok(())
             }
             Some(UnitType::EndOfSequence) => {
@@ -318,11 +339,9 @@ impl<R: Read> Decoder<R> {
                 self.finished = true;
                 Ok(())
             }
-            Some(UnitType::SequenceHeader) => Err(invalid(
-                "REQ-5.2-1",
-                loc,
-                "a second sequence_header unit",
-            )),
+            Some(UnitType::SequenceHeader) => {
+                Err(invalid("REQ-5.2-1", loc, "a second sequence_header unit"))
+            }
             Some(UnitType::LayerParameters) => Err(invalid(
                 "REQ-5.2-2",
                 loc,
@@ -344,18 +363,29 @@ impl<R: Read> Decoder<R> {
             invalid(
                 "REQ-7.5-1",
                 loc,
-                format!("layer_id {} but num_layers is {}", unit.layer_id, info.layers.len()),
+                format!(
+                    "layer_id {} but num_layers is {}",
+                    unit.layer_id,
+                    info.layers.len()
+                ),
             )
         })?;
         let method = CodingMethod::from_code(unit.coding_method).ok_or_else(|| {
-            unsupported("REQ-7.5-2", loc, format!("coding_method {} is reserved", unit.coding_method))
+            unsupported(
+                "REQ-7.5-2",
+                loc,
+                format!("coding_method {} is reserved", unit.coding_method),
+            )
         })?;
         crate::coverage::value("coding_method", method.name());
         if !info.profile.allows_method(method) {
             return Err(limit(
                 "REQ-A.1-2",
                 loc,
-                format!("coding method {method} is not allowed in the {} profile", info.profile),
+                format!(
+                    "coding method {method} is not allowed in the {} profile",
+                    info.profile
+                ),
             ));
         }
         if let Some(last) = self.last_frame {
@@ -387,11 +417,16 @@ impl<R: Read> Decoder<R> {
             crate::coverage::hit("branch:skip_unselected_layer");
             return Ok(());
         }
-        let expected = layer.byte_len() as usize;
-        let data = decode_payload(method, &unit.method_payload, expected).map_err(|e| {
-            crate::coverage::hit(&format!("req:{}", e.requirement));
-            DecodeError::new(ErrorClass::Invalid, e.requirement, loc, e.message)
-        })?;
+        let desc = crate::native::TensorDesc {
+            element_type: layer.element_type,
+            shape: &layer.shape,
+            non_negative: layer.non_negative,
+        };
+        let data = decode_payload(method, &unit.method_payload, &desc, self.options.threads)
+            .map_err(|e| {
+                crate::coverage::hit(&format!("req:{}", e.requirement));
+                DecodeError::new(ErrorClass::Invalid, e.requirement, loc, e.message)
+            })?;
         if layer.non_negative {
             crate::coverage::hit("branch:non_negative_check");
             let size = layer.element_type.size();
@@ -402,7 +437,10 @@ impl<R: Read> Decoder<R> {
                 return Err(invalid(
                     "REQ-8.4-1",
                     loc,
-                    format!("layer {} is declared non-negative but element {i} is negative", layer.name),
+                    format!(
+                        "layer {} is declared non-negative but element {i} is negative",
+                        layer.name
+                    ),
                 ));
             }
         }
@@ -434,7 +472,11 @@ impl<R: Read> Decoder<R> {
             ));
         }
         let hash_type = HashType::from_code(unit.hash_type).ok_or_else(|| {
-            unsupported("REQ-7.6-1", loc, format!("hash_type {} is reserved", unit.hash_type))
+            unsupported(
+                "REQ-7.6-1",
+                loc,
+                format!("hash_type {} is reserved", unit.hash_type),
+            )
         })?;
         crate::coverage::value("hash_type", hash_type.name());
         if unit.hash_value.len() != hash_type.digest_len() {
@@ -454,6 +496,7 @@ impl<R: Read> Decoder<R> {
         if let Some(tensor) = self.held.as_mut() {
             crate::coverage::hit("branch:hash_verified");
             if tensor_sha256(&tensor.data)[..] != unit.hash_value[..] {
+                crate::coverage::hit("req:REQ-8.5-1");
                 return Err(DecodeError::new(
                     ErrorClass::Corrupt,
                     "REQ-8.5-1",
@@ -490,7 +533,10 @@ fn parse<T: SyntaxStructure>(
         invalid(
             "REQ-7.2-6",
             raw.location(),
-            format!("{name} payload of {} bytes is too short for its syntax", payload.len()),
+            format!(
+                "{name} payload of {} bytes is too short for its syntax",
+                payload.len()
+            ),
         )
     })?;
     let used = value.coded_bytes();
@@ -498,7 +544,10 @@ fn parse<T: SyntaxStructure>(
         return Err(invalid(
             "REQ-7.2-6",
             raw.location(),
-            format!("{name} payload has {} bytes, its syntax uses {used}", payload.len()),
+            format!(
+                "{name} payload has {} bytes, its syntax uses {used}",
+                payload.len()
+            ),
         ));
     }
     crate::coverage::syntax(&value);
@@ -508,8 +557,13 @@ fn parse<T: SyntaxStructure>(
 fn parse_metadata(raw: &RawUnit) -> Result<Vec<(String, String)>> {
     let unit: Metadata = parse(raw, |r| Metadata::from_reader(r))?;
     let text = |bytes: &[u8]| {
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| invalid("REQ-7.7-1", raw.location(), "metadata text is not valid UTF-8"))
+        String::from_utf8(bytes.to_vec()).map_err(|_| {
+            invalid(
+                "REQ-7.7-1",
+                raw.location(),
+                "metadata text is not valid UTF-8",
+            )
+        })
     };
     unit.entries
         .iter()
@@ -528,41 +582,70 @@ fn check_layer(p: &LayerParameters, info: &StreamInfo, loc: Location) -> Result<
         ));
     }
     let kind = LayerKind::from_code(p.layer_kind).ok_or_else(|| {
-        unsupported("REQ-7.4-2", loc, format!("layer_kind {} is reserved", p.layer_kind))
+        unsupported(
+            "REQ-7.4-2",
+            loc,
+            format!("layer_kind {} is reserved", p.layer_kind),
+        )
     })?;
     crate::coverage::value("layer_kind", kind.name());
     let element_type = ElementType::from_code(p.element_type).ok_or_else(|| {
-        unsupported("REQ-7.4-3", loc, format!("element_type {} is reserved", p.element_type))
+        unsupported(
+            "REQ-7.4-3",
+            loc,
+            format!("element_type {} is reserved", p.element_type),
+        )
     })?;
     crate::coverage::value("element_type", element_type.name());
     if !info.profile.allows_element_type(element_type) {
         return Err(limit(
             "REQ-A.1-1",
             loc,
-            format!("element type {element_type} is not allowed in the {} profile", info.profile),
+            format!(
+                "element type {element_type} is not allowed in the {} profile",
+                info.profile
+            ),
         ));
     }
-    crate::coverage::value("non_negative_flag", if p.non_negative_flag { "1" } else { "0" });
+    crate::coverage::value(
+        "non_negative_flag",
+        if p.non_negative_flag { "1" } else { "0" },
+    );
     if p.reserved_zero_7bits != 0 {
         return Err(invalid("REQ-7.4-4", loc, "reserved_zero_7bits is not 0"));
     }
     let default_method = CodingMethod::from_code(p.default_method).ok_or_else(|| {
-        unsupported("REQ-7.4-5", loc, format!("default_method {} is reserved", p.default_method))
+        unsupported(
+            "REQ-7.4-5",
+            loc,
+            format!("default_method {} is reserved", p.default_method),
+        )
     })?;
     crate::coverage::value("default_method", default_method.name());
     if !info.profile.allows_method(default_method) {
         return Err(limit(
             "REQ-A.1-2",
             loc,
-            format!("default method {default_method} is not allowed in the {} profile", info.profile),
+            format!(
+                "default method {default_method} is not allowed in the {} profile",
+                info.profile
+            ),
         ));
     }
     if !(1..=4).contains(&p.dims.len()) {
-        return Err(invalid("REQ-7.4-6", loc, format!("rank {} is not 1 to 4", p.dims.len())));
+        return Err(invalid(
+            "REQ-7.4-6",
+            loc,
+            format!("rank {} is not 1 to 4", p.dims.len()),
+        ));
     }
     crate::coverage::value("rank", &p.dims.len().to_string());
     if p.dims.contains(&0) {
-        return Err(invalid("REQ-7.4-7", loc, format!("a dimension is 0 in {:?}", p.dims)));
+        return Err(invalid(
+            "REQ-7.4-7",
+            loc,
+            format!("a dimension is 0 in {:?}", p.dims),
+        ));
     }
     if p.element_count() > info.level.max_tensor_elements {
         return Err(limit(
@@ -579,7 +662,11 @@ fn check_layer(p: &LayerParameters, info: &StreamInfo, loc: Location) -> Result<
     let name = String::from_utf8(p.name.clone())
         .map_err(|_| invalid("REQ-7.4-8", loc, "layer name is not valid UTF-8"))?;
     if info.layers.iter().any(|l| l.name == name) {
-        return Err(invalid("REQ-7.4-9", loc, format!("layer name {name:?} is used twice")));
+        return Err(invalid(
+            "REQ-7.4-9",
+            loc,
+            format!("layer name {name:?} is used twice"),
+        ));
     }
     Ok(LayerInfo {
         id: p.layer_id,
@@ -606,4 +693,3 @@ fn limit(req: &'static str, loc: Location, msg: impl Into<String>) -> DecodeErro
     crate::coverage::hit(&format!("req:{req}"));
     DecodeError::new(ErrorClass::LimitExceeded, req, loc, msg)
 }
-

@@ -9,6 +9,7 @@ mod decoder;
 pub mod error;
 pub mod levels;
 pub mod methods;
+pub mod native;
 pub mod syntax;
 pub mod trace;
 pub mod types;
@@ -24,4 +25,4 @@ pub use types::{CodingMethod, ElementType, HashType, LayerKind, UnitType};
 /// `version_major` of the spec this decoder implements (clause 7.1).
 pub const VERSION_MAJOR: u8 = 0;
 /// `version_minor` of the spec this decoder implements (clause 7.1).
-pub const VERSION_MINOR: u8 = 1;
+pub const VERSION_MINOR: u8 = 2;

@@ -4,6 +4,7 @@
 //! payload (REQ-8.3-2). Decompression is bounded by the expected size, so a payload that
 //! expands beyond it is stopped one byte past the size, never allocated.
 
+use crate::native::TensorDesc;
 use crate::types::CodingMethod;
 use std::io::Read;
 
@@ -31,13 +32,22 @@ impl MethodError {
     }
 }
 
-/// Decodes `payload` coded with `method` into exactly `expected_len` bytes (clause 8.3).
+/// Decodes `payload` coded with `method` into the canonical bytes of the tensor `desc`
+/// describes (clause 8.3). `threads` bounds the threads the native method may use for slices;
+/// the output does not depend on it.
 pub fn decode_payload(
     method: CodingMethod,
     payload: &[u8],
-    expected_len: usize,
+    desc: &TensorDesc<'_>,
+    threads: usize,
 ) -> Result<Vec<u8>, MethodError> {
+    let count: usize = desc.shape.iter().map(|&d| d as usize).product();
+    let expected_len = count * desc.element_type.size();
     match method {
+        CodingMethod::Native => {
+            crate::coverage::hit("branch:method:native");
+            crate::native::decode_native(payload, desc, threads)
+        }
         CodingMethod::Raw => {
             crate::coverage::hit("branch:method:raw");
             if payload.len() != expected_len {
@@ -92,7 +102,10 @@ pub fn check_lzma_header(payload: &[u8]) -> Result<(), MethodError> {
     if payload.len() < LZMA_HEADER_BYTES {
         return Err(MethodError::new(
             "REQ-8.3.5-4",
-            format!("lzma payload of {} bytes has no complete header", payload.len()),
+            format!(
+                "lzma payload of {} bytes has no complete header",
+                payload.len()
+            ),
         ));
     }
     let props = payload[0];
@@ -126,16 +139,23 @@ pub fn check_lzma_header(payload: &[u8]) -> Result<(), MethodError> {
 /// directly so that the input consumed at the end marker is known exactly.
 fn decode_lzma(payload: &[u8], expected_len: usize) -> Result<Vec<u8>, MethodError> {
     use xz2::stream::{Action, Status, Stream};
-    let invalid = |e: &dyn std::fmt::Display| MethodError::new("REQ-8.3.5-4", format!("lzma data does not decode: {e}"));
+    let invalid = |e: &dyn std::fmt::Display| {
+        MethodError::new("REQ-8.3.5-4", format!("lzma data does not decode: {e}"))
+    };
     // The header is checked already; the memory limit is a second guard only.
-    let mut stream = Stream::new_lzma_decoder(2 * u64::from(LZMA_MAX_DICT_SIZE)).map_err(|e| invalid(&e))?;
+    let mut stream =
+        Stream::new_lzma_decoder(2 * u64::from(LZMA_MAX_DICT_SIZE)).map_err(|e| invalid(&e))?;
     let limit = expected_len + 1;
     let mut out = Vec::with_capacity(limit);
     loop {
         let consumed = stream.total_in() as usize;
         let before_out = out.len();
         // Finish once all input is given, so that a missing end marker is reported.
-        let action = if consumed == payload.len() { Action::Finish } else { Action::Run };
+        let action = if consumed == payload.len() {
+            Action::Finish
+        } else {
+            Action::Run
+        };
         let status = stream
             .process_vec(&payload[consumed..], &mut out, action)
             .map_err(|e| invalid(&e))?;
@@ -147,15 +167,25 @@ fn decode_lzma(payload: &[u8], expected_len: usize) -> Result<Vec<u8>, MethodErr
         }
     }
     if out.len() != expected_len {
-        let what = if out.len() > expected_len { "more than" } else { "only" };
+        let what = if out.len() > expected_len {
+            "more than"
+        } else {
+            "only"
+        };
         return Err(MethodError::new(
             "REQ-8.3-1",
-            format!("lzma data decodes to {what} {} bytes, the tensor has {expected_len}", out.len()),
+            format!(
+                "lzma data decodes to {what} {} bytes, the tensor has {expected_len}",
+                out.len()
+            ),
         ));
     }
     let left = payload.len() - stream.total_in() as usize;
     if left != 0 {
-        return Err(MethodError::new("REQ-8.3-2", format!("{left} bytes follow the end of the lzma data")));
+        return Err(MethodError::new(
+            "REQ-8.3-2",
+            format!("{left} bytes follow the end of the lzma data"),
+        ));
     }
     Ok(out)
 }
@@ -173,9 +203,18 @@ fn read_whole<D: Read>(
     (&mut decoder)
         .take(expected_len as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| MethodError::new(stream_requirement, format!("{name} stream does not decode: {e}")))?;
+        .map_err(|e| {
+            MethodError::new(
+                stream_requirement,
+                format!("{name} stream does not decode: {e}"),
+            )
+        })?;
     if out.len() != expected_len {
-        let what = if out.len() > expected_len { "more than" } else { "only" };
+        let what = if out.len() > expected_len {
+            "more than"
+        } else {
+            "only"
+        };
         return Err(MethodError::new(
             "REQ-8.3-1",
             format!(
@@ -193,4 +232,3 @@ fn read_whole<D: Read>(
     }
     Ok(out)
 }
-

@@ -103,6 +103,7 @@ enumerated! {
         Gzip = 2 => "gzip",
         Bzip2 = 3 => "bzip2",
         Lzma = 4 => "lzma",
+        Native = 5 => "native",
     }
 }
 

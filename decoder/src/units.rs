@@ -64,13 +64,18 @@ impl<R: Read> UnitReader<R> {
     pub fn read_identification(&mut self) -> Result<Identification> {
         let mut bytes = [0u8; 6];
         self.reader.read_exact(&mut bytes).map_err(|e| {
-            io_error(e, Location::Identification, "the stream ends inside the identification")
+            io_error(
+                e,
+                Location::Identification,
+                "the stream ends inside the identification",
+            )
         })?;
         self.offset = bytes.len() as u64;
         let mut r = BitReader::endian(&bytes[..], BigEndian);
         let id = Identification::from_reader(&mut r).expect("six bytes are present");
         crate::coverage::syntax(&id);
         if id.magic != MAGIC {
+            crate::coverage::hit("req:REQ-7.1-1");
             return Err(DecodeError::new(
                 ErrorClass::Invalid,
                 "REQ-7.1-1",
@@ -79,6 +84,7 @@ impl<R: Read> UnitReader<R> {
             ));
         }
         if id.version_major != crate::VERSION_MAJOR {
+            crate::coverage::hit("req:REQ-7.1-2");
             return Err(DecodeError::new(
                 ErrorClass::Unsupported,
                 "REQ-7.1-2",
@@ -118,6 +124,7 @@ impl<R: Read> UnitReader<R> {
                 unit_type,
                 payload_size,
             }) => {
+                crate::coverage::hit("req:REQ-A.2-3");
                 return Err(DecodeError::new(
                     ErrorClass::LimitExceeded,
                     "REQ-A.2-3",
@@ -126,13 +133,14 @@ impl<R: Read> UnitReader<R> {
                         "unit of type 0x{unit_type:02X} declares a {payload_size}-byte payload, above the limit of {} bytes",
                         self.max_unit_size
                     ),
-                ))
+                ));
             }
         };
         self.offset += unit.coded_len();
         self.next_index += 1;
         crate::coverage::syntax(&unit);
         if !unit.crc_matches() {
+            crate::coverage::hit("req:REQ-7.2-3");
             return Err(DecodeError::new(
                 ErrorClass::Corrupt,
                 "REQ-7.2-3",
@@ -146,20 +154,22 @@ impl<R: Read> UnitReader<R> {
         }
         match unit.unit_type {
             0 => {
+                crate::coverage::hit("req:REQ-7.2-1");
                 return Err(DecodeError::new(
                     ErrorClass::Invalid,
                     "REQ-7.2-1",
                     location,
                     "unit_type 0 is forbidden",
-                ))
+                ));
             }
             t if UnitType::from_code(t).is_none() && t < FIRST_SKIPPABLE_UNIT_TYPE => {
+                crate::coverage::hit("req:REQ-7.2-2");
                 return Err(DecodeError::new(
                     ErrorClass::Unsupported,
                     "REQ-7.2-2",
                     location,
                     format!("unit_type 0x{t:02X} is reserved and cannot be skipped"),
-                ))
+                ));
             }
             t => match UnitType::from_code(t) {
                 Some(ty) => crate::coverage::value("unit_type", ty.name()),
@@ -192,6 +202,7 @@ impl<R: Read> UnitReader<R> {
 }
 
 fn io_error(e: std::io::Error, location: Location, what: &str) -> DecodeError {
+    crate::coverage::hit("req:REQ-7.2-5");
     if e.kind() == std::io::ErrorKind::UnexpectedEof {
         DecodeError::new(ErrorClass::Truncated, "REQ-7.2-5", location, what)
     } else {

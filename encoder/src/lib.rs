@@ -6,9 +6,14 @@
 //! the end of sequence. Output is deterministic: same input and options, same bytes.
 
 mod methods;
+mod native;
 mod stream;
 
-pub use methods::{encode_payload, lzma_dict_size, BZIP2_LEVEL, DEFLATE_LEVEL, LZMA_PRESET};
+pub use methods::{
+    encode_payload, is_non_negative, lzma_dict_size, TensorRef, BZIP2_LEVEL, DEFLATE_LEVEL,
+    LZMA_PRESET,
+};
+pub use native::{encode_native, rows_per_slice, SLICE_TARGET_ELEMENTS};
 pub use stream::{
     choose_method, encode_stream, EncodeError, EncoderConfig, LayerInput, MethodChoice,
 };

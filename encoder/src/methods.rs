@@ -1,7 +1,7 @@
 //! The encoder side of the coding methods (spec clause 8.3; settings in Annex C).
 
 use dfc_decoder::methods::LZMA_HEADER_BYTES;
-use dfc_decoder::CodingMethod;
+use dfc_decoder::{CodingMethod, ElementType};
 use std::io::Write;
 
 /// DEFLATE level for zlib and gzip: zlib's default.
@@ -11,9 +11,44 @@ pub const BZIP2_LEVEL: u32 = 9;
 /// liblzma preset: the `xz` tool's default.
 pub const LZMA_PRESET: u32 = 6;
 
-/// Codes the canonical tensor bytes `data` with `method`. Deterministic.
-pub fn encode_payload(method: CodingMethod, data: &[u8]) -> Vec<u8> {
+/// A tensor to code: canonical bytes (little-endian, C order) with their type and shape.
+#[derive(Clone, Copy, Debug)]
+pub struct TensorRef<'a> {
+    pub element_type: ElementType,
+    pub shape: &'a [u32],
+    pub data: &'a [u8],
+}
+
+impl<'a> TensorRef<'a> {
+    /// A rank-1 uint8 view of plain bytes (for the byte-oriented methods).
+    pub fn bytes(data: &'a [u8], shape: &'a [u32]) -> Self {
+        TensorRef {
+            element_type: ElementType::Uint8,
+            shape,
+            data,
+        }
+    }
+}
+
+/// Whether no element has its sign set: the value of `non_negative_flag` (clause 7.4).
+pub fn is_non_negative(element_type: ElementType, data: &[u8]) -> bool {
+    !data
+        .chunks_exact(element_type.size())
+        .any(|e| element_type.has_sign_set(e))
+}
+
+/// Codes a tensor with `method`. Deterministic; `threads` (native method only) spreads slices
+/// over threads without changing the bytes.
+pub fn encode_payload(method: CodingMethod, tensor: &TensorRef<'_>, threads: usize) -> Vec<u8> {
+    let data = tensor.data;
     match method {
+        CodingMethod::Native => crate::native::encode_native(
+            tensor.element_type,
+            tensor.shape,
+            is_non_negative(tensor.element_type, data),
+            data,
+            threads,
+        ),
         CodingMethod::Raw => data.to_vec(),
         CodingMethod::Zlib => {
             let mut e = flate2::write::ZlibEncoder::new(
@@ -24,9 +59,10 @@ pub fn encode_payload(method: CodingMethod, data: &[u8]) -> Vec<u8> {
             e.finish().expect("writing to a Vec")
         }
         CodingMethod::Gzip => {
-            let mut e = flate2::GzBuilder::new()
-                .mtime(0)
-                .write(Vec::with_capacity(data.len() / 2), flate2::Compression::new(DEFLATE_LEVEL));
+            let mut e = flate2::GzBuilder::new().mtime(0).write(
+                Vec::with_capacity(data.len() / 2),
+                flate2::Compression::new(DEFLATE_LEVEL),
+            );
             e.write_all(data).expect("writing to a Vec");
             e.finish().expect("writing to a Vec")
         }
@@ -51,8 +87,7 @@ pub fn lzma_dict_size(len: usize) -> u32 {
 fn encode_lzma(data: &[u8]) -> Vec<u8> {
     let mut options = xz2::stream::LzmaOptions::new_preset(LZMA_PRESET).expect("preset 6 exists");
     options.dict_size(lzma_dict_size(data.len()));
-    let mut stream =
-        xz2::stream::Stream::new_lzma_encoder(&options).expect("valid LZMA options");
+    let mut stream = xz2::stream::Stream::new_lzma_encoder(&options).expect("valid LZMA options");
     let mut out = Vec::with_capacity(data.len() / 2 + 64);
     let mut input = data;
     loop {
@@ -77,6 +112,33 @@ fn encode_lzma(data: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use dfc_decoder::methods::decode_payload;
+    use dfc_decoder::native::TensorDesc;
+
+    const BYTE_COMPRESSORS: &[CodingMethod] = &[
+        CodingMethod::Zlib,
+        CodingMethod::Gzip,
+        CodingMethod::Bzip2,
+        CodingMethod::Lzma,
+    ];
+
+    fn enc(m: CodingMethod, data: &[u8]) -> Vec<u8> {
+        let shape = [data.len() as u32];
+        encode_payload(m, &TensorRef::bytes(data, &shape), 1)
+    }
+
+    fn dec(
+        m: CodingMethod,
+        coded: &[u8],
+        len: usize,
+    ) -> Result<Vec<u8>, dfc_decoder::methods::MethodError> {
+        let shape = [len as u32];
+        let desc = TensorDesc {
+            element_type: ElementType::Uint8,
+            shape: &shape,
+            non_negative: true,
+        };
+        decode_payload(m, coded, &desc, 1)
+    }
 
     fn sample() -> Vec<u8> {
         // A ReLU-like float32 signal: zeros and positive values with smooth structure.
@@ -92,8 +154,8 @@ mod tests {
     fn every_method_round_trips() {
         for data in [vec![], vec![7u8], sample()] {
             for &m in CodingMethod::ALL {
-                let coded = encode_payload(m, &data);
-                assert_eq!(decode_payload(m, &coded, data.len()).unwrap(), data, "{m}");
+                let coded = enc(m, &data);
+                assert_eq!(dec(m, &coded, data.len()).unwrap(), data, "{m}");
             }
         }
     }
@@ -102,56 +164,98 @@ mod tests {
     fn encoding_is_deterministic() {
         let data = sample();
         for &m in CodingMethod::ALL {
-            assert_eq!(encode_payload(m, &data), encode_payload(m, &data), "{m}");
+            assert_eq!(enc(m, &data), enc(m, &data), "{m}");
         }
     }
 
     #[test]
     fn compressing_methods_shrink_structured_data() {
         let data = sample();
-        for &m in &CodingMethod::ALL[1..] {
-            assert!(encode_payload(m, &data).len() < data.len() / 2, "{m}");
+        for &m in BYTE_COMPRESSORS {
+            assert!(enc(m, &data).len() < data.len() / 2, "{m}");
         }
     }
 
     #[test]
     fn trailing_bytes_and_wrong_sizes_are_rejected() {
         let data = sample();
-        for &m in &CodingMethod::ALL[1..] {
-            let mut coded = encode_payload(m, &data);
-            assert_eq!(decode_payload(m, &coded, data.len() - 1).unwrap_err().requirement, "REQ-8.3-1", "{m} shorter");
-            assert_eq!(decode_payload(m, &coded, data.len() + 1).unwrap_err().requirement, "REQ-8.3-1", "{m} longer");
+        for &m in BYTE_COMPRESSORS {
+            let mut coded = enc(m, &data);
+            assert_eq!(
+                dec(m, &coded, data.len() - 1).unwrap_err().requirement,
+                "REQ-8.3-1",
+                "{m} shorter"
+            );
+            assert_eq!(
+                dec(m, &coded, data.len() + 1).unwrap_err().requirement,
+                "REQ-8.3-1",
+                "{m} longer"
+            );
             coded.push(0);
-            assert_eq!(decode_payload(m, &coded, data.len()).unwrap_err().requirement, "REQ-8.3-2", "{m} trailing");
+            assert_eq!(
+                dec(m, &coded, data.len()).unwrap_err().requirement,
+                "REQ-8.3-2",
+                "{m} trailing"
+            );
         }
     }
 
     #[test]
     fn lzma_header_checks() {
         let data = sample();
-        let coded = encode_payload(CodingMethod::Lzma, &data);
+        let coded = enc(CodingMethod::Lzma, &data);
         let mut bad = coded.clone();
         bad[0] = 225;
-        assert_eq!(decode_payload(CodingMethod::Lzma, &bad, data.len()).unwrap_err().requirement, "REQ-8.3.5-1");
+        assert_eq!(
+            dec(CodingMethod::Lzma, &bad, data.len())
+                .unwrap_err()
+                .requirement,
+            "REQ-8.3.5-1"
+        );
         let mut bad = coded.clone();
         bad[1..5].copy_from_slice(&((1u32 << 26) + 1).to_le_bytes());
-        assert_eq!(decode_payload(CodingMethod::Lzma, &bad, data.len()).unwrap_err().requirement, "REQ-8.3.5-2");
+        assert_eq!(
+            dec(CodingMethod::Lzma, &bad, data.len())
+                .unwrap_err()
+                .requirement,
+            "REQ-8.3.5-2"
+        );
         let mut bad = coded.clone();
         bad[5..13].copy_from_slice(&(data.len() as u64).to_le_bytes());
-        assert_eq!(decode_payload(CodingMethod::Lzma, &bad, data.len()).unwrap_err().requirement, "REQ-8.3.5-3");
-        assert_eq!(decode_payload(CodingMethod::Lzma, &coded[..10], data.len()).unwrap_err().requirement, "REQ-8.3.5-4");
+        assert_eq!(
+            dec(CodingMethod::Lzma, &bad, data.len())
+                .unwrap_err()
+                .requirement,
+            "REQ-8.3.5-3"
+        );
+        assert_eq!(
+            dec(CodingMethod::Lzma, &coded[..10], data.len())
+                .unwrap_err()
+                .requirement,
+            "REQ-8.3.5-4"
+        );
         let cut = &coded[..coded.len() - 1];
-        assert_eq!(decode_payload(CodingMethod::Lzma, cut, data.len()).unwrap_err().requirement, "REQ-8.3.5-4");
+        assert_eq!(
+            dec(CodingMethod::Lzma, cut, data.len())
+                .unwrap_err()
+                .requirement,
+            "REQ-8.3.5-4"
+        );
     }
 
     #[test]
     fn zlib_preset_dictionary_is_rejected() {
-        let mut coded = encode_payload(CodingMethod::Zlib, &sample());
+        let mut coded = enc(CodingMethod::Zlib, &sample());
         // Set FDICT and fix FCHECK so the header stays a multiple of 31.
         coded[1] |= 0x20;
         coded[1] &= !0x1F;
         let rem = (u16::from(coded[0]) * 256 + u16::from(coded[1])) % 31;
         coded[1] += ((31 - rem) % 31) as u8;
-        assert_eq!(decode_payload(CodingMethod::Zlib, &coded, 20000).unwrap_err().requirement, "REQ-8.3.2-2");
+        assert_eq!(
+            dec(CodingMethod::Zlib, &coded, 20000)
+                .unwrap_err()
+                .requirement,
+            "REQ-8.3.2-2"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Stream assembly: units in the order of spec clause 5.2, level chosen to fit (Annex A).
 
-use crate::methods::encode_payload;
+use crate::methods::{encode_payload, is_non_negative, TensorRef};
 use dfc_decoder::syntax::{
     FeatureData, Identification, LayerParameters, Metadata, MetadataEntry, SequenceHeader,
     SyntaxStructure, TensorHash, Unit, FEATURE_DATA_HEADER_BYTES,
@@ -51,6 +51,17 @@ pub struct LayerInput<'a> {
     pub method: MethodChoice,
 }
 
+impl<'a> LayerInput<'a> {
+    /// The tensor part of the layer.
+    pub fn tensor(&self) -> TensorRef<'_> {
+        TensorRef {
+            element_type: self.element_type,
+            shape: &self.shape,
+            data: self.data,
+        }
+    }
+}
+
 /// Stream-wide options.
 #[derive(Clone, Debug)]
 pub struct EncoderConfig {
@@ -61,6 +72,8 @@ pub struct EncoderConfig {
     pub tensor_hashes: bool,
     /// Informative key/value pairs for a metadata unit (none written when empty).
     pub metadata: Vec<(String, String)>,
+    /// Threads for the slices of the native method; the output does not depend on it.
+    pub threads: usize,
 }
 
 impl Default for EncoderConfig {
@@ -70,6 +83,7 @@ impl Default for EncoderConfig {
             level_idc: None,
             tensor_hashes: true,
             metadata: Vec::new(),
+            threads: 1,
         }
     }
 }
@@ -79,15 +93,37 @@ impl Default for EncoderConfig {
 pub enum EncodeError {
     NoLayers,
     TooManyLayers(usize),
-    BadShape { layer: String, shape: Vec<u32> },
-    DataLength { layer: String, expected: u64, actual: usize },
-    NameTooLong { layer: String },
-    DuplicateName { layer: String },
-    NotInProfile { layer: String, what: String, profile: Profile },
-    NoLevelFits { needed: String },
-    LevelTooSmall { level_idc: u8, needed: String },
+    BadShape {
+        layer: String,
+        shape: Vec<u32>,
+    },
+    DataLength {
+        layer: String,
+        expected: u64,
+        actual: usize,
+    },
+    NameTooLong {
+        layer: String,
+    },
+    DuplicateName {
+        layer: String,
+    },
+    NotInProfile {
+        layer: String,
+        what: String,
+        profile: Profile,
+    },
+    NoLevelFits {
+        needed: String,
+    },
+    LevelTooSmall {
+        level_idc: u8,
+        needed: String,
+    },
     UnknownLevel(u8),
-    MetadataTooLong { key: String },
+    MetadataTooLong {
+        key: String,
+    },
 }
 
 impl fmt::Display for EncodeError {
@@ -96,17 +132,38 @@ impl fmt::Display for EncodeError {
             EncodeError::NoLayers => write!(f, "no tensors to encode"),
             EncodeError::TooManyLayers(n) => write!(f, "{n} layers; a stream holds at most 65535"),
             EncodeError::BadShape { layer, shape } => {
-                write!(f, "layer {layer}: shape {shape:?} must have rank 1 to 4 and no zero dimension")
+                write!(
+                    f,
+                    "layer {layer}: shape {shape:?} must have rank 1 to 4 and no zero dimension"
+                )
             }
-            EncodeError::DataLength { layer, expected, actual } => {
-                write!(f, "layer {layer}: {actual} data bytes, the shape needs {expected}")
+            EncodeError::DataLength {
+                layer,
+                expected,
+                actual,
+            } => {
+                write!(
+                    f,
+                    "layer {layer}: {actual} data bytes, the shape needs {expected}"
+                )
             }
-            EncodeError::NameTooLong { layer } => write!(f, "layer name {layer:?} is longer than 255 bytes"),
+            EncodeError::NameTooLong { layer } => {
+                write!(f, "layer name {layer:?} is longer than 255 bytes")
+            }
             EncodeError::DuplicateName { layer } => write!(f, "layer name {layer:?} is used twice"),
-            EncodeError::NotInProfile { layer, what, profile } => {
-                write!(f, "layer {layer}: {what} is not allowed in the {profile} profile")
+            EncodeError::NotInProfile {
+                layer,
+                what,
+                profile,
+            } => {
+                write!(
+                    f,
+                    "layer {layer}: {what} is not allowed in the {profile} profile"
+                )
             }
-            EncodeError::NoLevelFits { needed } => write!(f, "no level allows this stream ({needed})"),
+            EncodeError::NoLevelFits { needed } => {
+                write!(f, "no level allows this stream ({needed})")
+            }
             EncodeError::LevelTooSmall { level_idc, needed } => write!(
                 f,
                 "level {} is too small for this stream ({needed})",
@@ -122,24 +179,32 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// Codes `data` with the method `choice` names, or with each allowed method for `Auto`.
-pub fn choose_method(choice: MethodChoice, profile: Profile, data: &[u8]) -> (CodingMethod, Vec<u8>) {
+/// Codes a tensor with the method `choice` names, or with each allowed method for `Auto`.
+pub fn choose_method(
+    choice: MethodChoice,
+    profile: Profile,
+    tensor: &TensorRef<'_>,
+    threads: usize,
+) -> (CodingMethod, Vec<u8>) {
     match choice {
-        MethodChoice::Fixed(m) => (m, encode_payload(m, data)),
+        MethodChoice::Fixed(m) => (m, encode_payload(m, tensor, threads)),
         MethodChoice::Auto => profile
             .methods()
-            .map(|m| (m, encode_payload(m, data)))
+            .map(|m| (m, encode_payload(m, tensor, threads)))
             .min_by_key(|(m, p)| (p.len(), m.code()))
             .expect("every profile allows raw"),
     }
 }
 
 /// Encodes the tensors as one stream (frame 0).
-pub fn encode_stream(layers: &[LayerInput<'_>], config: &EncoderConfig) -> Result<Vec<u8>, EncodeError> {
+pub fn encode_stream(
+    layers: &[LayerInput<'_>],
+    config: &EncoderConfig,
+) -> Result<Vec<u8>, EncodeError> {
     validate(layers, config)?;
     let coded: Vec<(CodingMethod, Vec<u8>)> = layers
         .iter()
-        .map(|l| choose_method(l.method, config.profile, l.data))
+        .map(|l| choose_method(l.method, config.profile, &l.tensor(), config.threads))
         .collect();
     for (layer, (method, _)) in layers.iter().zip(&coded) {
         if !config.profile.allows_method(*method) {
@@ -173,7 +238,10 @@ pub fn encode_stream(layers: &[LayerInput<'_>], config: &EncoderConfig) -> Resul
         push(UnitType::Metadata, m.to_bytes());
     }
     for (id, (layer, (method, _))) in layers.iter().zip(&coded).enumerate() {
-        push(UnitType::LayerParameters, layer_parameters(id as u16, layer, *method).to_bytes());
+        push(
+            UnitType::LayerParameters,
+            layer_parameters(id as u16, layer, *method).to_bytes(),
+        );
     }
     for (id, (layer, (method, payload))) in layers.iter().zip(coded).enumerate() {
         push(
@@ -205,12 +273,12 @@ pub fn encode_stream(layers: &[LayerInput<'_>], config: &EncoderConfig) -> Resul
 
 /// The layer_parameters() of a layer (clause 7.4); non_negative_flag is set when no element
 /// has its sign set.
-pub(crate) fn layer_parameters(id: u16, layer: &LayerInput<'_>, method: CodingMethod) -> LayerParameters {
-    let size = layer.element_type.size();
-    let non_negative = !layer
-        .data
-        .chunks_exact(size)
-        .any(|e| layer.element_type.has_sign_set(e));
+pub(crate) fn layer_parameters(
+    id: u16,
+    layer: &LayerInput<'_>,
+    method: CodingMethod,
+) -> LayerParameters {
+    let non_negative = is_non_negative(layer.element_type, layer.data);
     LayerParameters {
         layer_id: id,
         layer_kind: layer.kind.code(),
@@ -232,17 +300,29 @@ fn validate(layers: &[LayerInput<'_>], config: &EncoderConfig) -> Result<(), Enc
     }
     for (i, l) in layers.iter().enumerate() {
         if !(1..=4).contains(&l.shape.len()) || l.shape.contains(&0) {
-            return Err(EncodeError::BadShape { layer: l.name.clone(), shape: l.shape.clone() });
+            return Err(EncodeError::BadShape {
+                layer: l.name.clone(),
+                shape: l.shape.clone(),
+            });
         }
-        let expected = l.shape.iter().map(|&d| u64::from(d)).product::<u64>() * l.element_type.size() as u64;
+        let expected =
+            l.shape.iter().map(|&d| u64::from(d)).product::<u64>() * l.element_type.size() as u64;
         if expected != l.data.len() as u64 {
-            return Err(EncodeError::DataLength { layer: l.name.clone(), expected, actual: l.data.len() });
+            return Err(EncodeError::DataLength {
+                layer: l.name.clone(),
+                expected,
+                actual: l.data.len(),
+            });
         }
         if l.name.len() > 255 {
-            return Err(EncodeError::NameTooLong { layer: l.name.clone() });
+            return Err(EncodeError::NameTooLong {
+                layer: l.name.clone(),
+            });
         }
         if layers[..i].iter().any(|o| o.name == l.name) {
-            return Err(EncodeError::DuplicateName { layer: l.name.clone() });
+            return Err(EncodeError::DuplicateName {
+                layer: l.name.clone(),
+            });
         }
         if !config.profile.allows_element_type(l.element_type) {
             return Err(EncodeError::NotInProfile {
@@ -260,7 +340,9 @@ fn metadata_unit(entries: &[(String, String)]) -> Result<Option<Metadata>, Encod
         return Ok(None);
     }
     if entries.len() > 255 {
-        return Err(EncodeError::MetadataTooLong { key: entries[255].0.clone() });
+        return Err(EncodeError::MetadataTooLong {
+            key: entries[255].0.clone(),
+        });
     }
     entries
         .iter()
@@ -268,7 +350,10 @@ fn metadata_unit(entries: &[(String, String)]) -> Result<Option<Metadata>, Encod
             if k.len() > 255 || v.len() > usize::from(u16::MAX) {
                 Err(EncodeError::MetadataTooLong { key: k.clone() })
             } else {
-                Ok(MetadataEntry { key: k.as_bytes().to_vec(), value: v.as_bytes().to_vec() })
+                Ok(MetadataEntry {
+                    key: k.as_bytes().to_vec(),
+                    value: v.as_bytes().to_vec(),
+                })
             }
         })
         .collect::<Result<Vec<_>, _>>()
@@ -291,7 +376,11 @@ fn choose_level(
         .iter()
         .map(|(_, p)| (p.len() + FEATURE_DATA_HEADER_BYTES) as u64)
         .chain(metadata.map(|m| m.coded_bytes() as u64))
-        .chain(layers.iter().map(|l| layer_parameters(0, l, CodingMethod::Raw).coded_bytes() as u64))
+        .chain(
+            layers
+                .iter()
+                .map(|l| layer_parameters(0, l, CodingMethod::Raw).coded_bytes() as u64),
+        )
         .max()
         .unwrap_or(0);
     let frame_bytes: u64 = layers.iter().map(|l| l.data.len() as u64).sum();
@@ -311,7 +400,10 @@ fn choose_level(
             if fits(level) {
                 Ok(idc)
             } else {
-                Err(EncodeError::LevelTooSmall { level_idc: idc, needed })
+                Err(EncodeError::LevelTooSmall {
+                    level_idc: idc,
+                    needed,
+                })
             }
         }
         None => dfc_decoder::LEVELS

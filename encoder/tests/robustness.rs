@@ -30,7 +30,10 @@ fn small_stream() -> (Vec<u8>, Vec<Vec<u8>>) {
             method: MethodChoice::Fixed(CodingMethod::Raw),
         },
     ];
-    let config = EncoderConfig { metadata: vec![("k".into(), "v".into())], ..EncoderConfig::default() };
+    let config = EncoderConfig {
+        metadata: vec![("k".into(), "v".into())],
+        ..EncoderConfig::default()
+    };
     (encode_stream(&layers, &config).unwrap(), vec![a, b])
 }
 
@@ -39,7 +42,11 @@ fn every_truncation_is_reported_as_truncated() {
     let (stream, _) = small_stream();
     for len in 0..stream.len() {
         let err = decode_all(&stream[..len]).expect_err("a strict prefix must not decode");
-        assert_eq!(err.class, ErrorClass::Truncated, "prefix of {len} bytes: {err}");
+        assert_eq!(
+            err.class,
+            ErrorClass::Truncated,
+            "prefix of {len} bytes: {err}"
+        );
         assert_eq!(err.requirement, "REQ-7.2-5");
     }
 }
@@ -60,7 +67,11 @@ fn every_single_bit_flip_is_rejected() {
             &[ErrorClass::Invalid] // version_minor, then REQ-7.3-1
         } else {
             // Inside units: the CRC, or a changed payload_size that runs past the end or the limit.
-            &[ErrorClass::Corrupt, ErrorClass::Truncated, ErrorClass::LimitExceeded]
+            &[
+                ErrorClass::Corrupt,
+                ErrorClass::Truncated,
+                ErrorClass::LimitExceeded,
+            ]
         };
         assert!(expected.contains(&err.class), "bit {bit}: {err}");
         assert!(err.requirement.starts_with("REQ-"));
@@ -72,7 +83,10 @@ fn bytes_after_end_of_sequence_are_rejected() {
     let (mut stream, _) = small_stream();
     stream.push(0);
     let err = decode_all(&stream).unwrap_err();
-    assert_eq!((err.class, err.requirement), (ErrorClass::Invalid, "REQ-5.2-4"));
+    assert_eq!(
+        (err.class, err.requirement),
+        (ErrorClass::Invalid, "REQ-5.2-4")
+    );
 }
 
 fn stream_of(units: &[(UnitType, Vec<u8>)]) -> Vec<u8> {
@@ -114,7 +128,10 @@ fn huge_declared_unit_is_refused_before_allocation() {
     let mut stream = Identification::current().to_bytes();
     stream.extend([UnitType::SequenceHeader.code(), 0xFF, 0xFF, 0xFF, 0xFF]);
     let err = decode_all(&stream).unwrap_err();
-    assert_eq!((err.class, err.requirement), (ErrorClass::LimitExceeded, "REQ-A.2-3"));
+    assert_eq!(
+        (err.class, err.requirement),
+        (ErrorClass::LimitExceeded, "REQ-A.2-3")
+    );
 }
 
 #[test]
@@ -124,24 +141,42 @@ fn huge_declared_tensor_is_refused_before_allocation() {
         (UnitType::LayerParameters, layer(vec![u32::MAX; 4])),
     ]);
     let err = decode_all(&stream).unwrap_err();
-    assert_eq!((err.class, err.requirement), (ErrorClass::LimitExceeded, "REQ-A.2-2"));
+    assert_eq!(
+        (err.class, err.requirement),
+        (ErrorClass::LimitExceeded, "REQ-A.2-2")
+    );
 }
 
 #[test]
 fn decompression_bomb_stops_at_the_declared_size() {
     // 64 MiB of zeros deflate to about 64 kB; the layer declares 16 float32 values.
-    let bomb = dfc_encoder::encode_payload(CodingMethod::Zlib, &vec![0u8; 64 << 20]);
+    let zeros = vec![0u8; 64 << 20];
+    let shape = [zeros.len() as u32];
+    let bomb = dfc_encoder::encode_payload(
+        CodingMethod::Zlib,
+        &dfc_encoder::TensorRef::bytes(&zeros, &shape),
+        1,
+    );
     let stream = stream_of(&[
         (UnitType::SequenceHeader, header(20, 1)),
         (UnitType::LayerParameters, layer(vec![16])),
         (
             UnitType::FeatureData,
-            FeatureData { layer_id: 0, frame_index: 0, coding_method: 1, method_payload: bomb }.to_bytes(),
+            FeatureData {
+                layer_id: 0,
+                frame_index: 0,
+                coding_method: 1,
+                method_payload: bomb,
+            }
+            .to_bytes(),
         ),
         (UnitType::EndOfSequence, vec![]),
     ]);
     let err = decode_all(&stream).unwrap_err();
-    assert_eq!((err.class, err.requirement), (ErrorClass::Invalid, "REQ-8.3-1"));
+    assert_eq!(
+        (err.class, err.requirement),
+        (ErrorClass::Invalid, "REQ-8.3-1")
+    );
 }
 
 #[test]
@@ -169,7 +204,10 @@ fn hash_mismatch_is_corrupt() {
         pos += 9 + size;
     }
     let err = decode_all(&stream_of(&units)).unwrap_err();
-    assert_eq!((err.class, err.requirement), (ErrorClass::Corrupt, "REQ-8.5-1"));
+    assert_eq!(
+        (err.class, err.requirement),
+        (ErrorClass::Corrupt, "REQ-8.5-1")
+    );
 }
 
 #[test]
@@ -196,8 +234,26 @@ fn selection_does_not_decompress_a_broken_payload() {
         (UnitType::SequenceHeader, header(10, 2)),
         (UnitType::LayerParameters, layer(vec![4])),
         (UnitType::LayerParameters, lp1.to_bytes()),
-        (UnitType::FeatureData, FeatureData { layer_id: 0, frame_index: 0, coding_method: 1, method_payload: vec![1, 2, 3] }.to_bytes()),
-        (UnitType::FeatureData, FeatureData { layer_id: 1, frame_index: 0, coding_method: 0, method_payload: good.clone() }.to_bytes()),
+        (
+            UnitType::FeatureData,
+            FeatureData {
+                layer_id: 0,
+                frame_index: 0,
+                coding_method: 1,
+                method_payload: vec![1, 2, 3],
+            }
+            .to_bytes(),
+        ),
+        (
+            UnitType::FeatureData,
+            FeatureData {
+                layer_id: 1,
+                frame_index: 0,
+                coding_method: 0,
+                method_payload: good.clone(),
+            }
+            .to_bytes(),
+        ),
         (UnitType::EndOfSequence, vec![]),
     ]);
     assert!(decode_all(&stream).is_err());

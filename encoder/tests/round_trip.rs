@@ -49,7 +49,11 @@ fn every_method_type_and_rank() {
 fn many_layers_in_one_stream_with_auto_and_without_hashes() {
     let datas: Vec<(ElementType, &[u32], Vec<u8>)> = ElementType::ALL
         .iter()
-        .flat_map(|&t| common::SHAPES.iter().map(move |s| (t, *s, common::tensor(t, s, true))))
+        .flat_map(|&t| {
+            common::SHAPES
+                .iter()
+                .map(move |s| (t, *s, common::tensor(t, s, true)))
+        })
         .collect();
     let layers: Vec<LayerInput<'_>> = datas
         .iter()
@@ -66,7 +70,10 @@ fn many_layers_in_one_stream_with_auto_and_without_hashes() {
     for tensor_hashes in [true, false] {
         let config = EncoderConfig {
             tensor_hashes,
-            metadata: vec![("model".into(), "test".into()), ("empty".into(), String::new())],
+            metadata: vec![
+                ("model".into(), "test".into()),
+                ("empty".into(), String::new()),
+            ],
             ..EncoderConfig::default()
         };
         round_trip(&layers, &config);
@@ -76,11 +83,20 @@ fn many_layers_in_one_stream_with_auto_and_without_hashes() {
 #[test]
 fn auto_picks_the_smallest_allowed_method() {
     let data = common::tensor(ElementType::Float32, &[64, 8, 8], false);
+    let tensor = dfc_encoder::TensorRef {
+        element_type: ElementType::Float32,
+        shape: &[64, 8, 8],
+        data: &data,
+    };
     for profile in Profile::ALL {
-        let (method, payload) = dfc_encoder::choose_method(MethodChoice::Auto, *profile, &data);
+        let (method, payload) =
+            dfc_encoder::choose_method(MethodChoice::Auto, *profile, &tensor, 1);
         assert!(profile.allows_method(method));
         for m in profile.methods() {
-            assert!(payload.len() <= dfc_encoder::encode_payload(m, &data).len(), "{m} is smaller than {method}");
+            assert!(
+                payload.len() <= dfc_encoder::encode_payload(m, &tensor, 1).len(),
+                "{m} is smaller than {method}"
+            );
         }
     }
 }
@@ -96,7 +112,10 @@ fn baseline_profile_refuses_bzip2_and_bfloat16() {
         data: &data,
         method: MethodChoice::Fixed(CodingMethod::Bzip2),
     };
-    let baseline = EncoderConfig { profile: Profile::Baseline, ..EncoderConfig::default() };
+    let baseline = EncoderConfig {
+        profile: Profile::Baseline,
+        ..EncoderConfig::default()
+    };
     assert!(encode_stream(&[layer.clone()], &baseline).is_err());
     layer.method = MethodChoice::Fixed(CodingMethod::Zlib);
     round_trip(&[layer.clone()], &baseline);
@@ -117,7 +136,7 @@ fn encoder_output_is_deterministic() {
         data: &data,
         method: MethodChoice::Auto,
     };
-    let a = encode_stream(&[layer.clone()], &EncoderConfig::default()).unwrap();
+    let a = encode_stream(std::slice::from_ref(&layer), &EncoderConfig::default()).unwrap();
     let b = encode_stream(&[layer], &EncoderConfig::default()).unwrap();
     assert_eq!(a, b);
 }

@@ -26,7 +26,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        super::super::round_trip::check(&EndOfSequence, |r| EndOfSequence::from_reader(r));
+        super::super::round_trip::check(&EndOfSequence, EndOfSequence::from_reader);
         assert_eq!(EndOfSequence.coded_bytes(), 0);
     }
 }

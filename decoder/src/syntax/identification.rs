@@ -60,6 +60,6 @@ mod tests {
             version_major: 255,
             version_minor: 7,
         };
-        super::super::round_trip::check(&odd, |r| Identification::from_reader(r));
+        super::super::round_trip::check(&odd, Identification::from_reader);
     }
 }

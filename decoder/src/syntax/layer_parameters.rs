@@ -86,7 +86,13 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        for dims in [vec![], vec![2], vec![64, 56, 56], vec![1, 2, 3, 0xFFFF_FFFF], vec![7; 9]] {
+        for dims in [
+            vec![],
+            vec![2],
+            vec![64, 56, 56],
+            vec![1, 2, 3, 0xFFFF_FFFF],
+            vec![7; 9],
+        ] {
             let p = LayerParameters {
                 layer_id: 513,
                 layer_kind: 1,
@@ -97,7 +103,7 @@ mod tests {
                 dims,
                 name: "résnet/pool1".as_bytes().to_vec(),
             };
-            super::super::round_trip::check(&p, |r| LayerParameters::from_reader(r));
+            super::super::round_trip::check(&p, LayerParameters::from_reader);
         }
     }
 

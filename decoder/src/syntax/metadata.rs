@@ -54,13 +54,19 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        super::super::round_trip::check(&Metadata::default(), |r| Metadata::from_reader(r));
+        super::super::round_trip::check(&Metadata::default(), Metadata::from_reader);
         let m = Metadata {
             entries: vec![
-                MetadataEntry { key: b"model".to_vec(), value: b"resnet50".to_vec() },
-                MetadataEntry { key: vec![], value: vec![b'x'; 300] },
+                MetadataEntry {
+                    key: b"model".to_vec(),
+                    value: b"resnet50".to_vec(),
+                },
+                MetadataEntry {
+                    key: vec![],
+                    value: vec![b'x'; 300],
+                },
             ],
         };
-        super::super::round_trip::check(&m, |r| Metadata::from_reader(r));
+        super::super::round_trip::check(&m, Metadata::from_reader);
     }
 }

@@ -149,18 +149,29 @@ pub(crate) mod round_trip {
     /// that the reader consumed exactly the written bytes.
     pub fn check<T, F>(value: &T, read: F)
     where
-        T: SyntaxStructure + bitstream_io::ToBitStream<Error = std::io::Error> + PartialEq + std::fmt::Debug,
+        T: SyntaxStructure
+            + bitstream_io::ToBitStream<Error = std::io::Error>
+            + PartialEq
+            + std::fmt::Debug,
         F: FnOnce(&mut BitReader<std::io::Cursor<Vec<u8>>, BigEndian>) -> std::io::Result<T>,
     {
         let mut bytes = Vec::new();
         let mut w = bitstream_io::BitWriter::endian(&mut bytes, BigEndian);
         value.to_writer(&mut w).unwrap();
-        assert_eq!(bytes.len(), value.coded_bytes(), "coded_bytes disagrees with the writer");
+        assert_eq!(
+            bytes.len(),
+            value.coded_bytes(),
+            "coded_bytes disagrees with the writer"
+        );
         assert_eq!(bytes, value.to_bytes());
         let len = bytes.len() as u64;
         let mut r = BitReader::endian(std::io::Cursor::new(bytes), BigEndian);
         let back = read(&mut r).unwrap();
         assert_eq!(&back, value);
-        assert_eq!(r.into_reader().position(), len, "reader did not consume the whole structure");
+        assert_eq!(
+            r.into_reader().position(),
+            len,
+            "reader did not consume the whole structure"
+        );
     }
 }

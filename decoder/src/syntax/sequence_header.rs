@@ -55,6 +55,6 @@ mod tests {
             num_layers: 0xABCD,
             reserved_zero_16bits: 0x8001,
         };
-        super::super::round_trip::check(&h, |r| SequenceHeader::from_reader(r));
+        super::super::round_trip::check(&h, SequenceHeader::from_reader);
     }
 }

@@ -81,7 +81,10 @@ impl From<std::io::Error> for UnitReadError {
 impl<'a> FromBitStreamWith<'a> for Unit {
     type Context = u32;
     type Error = UnitReadError;
-    fn from_reader<R: BitRead + ?Sized>(r: &mut R, max_payload: &u32) -> Result<Self, UnitReadError> {
+    fn from_reader<R: BitRead + ?Sized>(
+        r: &mut R,
+        max_payload: &u32,
+    ) -> Result<Self, UnitReadError> {
         let unit_type = r.read::<8, u8>()?;
         let payload_size = r.read::<32, u32>()?;
         if payload_size > *max_payload {
@@ -111,10 +114,12 @@ mod tests {
     fn round_trip() {
         let unit = Unit::new(0x03, vec![1, 2, 3, 4, 5]);
         assert!(unit.crc_matches());
-        super::super::round_trip::check(&unit, |r| Unit::from_reader(r, &16).map_err(|e| match e {
-            UnitReadError::Io(e) => e,
-            UnitReadError::TooLarge { .. } => panic!("limit"),
-        }));
+        super::super::round_trip::check(&unit, |r| {
+            Unit::from_reader(r, &16).map_err(|e| match e {
+                UnitReadError::Io(e) => e,
+                UnitReadError::TooLarge { .. } => panic!("limit"),
+            })
+        });
         super::super::round_trip::check(&Unit::new(0x06, vec![]), |r| {
             Unit::from_reader(r, &0).map_err(|_| std::io::ErrorKind::Other.into())
         });
@@ -126,7 +131,10 @@ mod tests {
         let mut r = bitstream_io::BitReader::endian(&bytes[..], bitstream_io::BigEndian);
         assert!(matches!(
             Unit::from_reader(&mut r, &99),
-            Err(UnitReadError::TooLarge { unit_type: 3, payload_size: 100 })
+            Err(UnitReadError::TooLarge {
+                unit_type: 3,
+                payload_size: 100
+            })
         ));
     }
 

@@ -11,19 +11,31 @@ pub const SHAPES: [&[u32]; 4] = [&[37], &[3, 11], &[2, 3, 7], &[2, 2, 3, 5]];
 pub fn specials(t: ElementType) -> Vec<Vec<u8>> {
     match t {
         ElementType::Float32 => [
-            0x7FC0_0001u32, 0xFFC1_2345, 0x7F80_0001, 0x8000_0000, 0x7F80_0000, 0xFF80_0000,
-            0x0000_0001, 0x807F_FFFF, 0x7F7F_FFFF, 0x3F80_0000,
+            0x7FC0_0001u32,
+            0xFFC1_2345,
+            0x7F80_0001,
+            0x8000_0000,
+            0x7F80_0000,
+            0xFF80_0000,
+            0x0000_0001,
+            0x807F_FFFF,
+            0x7F7F_FFFF,
+            0x3F80_0000,
         ]
         .iter()
         .map(|b| b.to_le_bytes().to_vec())
         .collect(),
-        ElementType::Float16 | ElementType::BFloat16 => {
-            [0x7E01u16, 0xFE23, 0x7C01, 0x8000, 0x7C00, 0xFC00, 0x0001, 0x83FF, 0x7BFF, 0x3C00, 0x7F81]
-                .iter()
-                .map(|b| b.to_le_bytes().to_vec())
-                .collect()
-        }
-        ElementType::Int8 | ElementType::Uint8 => [0u8, 1, 0x7F, 0x80, 0xFF].iter().map(|b| vec![*b]).collect(),
+        ElementType::Float16 | ElementType::BFloat16 => [
+            0x7E01u16, 0xFE23, 0x7C01, 0x8000, 0x7C00, 0xFC00, 0x0001, 0x83FF, 0x7BFF, 0x3C00,
+            0x7F81,
+        ]
+        .iter()
+        .map(|b| b.to_le_bytes().to_vec())
+        .collect(),
+        ElementType::Int8 | ElementType::Uint8 => [0u8, 1, 0x7F, 0x80, 0xFF]
+            .iter()
+            .map(|b| vec![*b])
+            .collect(),
     }
 }
 
@@ -42,8 +54,12 @@ pub fn tensor(t: ElementType, shape: &[u32], with_specials: bool) -> Vec<u8> {
         let v = v.max(0.0);
         match t {
             ElementType::Float32 => out.extend_from_slice(&v.to_le_bytes()),
-            ElementType::Float16 => out.extend_from_slice(&((v * 1000.0) as u16 & 0x7FFF).to_le_bytes()),
-            ElementType::BFloat16 => out.extend_from_slice(&((v.to_bits() >> 16) as u16).to_le_bytes()),
+            ElementType::Float16 => {
+                out.extend_from_slice(&((v * 1000.0) as u16 & 0x7FFF).to_le_bytes())
+            }
+            ElementType::BFloat16 => {
+                out.extend_from_slice(&((v.to_bits() >> 16) as u16).to_le_bytes())
+            }
             ElementType::Int8 | ElementType::Uint8 => out.push((v * 40.0) as u8 & 0x7F),
         }
     }

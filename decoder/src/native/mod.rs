@@ -1,0 +1,432 @@
+//! The native coding method (spec clause 8.3.6): a feature-aware lossless coder. Each element
+//! is a kind (zero, copy of the left or above neighbour, or new); new elements code their
+//! exponent field with a context from the neighbours' exponents, and their sign and mantissa
+//! as raw bits. Symbols are coded with static rANS tables carried in the payload; rows are
+//! grouped into independently decodable slices.
+
+pub mod model;
+pub mod rans;
+pub mod syntax;
+
+use crate::methods::MethodError;
+use crate::types::ElementType;
+use bitstream_io::{BigEndian, BitRead, BitReader, FromBitStream, FromBitStreamWith};
+use model::{
+    ElementFields, Geometry, KIND_LEFT, KIND_NEW, KIND_ZERO, NUM_EXP_CONTEXTS, NUM_KINDS,
+    NUM_KIND_CONTEXTS, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_ZERO,
+};
+use rans::{ExpTables, RansDecoder, RansError, RawBits, SmallTable};
+use syntax::{FrequencyTable, NativeHeader, SliceIndex};
+
+/// What the native decoder needs to know about the layer.
+#[derive(Clone, Copy, Debug)]
+pub struct TensorDesc<'a> {
+    pub element_type: ElementType,
+    pub shape: &'a [u32],
+    pub non_negative: bool,
+}
+
+/// Everything parsed before the slice data.
+pub struct NativeParts {
+    pub header: NativeHeader,
+    pub row_tables: Vec<FrequencyTable>,
+    pub kind_tables: Vec<FrequencyTable>,
+    pub exp_tables: Vec<FrequencyTable>,
+    pub index: SliceIndex,
+    /// Byte offset of the first slice's data in the payload.
+    pub data_offset: usize,
+}
+
+fn err(requirement: &'static str, message: impl Into<String>) -> MethodError {
+    MethodError {
+        requirement,
+        message: message.into(),
+    }
+}
+
+/// Parses native_payload() up to the slice data (clause 6.9), checking REQ-8.3.6-1 to -4.
+pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<NativeParts, MethodError> {
+    let fields = ElementFields::of(desc.element_type, desc.non_negative);
+    let geometry = Geometry::of(desc.shape);
+    let short = |_| {
+        err(
+            "REQ-8.3.6-7",
+            "native payload ends inside its header or tables",
+        )
+    };
+    let mut r = BitReader::endian(payload, BigEndian);
+    let header = NativeHeader::from_reader(&mut r).map_err(short)?;
+    crate::coverage::syntax(&header);
+    if header.rows_per_slice == 0 {
+        return Err(err("REQ-8.3.6-1", "rows_per_slice is 0"));
+    }
+    let mut read_tables =
+        |count: usize, alphabet: usize| -> Result<Vec<FrequencyTable>, MethodError> {
+            (0..count)
+                .map(|_| {
+                    let t = FrequencyTable::from_reader(&mut r, &alphabet).map_err(short)?;
+                    crate::coverage::syntax(&t);
+                    Ok(t)
+                })
+                .collect()
+        };
+    let row_tables = read_tables(NUM_ROW_CONTEXTS, NUM_ROW_KINDS)?;
+    let kind_tables = read_tables(NUM_KIND_CONTEXTS, NUM_KINDS)?;
+    let exp_tables = read_tables(NUM_EXP_CONTEXTS, fields.exp_alphabet())?;
+    // alignment_zero_bits
+    while !r.byte_aligned() {
+        if r.read_bit().map_err(short)? {
+            return Err(err("REQ-8.3.6-3", "alignment_zero_bits is not 0"));
+        }
+    }
+    let num_slices = geometry.rows.div_ceil(header.rows_per_slice as usize);
+    let index_bytes = 8 * num_slices;
+    let mut reader = r.into_reader();
+    let table_end = payload.len() - reader.len();
+    if reader.len() < index_bytes {
+        return Err(err(
+            "REQ-8.3.6-7",
+            "native payload ends inside its slice index",
+        ));
+    }
+    let mut ir = BitReader::endian(&mut reader, BigEndian);
+    let index = SliceIndex::from_reader(&mut ir, &num_slices).map_err(short)?;
+    crate::coverage::syntax(&index);
+    let data_offset = table_end + index_bytes;
+    let total: u64 = index
+        .slices
+        .iter()
+        .map(|&(a, b)| u64::from(a) + u64::from(b))
+        .sum();
+    if total != (payload.len() - data_offset) as u64 {
+        return Err(err(
+            "REQ-8.3.6-4",
+            format!(
+                "the slice index lists {total} bytes of slice data, the payload holds {}",
+                payload.len() - data_offset
+            ),
+        ));
+    }
+    Ok(NativeParts {
+        header,
+        row_tables,
+        kind_tables,
+        exp_tables,
+        index,
+        data_offset,
+    })
+}
+
+/// Decodes a native method payload into the tensor's canonical bytes (clause 8.3.6).
+/// Slices are decoded on up to `threads` threads; the output does not depend on it.
+pub fn decode_native(
+    payload: &[u8],
+    desc: &TensorDesc<'_>,
+    threads: usize,
+) -> Result<Vec<u8>, MethodError> {
+    let fields = ElementFields::of(desc.element_type, desc.non_negative);
+    let geometry = Geometry::of(desc.shape);
+    let parts = parse_parts(payload, desc)?;
+    let table_error = |e: rans::TableError| err("REQ-8.3.6-2", e.0);
+    let small = |tables: &[FrequencyTable], alphabet: usize| {
+        tables
+            .iter()
+            .map(|t| SmallTable::new(t, alphabet).map_err(table_error))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let row_tables = small(&parts.row_tables, NUM_ROW_KINDS)?;
+    let mut kind_tables = [SmallTable::default(); 32];
+    kind_tables[..NUM_KIND_CONTEXTS].copy_from_slice(&small(&parts.kind_tables, NUM_KINDS)?);
+    let exp_tables =
+        ExpTables::new(&parts.exp_tables, fields.exp_alphabet()).map_err(table_error)?;
+    let size = desc.element_type.size();
+    let row_bytes = geometry.width * size;
+    let rows_per_slice = parts.header.rows_per_slice as usize;
+    let mut out = vec![0u8; geometry.rows * row_bytes];
+
+    // Split the payload and the output into per-slice jobs.
+    let mut jobs = Vec::with_capacity(parts.index.slices.len());
+    let mut offset = parts.data_offset;
+    let mut rest: &mut [u8] = &mut out;
+    for (i, &(rans_len, raw_len)) in parts.index.slices.iter().enumerate() {
+        let first_row = i * rows_per_slice;
+        let rows = rows_per_slice.min(geometry.rows - first_row);
+        let (slice_out, tail) = std::mem::take(&mut rest).split_at_mut(rows * row_bytes);
+        rest = tail;
+        let rans = &payload[offset..offset + rans_len as usize];
+        offset += rans_len as usize;
+        let raw = &payload[offset..offset + raw_len as usize];
+        offset += raw_len as usize;
+        jobs.push(SliceJob {
+            first_row,
+            rows,
+            rans,
+            raw,
+            out: slice_out,
+        });
+    }
+    let ctx = SliceContext {
+        fields,
+        geometry,
+        kind_exp_base: u32::from(parts.header.kind_exp_base),
+        exp_ctx_base: u32::from(parts.header.exp_ctx_base),
+        row_tables: &row_tables,
+        kind_tables: &kind_tables,
+        exp_tables: &exp_tables,
+    };
+    let threads = threads.clamp(1, jobs.len().max(1));
+    if threads == 1 {
+        decode_slices(&ctx, jobs, size)?;
+    } else {
+        let chunk = jobs.len().div_ceil(threads);
+        let mut groups: Vec<Vec<SliceJob<'_>>> = Vec::new();
+        let mut jobs = jobs.into_iter().peekable();
+        while jobs.peek().is_some() {
+            groups.push(jobs.by_ref().take(chunk).collect());
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = groups
+                .into_iter()
+                .map(|group| {
+                    let ctx = &ctx;
+                    s.spawn(move || decode_slices(ctx, group, size))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .try_for_each(|h| h.join().expect("slice decoding does not panic"))
+        })?;
+    }
+    Ok(out)
+}
+
+struct SliceContext<'t> {
+    fields: ElementFields,
+    geometry: Geometry,
+    kind_exp_base: u32,
+    exp_ctx_base: u32,
+    row_tables: &'t [SmallTable],
+    /// Padded to 32 entries so that a masked index is always inside.
+    kind_tables: &'t [SmallTable; 32],
+    exp_tables: &'t ExpTables,
+}
+
+struct SliceJob<'a> {
+    first_row: usize,
+    rows: usize,
+    rans: &'a [u8],
+    raw: &'a [u8],
+    out: &'a mut [u8],
+}
+
+fn rans_error(e: RansError) -> MethodError {
+    match e {
+        RansError::EmptyContext => err(
+            "REQ-8.3.6-5",
+            "a symbol is coded in a context whose frequency table is empty",
+        ),
+        RansError::Exhausted => err("REQ-8.3.6-6", "the slice's rANS data ends early"),
+    }
+}
+
+/// Decodes a group of slices (clause 8.3.6.7), two at a time, with a loop specialized for the
+/// element fields. Two slices decoded in lockstep are two independent dependency chains, which
+/// the processor overlaps; the output is the same as decoding them one after the other.
+fn decode_slices(
+    ctx: &SliceContext<'_>,
+    jobs: Vec<SliceJob<'_>>,
+    size: usize,
+) -> Result<(), MethodError> {
+    let f = ctx.fields;
+    match (size, f.sign_bits, f.exp_bits, f.mant_bits) {
+        (4, 0, 8, 23) => decode_slices_with::<4, 0, 8, 23>(ctx, jobs),
+        (4, 1, 8, 23) => decode_slices_with::<4, 1, 8, 23>(ctx, jobs),
+        (2, 0, 5, 10) => decode_slices_with::<2, 0, 5, 10>(ctx, jobs),
+        (2, 1, 5, 10) => decode_slices_with::<2, 1, 5, 10>(ctx, jobs),
+        (2, 0, 8, 7) => decode_slices_with::<2, 0, 8, 7>(ctx, jobs),
+        (2, 1, 8, 7) => decode_slices_with::<2, 1, 8, 7>(ctx, jobs),
+        (1, 0, 7, 0) => decode_slices_with::<1, 0, 7, 0>(ctx, jobs),
+        (1, 1, 7, 0) => decode_slices_with::<1, 1, 7, 0>(ctx, jobs),
+        (1, 0, 8, 0) => decode_slices_with::<1, 0, 8, 0>(ctx, jobs),
+        _ => unreachable!("ElementFields::of gives one of the above"),
+    }
+}
+
+/// The decoding state of one slice: entropy decoders, position, neighbour rows.
+struct Lane<'a> {
+    rans: RansDecoder<'a>,
+    raw: RawBits<'a>,
+    out: &'a mut [u8],
+    first_row: usize,
+    rows: usize,
+    /// Value and magnitude class of each position of the previous and the current row.
+    previous_row: Vec<(u32, u32)>,
+    row: Vec<(u32, u32)>,
+    above_zero: bool,
+}
+
+impl<'a> Lane<'a> {
+    fn new(job: SliceJob<'a>, width: usize) -> Result<Self, MethodError> {
+        Ok(Lane {
+            rans: RansDecoder::new(job.rans).map_err(rans_error)?,
+            raw: RawBits::new(job.raw),
+            out: job.out,
+            first_row: job.first_row,
+            rows: job.rows,
+            previous_row: vec![(0, 0); width],
+            row: vec![(0, 0); width],
+            above_zero: false,
+        })
+    }
+
+    /// Decodes `row_kind` of row `r`; true when the row's elements follow (clause 8.3.6.7).
+    #[inline(always)]
+    fn begin_row(&mut self, ctx: &SliceContext<'_>, r: usize) -> bool {
+        let has_above = r > 0 && (self.first_row + r) % ctx.geometry.height != 0;
+        if !has_above {
+            self.previous_row.fill((0, 0));
+        }
+        let rc = model::row_context(has_above, self.above_zero);
+        self.above_zero = self.rans.decode_small(&ctx.row_tables[rc]) == u32::from(ROW_ZERO);
+        if self.above_zero {
+            self.row.fill((0, 0));
+        }
+        !self.above_zero
+    }
+
+    /// Checks the entropy decoders, writes row `r` out and makes it the row above.
+    fn end_row<const SIZE: usize>(&mut self, r: usize) -> Result<(), MethodError> {
+        if let Some(e) = self.rans.error() {
+            return Err(rans_error(e));
+        }
+        if self.raw.overrun() {
+            return Err(err("REQ-8.3.6-6", "the slice's raw data ends early"));
+        }
+        let width = self.row.len();
+        let out = &mut self.out[r * width * SIZE..(r + 1) * width * SIZE];
+        for (o, v) in out.chunks_exact_mut(SIZE).zip(&self.row) {
+            o.copy_from_slice(&v.0.to_le_bytes()[..SIZE]);
+        }
+        std::mem::swap(&mut self.previous_row, &mut self.row);
+        Ok(())
+    }
+
+    /// Checks the end of the slice (REQ-8.3.6-6).
+    fn finish(&self) -> Result<(), MethodError> {
+        if !self.rans.finished_cleanly() {
+            return Err(err(
+                "REQ-8.3.6-6",
+                "the slice's rANS data does not end in the final state 2^16 with every byte read",
+            ));
+        }
+        if !self.raw.finished_cleanly() {
+            return Err(err(
+                "REQ-8.3.6-6",
+                "the slice's raw data has unread bytes or non-zero padding bits",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one element from its left and above neighbours (value, magnitude class).
+#[inline(always)]
+fn decode_element<const S: u32, const E: u32, const M: u32>(
+    ctx: &SliceContext<'_>,
+    rans: &mut RansDecoder<'_>,
+    raw: &mut RawBits<'_>,
+    left: (u32, u32),
+    above: (u32, u32),
+) -> (u32, u32) {
+    let exponent = |v: u32| (v >> M) & ((1 << E) - 1);
+    let kc = (left.1 * model::NUM_MAG_CLASSES + above.1) as usize;
+    let kind = rans.decode_small(&ctx.kind_tables[kc & 31]) as u8;
+    if kind == KIND_ZERO {
+        (0, 0)
+    } else if kind == KIND_NEW {
+        let predicted = if left.0 != 0 && above.0 != 0 {
+            (exponent(left.0) + exponent(above.0) + 1) >> 1
+        } else if left.0 != 0 {
+            exponent(left.0)
+        } else if above.0 != 0 {
+            exponent(above.0)
+        } else {
+            u32::MAX
+        };
+        let ec = if predicted == u32::MAX {
+            0
+        } else {
+            1 + predicted
+                .saturating_sub(ctx.exp_ctx_base)
+                .min(NUM_EXP_CONTEXTS as u32 - 2) as usize
+        };
+        let e = rans.decode_exponent(ctx.exp_tables, ec);
+        let bits = raw.read(S + M);
+        let v = (bits >> M) << (E + M) | e << M | (bits & ((1u32 << M) - 1));
+        let class = 1 + (e.saturating_sub(ctx.kind_exp_base) >> 1).min(3);
+        (v, if v == 0 { 0 } else { class })
+    } else if kind == KIND_LEFT {
+        left
+    } else {
+        above
+    }
+}
+
+/// Decodes the coded row of one lane.
+#[inline(always)]
+fn decode_row<const S: u32, const E: u32, const M: u32>(
+    ctx: &SliceContext<'_>,
+    lane: &mut Lane<'_>,
+) {
+    let mut left = (0u32, 0u32);
+    for (cell, &above) in lane.row.iter_mut().zip(lane.previous_row.iter()) {
+        left = decode_element::<S, E, M>(ctx, &mut lane.rans, &mut lane.raw, left, above);
+        *cell = left;
+    }
+}
+
+fn decode_slices_with<const SIZE: usize, const S: u32, const E: u32, const M: u32>(
+    ctx: &SliceContext<'_>,
+    jobs: Vec<SliceJob<'_>>,
+) -> Result<(), MethodError> {
+    let width = ctx.geometry.width;
+    let mut jobs = jobs.into_iter();
+    while let Some(a) = jobs.next() {
+        let mut a = Lane::new(a, width)?;
+        let mut b = jobs.next().map(|b| Lane::new(b, width)).transpose()?;
+        let common = b.as_ref().map_or(0, |b| a.rows.min(b.rows));
+        if let Some(b) = b.as_mut() {
+            for r in 0..common {
+                match (a.begin_row(ctx, r), b.begin_row(ctx, r)) {
+                    (true, true) => {
+                        let (mut la, mut lb) = ((0u32, 0u32), (0u32, 0u32));
+                        let rows = a.row.iter_mut().zip(a.previous_row.iter());
+                        for ((ca, &aa), (cb, &ab)) in
+                            rows.zip(b.row.iter_mut().zip(b.previous_row.iter()))
+                        {
+                            la = decode_element::<S, E, M>(ctx, &mut a.rans, &mut a.raw, la, aa);
+                            lb = decode_element::<S, E, M>(ctx, &mut b.rans, &mut b.raw, lb, ab);
+                            *ca = la;
+                            *cb = lb;
+                        }
+                    }
+                    (true, false) => decode_row::<S, E, M>(ctx, &mut a),
+                    (false, true) => decode_row::<S, E, M>(ctx, b),
+                    (false, false) => {}
+                }
+                a.end_row::<SIZE>(r)?;
+                b.end_row::<SIZE>(r)?;
+            }
+        }
+        for lane in std::iter::once(&mut a).chain(b.as_mut()) {
+            for r in common..lane.rows {
+                if lane.begin_row(ctx, r) {
+                    decode_row::<S, E, M>(ctx, lane);
+                }
+                lane.end_row::<SIZE>(r)?;
+            }
+            lane.finish()?;
+        }
+    }
+    Ok(())
+}

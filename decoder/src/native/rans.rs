@@ -1,0 +1,268 @@
+//! The rANS entropy decoder (spec clause 8.3.6.5) and the decoding tables built from
+//! frequency_table() (clause 8.3.6.4).
+
+use super::syntax::{FrequencyTable, PROB_BITS, PROB_SCALE};
+
+/// Lower bound of the normalized state interval [2^16, 2^32).
+pub const RANS_LOW: u32 = 1 << 16;
+
+/// Why a frequency table is not valid (REQ-8.3.6-2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableError(pub String);
+
+/// Checks a frequency table (symbols increasing and inside the alphabet, frequencies summing
+/// to 2^12) and returns the cumulative frequency of each symbol, with one more entry for the
+/// end: `cum[s + 1] - cum[s]` is the frequency of `s` (0 when absent). Empty for an empty table.
+pub fn cumulative(table: &FrequencyTable, alphabet: usize) -> Result<Vec<u32>, TableError> {
+    if table.entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut freq = vec![0u32; alphabet];
+    let mut previous: Option<u16> = None;
+    let mut sum = 0u32;
+    for &(symbol, f) in &table.entries {
+        if usize::from(symbol) >= alphabet {
+            return Err(TableError(format!(
+                "symbol {symbol} is outside the alphabet of {alphabet}"
+            )));
+        }
+        if previous.is_some_and(|p| symbol <= p) {
+            return Err(TableError(format!("symbol {symbol} does not increase")));
+        }
+        previous = Some(symbol);
+        freq[usize::from(symbol)] = u32::from(f);
+        sum += u32::from(f);
+    }
+    if sum != PROB_SCALE {
+        return Err(TableError(format!(
+            "frequencies sum to {sum}, not {PROB_SCALE}"
+        )));
+    }
+    let mut cum = Vec::with_capacity(alphabet + 1);
+    let mut acc = 0;
+    cum.push(0);
+    for f in freq {
+        acc += f;
+        cum.push(acc);
+    }
+    Ok(cum)
+}
+
+/// Table of an alphabet of at most 4 symbols (`row_kind`, `element_kind`): the symbol is found
+/// by comparing the slot with the cumulative frequencies, without a lookup array.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SmallTable {
+    /// Cumulative frequencies, padded with 2^12 past the alphabet; all 0 for an empty table,
+    /// which gives a zero frequency for every slot.
+    cum: [u32; 5],
+}
+
+impl SmallTable {
+    pub fn new(table: &FrequencyTable, alphabet: usize) -> Result<Self, TableError> {
+        debug_assert!(alphabet <= 4);
+        let cum = cumulative(table, alphabet)?;
+        let mut t = SmallTable::default();
+        if !cum.is_empty() {
+            t.cum = [PROB_SCALE; 5];
+            t.cum[..cum.len()].copy_from_slice(&cum);
+        }
+        Ok(t)
+    }
+}
+
+/// Stride of one context in [`ExpTables::cum`]: room for an alphabet of 256 and the end.
+const CUM_STRIDE: usize = 257;
+
+/// The exponent tables of all contexts, flattened: for each context, slot → symbol lookup and
+/// cumulative frequencies. Fixed sizes let the hot loop index without bounds failures.
+#[derive(Clone, Debug)]
+pub struct ExpTables {
+    lookup: Box<[u8]>,
+    cum: Box<[u32]>,
+}
+
+/// Number of exponent contexts the flat tables hold (a power of two).
+pub const EXP_TABLE_SLOTS: usize = 16;
+
+impl ExpTables {
+    /// Builds the tables of `tables.len()` (at most 16) contexts over an alphabet of at most 256.
+    /// An empty table gives symbol 0 with frequency 0 for every slot, which the decoder reports.
+    pub fn new(tables: &[FrequencyTable], alphabet: usize) -> Result<Self, TableError> {
+        debug_assert!(tables.len() <= EXP_TABLE_SLOTS && alphabet < CUM_STRIDE);
+        let mut lookup = vec![0u8; EXP_TABLE_SLOTS << PROB_BITS].into_boxed_slice();
+        let mut cum_all = vec![0u32; EXP_TABLE_SLOTS * CUM_STRIDE].into_boxed_slice();
+        for (ctx, table) in tables.iter().enumerate() {
+            let cum = cumulative(table, alphabet)?;
+            if cum.is_empty() {
+                continue;
+            }
+            let base = ctx * CUM_STRIDE;
+            cum_all[base..base + cum.len()].copy_from_slice(&cum);
+            // Past the alphabet the cumulative frequency stays at 2^12.
+            cum_all[base + cum.len()..base + CUM_STRIDE].fill(PROB_SCALE);
+            let slots = &mut lookup[ctx << PROB_BITS..(ctx + 1) << PROB_BITS];
+            for s in 0..alphabet {
+                slots[cum[s] as usize..cum[s + 1] as usize].fill(s as u8);
+            }
+        }
+        Ok(ExpTables {
+            lookup,
+            cum: cum_all,
+        })
+    }
+}
+
+/// Why a slice's rANS data does not decode (REQ-8.3.6-5, REQ-8.3.6-6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RansError {
+    /// A symbol was needed from a context whose table is empty.
+    EmptyContext,
+    /// The data ended before the state could be renormalized.
+    Exhausted,
+}
+
+/// rANS decoder over one slice's `rans` bytes: a 32-bit state and 16-bit little-endian words.
+/// Errors are sticky: decoding goes on with a defined state and [`RansDecoder::error`] tells the
+/// first one, so that the hot loop has no early returns.
+pub struct RansDecoder<'a> {
+    state: u32,
+    words: &'a [u8],
+    pos: usize,
+    error: Option<RansError>,
+}
+
+impl<'a> RansDecoder<'a> {
+    /// Reads the initial state: the first 4 bytes, little-endian.
+    pub fn new(words: &'a [u8]) -> Result<Self, RansError> {
+        if words.len() < 4 {
+            return Err(RansError::Exhausted);
+        }
+        let state = u32::from_le_bytes([words[0], words[1], words[2], words[3]]);
+        Ok(RansDecoder {
+            state,
+            words,
+            pos: 4,
+            error: None,
+        })
+    }
+
+    /// The first error met, if any.
+    pub fn error(&self) -> Option<RansError> {
+        self.error
+    }
+
+    /// Decodes one symbol of an alphabet of at most 4 symbols.
+    #[inline(always)]
+    pub fn decode_small(&mut self, table: &SmallTable) -> u32 {
+        let slot = self.state & (PROB_SCALE - 1);
+        let c = &table.cum;
+        let symbol = u32::from(slot >= c[1]) + u32::from(slot >= c[2]) + u32::from(slot >= c[3]);
+        let (start, end) = (c[symbol as usize], c[symbol as usize + 1]);
+        self.advance(slot, start, end - start);
+        symbol
+    }
+
+    /// Decodes one exponent symbol in context `ctx` (below 16).
+    #[inline(always)]
+    pub fn decode_exponent(&mut self, tables: &ExpTables, ctx: usize) -> u32 {
+        let ctx = ctx & (EXP_TABLE_SLOTS - 1);
+        let slot = self.state & (PROB_SCALE - 1);
+        let symbol = tables.lookup[ctx << PROB_BITS | slot as usize] as usize;
+        let base = ctx * CUM_STRIDE + symbol;
+        let (start, end) = (tables.cum[base], tables.cum[base + 1]);
+        self.advance(slot, start, end.wrapping_sub(start));
+        symbol as u32
+    }
+
+    /// The state transition and renormalization of clause 8.3.6.5. A zero frequency means the
+    /// context's table is empty (REQ-8.3.6-5).
+    #[inline(always)]
+    fn advance(&mut self, slot: u32, start: u32, freq: u32) {
+        if freq == 0 {
+            self.error.get_or_insert(RansError::EmptyContext);
+        }
+        self.state = freq
+            .wrapping_mul(self.state >> PROB_BITS)
+            .wrapping_add(slot.wrapping_sub(start));
+        if self.state < RANS_LOW {
+            let word = if self.pos + 1 < self.words.len() {
+                u32::from(u16::from_le_bytes([
+                    self.words[self.pos],
+                    self.words[self.pos + 1],
+                ]))
+            } else {
+                self.error.get_or_insert(RansError::Exhausted);
+                0
+            };
+            self.state = self.state << 16 | word;
+            self.pos += 2;
+        }
+    }
+
+    /// Whether the slice ended correctly: state back at 2^16 and every byte read (REQ-8.3.6-6).
+    pub fn finished_cleanly(&self) -> bool {
+        self.error.is_none() && self.state == RANS_LOW && self.pos == self.words.len()
+    }
+}
+
+/// Reads raw bits most significant first (clause 8.3.6.6). Reading past the end gives zero bits
+/// and sets a sticky flag.
+pub struct RawBits<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    acc: u64,
+    count: u32,
+    overrun: bool,
+}
+
+impl<'a> RawBits<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        RawBits {
+            bytes,
+            pos: 0,
+            acc: 0,
+            count: 0,
+            overrun: false,
+        }
+    }
+
+    /// Reads `n` bits (0 to 32).
+    #[inline(always)]
+    pub fn read(&mut self, n: u32) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        if self.count < n {
+            if let Some(b) = self.bytes.get(self.pos..self.pos + 4) {
+                self.acc = self.acc << 32 | u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+                self.pos += 4;
+                self.count += 32;
+            } else {
+                while self.count < n {
+                    let byte = match self.bytes.get(self.pos) {
+                        Some(&b) => b,
+                        None => {
+                            self.overrun = true;
+                            0
+                        }
+                    };
+                    self.pos += 1;
+                    self.acc = self.acc << 8 | u64::from(byte);
+                    self.count += 8;
+                }
+            }
+        }
+        self.count -= n;
+        (self.acc >> self.count) as u32 & (((1u64 << n) - 1) as u32)
+    }
+
+    /// Whether a read went past the end of the data.
+    pub fn overrun(&self) -> bool {
+        self.overrun
+    }
+
+    /// Whether every byte was read and the unread bits of the last byte are zero.
+    pub fn finished_cleanly(&self) -> bool {
+        !self.overrun && self.pos == self.bytes.len() && self.acc & ((1u64 << self.count) - 1) == 0
+    }
+}

@@ -1,0 +1,344 @@
+//! Encoder of the native method (spec clause 8.3.6; encoder choices in Annex C): symbolizes
+//! the tensor with the decoder's own model, counts symbols per context, normalizes the counts to
+//! 2^12, and codes every slice with rANS, in reverse, so that the decoder reads forwards.
+
+use bitstream_io::{BigEndian, BitWrite, BitWriter, ToBitStream};
+use dfc_decoder::native::model::{
+    exp_context, kind_context, load, row_context, ElementFields, Geometry, KIND_ABOVE, KIND_LEFT,
+    KIND_NEW, KIND_ZERO, NUM_EXP_CONTEXTS, NUM_KINDS, NUM_KIND_CONTEXTS, NUM_ROW_CONTEXTS,
+    NUM_ROW_KINDS, ROW_CODED, ROW_ZERO,
+};
+use dfc_decoder::native::rans::RANS_LOW;
+use dfc_decoder::native::syntax::{
+    write_tables, FrequencyTable, NativeHeader, SliceIndex, PROB_BITS, PROB_SCALE,
+};
+use dfc_decoder::ElementType;
+
+/// Slices hold about this many elements, so that large tensors decode on several threads.
+pub const SLICE_TARGET_ELEMENTS: usize = 1 << 15;
+
+/// Tables in payload order: row kinds, element kinds, exponents.
+const FIRST_KIND_TABLE: usize = NUM_ROW_CONTEXTS;
+const FIRST_EXP_TABLE: usize = FIRST_KIND_TABLE + NUM_KIND_CONTEXTS;
+const NUM_TABLES: usize = FIRST_EXP_TABLE + NUM_EXP_CONTEXTS;
+
+/// One coded symbol: its table and value.
+#[derive(Clone, Copy)]
+struct Symbol {
+    table: u8,
+    value: u8,
+}
+
+/// A slice after symbolization: its symbols in decoding order and its raw bits.
+struct SymbolizedSlice {
+    symbols: Vec<Symbol>,
+    raw: Vec<u8>,
+}
+
+/// Rows per slice: whole maps while they are small, else rows of about the target size.
+pub fn rows_per_slice(geometry: &Geometry) -> u32 {
+    let map = geometry.width * geometry.height;
+    let rows = if map <= SLICE_TARGET_ELEMENTS {
+        (SLICE_TARGET_ELEMENTS / map.max(1)).max(1) * geometry.height
+    } else {
+        SLICE_TARGET_ELEMENTS.div_ceil(geometry.width.max(1))
+    };
+    rows.clamp(1, u32::MAX as usize) as u32
+}
+
+/// The context bases (Annex C): the exponent classes end at a high exponent of the tensor,
+/// so that the classes cover the exponents that carry most values.
+fn context_bases(fields: &ElementFields, values: &[u32]) -> (u8, u8) {
+    let mut histogram = vec![0u64; fields.exp_alphabet()];
+    let mut nonzero = 0u64;
+    for &v in values {
+        if v != 0 {
+            histogram[fields.exponent(v) as usize] += 1;
+            nonzero += 1;
+        }
+    }
+    // The exponent below which 99.9% of the non-zero values lie.
+    let mut seen = 0u64;
+    let mut high = 0usize;
+    for (e, &n) in histogram.iter().enumerate() {
+        seen += n;
+        high = e;
+        if seen * 1000 >= nonzero * 999 {
+            break;
+        }
+    }
+    let high = high as i64;
+    let kind_base = (high - 7).clamp(0, 255) as u8;
+    let exp_base = (high - (NUM_EXP_CONTEXTS as i64 - 2)).clamp(0, 255) as u8;
+    (kind_base, exp_base)
+}
+
+fn symbolize(
+    values: &[u32],
+    geometry: &Geometry,
+    fields: &ElementFields,
+    header: &NativeHeader,
+    first_row: usize,
+    rows: usize,
+) -> SymbolizedSlice {
+    let width = geometry.width;
+    let mut symbols = Vec::with_capacity(rows * width * 2);
+    let mut raw = Vec::new();
+    let mut bits = BitWriter::endian(&mut raw, BigEndian);
+    let raw_bits = fields.sign_bits + fields.mant_bits;
+    let zero_row = vec![0u32; width];
+    let kind_base = u32::from(header.kind_exp_base);
+    let exp_base = u32::from(header.exp_ctx_base);
+    let mut above_zero = false;
+    for r in first_row..first_row + rows {
+        let row = &values[r * width..(r + 1) * width];
+        let has_above = r > first_row && r % geometry.height != 0;
+        let above_row = if has_above {
+            &values[(r - 1) * width..r * width]
+        } else {
+            &zero_row[..]
+        };
+        let zero = row.iter().all(|&v| v == 0);
+        symbols.push(Symbol {
+            table: row_context(has_above, above_zero) as u8,
+            value: if zero { ROW_ZERO } else { ROW_CODED },
+        });
+        above_zero = zero;
+        if zero {
+            continue;
+        }
+        let mut left = 0u32;
+        for (&value, &above) in row.iter().zip(above_row) {
+            let kc = kind_context(fields, left, above, kind_base);
+            let kind = if value == 0 {
+                KIND_ZERO
+            } else if value == left {
+                KIND_LEFT
+            } else if value == above {
+                KIND_ABOVE
+            } else {
+                KIND_NEW
+            };
+            symbols.push(Symbol {
+                table: (FIRST_KIND_TABLE + kc) as u8,
+                value: kind,
+            });
+            if kind == KIND_NEW {
+                let ec = exp_context(fields, left, above, exp_base);
+                symbols.push(Symbol {
+                    table: (FIRST_EXP_TABLE + ec) as u8,
+                    value: fields.exponent(value) as u8,
+                });
+                if raw_bits > 0 {
+                    let sign = value >> (fields.exp_bits + fields.mant_bits) & fields.sign_bits;
+                    let mantissa = value & ((1u32 << fields.mant_bits) - 1);
+                    bits.write_var::<u32>(raw_bits, sign << fields.mant_bits | mantissa)
+                        .expect("writing to a Vec");
+                }
+            }
+            left = value;
+        }
+    }
+    bits.byte_align().expect("writing to a Vec");
+    SymbolizedSlice { symbols, raw }
+}
+
+/// Scales symbol counts to frequencies that sum to 2^12, every present symbol at least 1.
+/// Deterministic integer arithmetic (Annex C).
+pub fn normalize(counts: &[u64]) -> Vec<u32> {
+    let total: u64 = counts.iter().sum();
+    if total == 0 {
+        return vec![0; counts.len()];
+    }
+    let scale = u64::from(PROB_SCALE);
+    let mut freqs: Vec<u32> = counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                0
+            } else {
+                ((c * scale / total) as u32).max(1)
+            }
+        })
+        .collect();
+    let mut sum: i64 = freqs.iter().map(|&f| i64::from(f)).sum();
+    // Give or take the difference from the largest frequencies, one at a time.
+    while sum != i64::from(PROB_SCALE) {
+        let largest = (0..freqs.len())
+            .max_by_key(|&i| (freqs[i], std::cmp::Reverse(i)))
+            .expect("non-empty");
+        if sum < i64::from(PROB_SCALE) {
+            let add = i64::from(PROB_SCALE) - sum;
+            freqs[largest] += add as u32;
+            sum += add;
+        } else {
+            let take = (sum - i64::from(PROB_SCALE)).min(i64::from(freqs[largest]) - 1);
+            freqs[largest] -= take as u32;
+            sum -= take;
+        }
+    }
+    freqs
+}
+
+/// Codes `symbols` with rANS; returns the bytes the decoder reads: the final state, then the
+/// renormalization words in reverse order of emission.
+fn rans_encode(symbols: &[Symbol], freq: &[Vec<u32>], cum: &[Vec<u32>]) -> Vec<u8> {
+    let mut words: Vec<u16> = Vec::with_capacity(symbols.len() / 2);
+    let mut x: u32 = RANS_LOW;
+    for s in symbols.iter().rev() {
+        let f = freq[s.table as usize][s.value as usize];
+        let c = cum[s.table as usize][s.value as usize];
+        let x_max = (u64::from(RANS_LOW >> PROB_BITS) << 16) * u64::from(f);
+        if u64::from(x) >= x_max {
+            words.push(x as u16);
+            x >>= 16;
+        }
+        x = ((x / f) << PROB_BITS) + (x % f) + c;
+    }
+    let mut out = Vec::with_capacity(4 + 2 * words.len());
+    out.extend_from_slice(&x.to_le_bytes());
+    for w in words.iter().rev() {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
+/// Codes a tensor with the native method. `non_negative` must be the layer's
+/// `non_negative_flag`. `threads` spreads slices over threads; the bytes do not depend on it.
+pub fn encode_native(
+    element_type: ElementType,
+    shape: &[u32],
+    non_negative: bool,
+    data: &[u8],
+    threads: usize,
+) -> Vec<u8> {
+    let fields = ElementFields::of(element_type, non_negative);
+    let geometry = Geometry::of(shape);
+    let size = element_type.size();
+    let values: Vec<u32> = (0..data.len() / size)
+        .map(|i| load(data, size, i))
+        .collect();
+    let (kind_exp_base, exp_ctx_base) = context_bases(&fields, &values);
+    let header = NativeHeader {
+        rows_per_slice: rows_per_slice(&geometry),
+        kind_exp_base,
+        exp_ctx_base,
+    };
+    let rps = header.rows_per_slice as usize;
+    let ranges: Vec<(usize, usize)> = (0..geometry.rows)
+        .step_by(rps)
+        .map(|first| (first, rps.min(geometry.rows - first)))
+        .collect();
+
+    let slices: Vec<SymbolizedSlice> = parallel_map(&ranges, threads, |&(first, rows)| {
+        symbolize(&values, &geometry, &fields, &header, first, rows)
+    });
+
+    let alphabet = |t: usize| match t {
+        t if t < FIRST_KIND_TABLE => NUM_ROW_KINDS,
+        t if t < FIRST_EXP_TABLE => NUM_KINDS,
+        _ => fields.exp_alphabet(),
+    };
+    let mut counts: Vec<Vec<u64>> = (0..NUM_TABLES).map(|t| vec![0; alphabet(t)]).collect();
+    for slice in &slices {
+        for s in &slice.symbols {
+            counts[s.table as usize][s.value as usize] += 1;
+        }
+    }
+    let freq: Vec<Vec<u32>> = counts.iter().map(|c| normalize(c)).collect();
+    let cum: Vec<Vec<u32>> = freq
+        .iter()
+        .map(|f| {
+            f.iter()
+                .scan(0u32, |acc, &x| {
+                    let c = *acc;
+                    *acc += x;
+                    Some(c)
+                })
+                .collect()
+        })
+        .collect();
+    let coded: Vec<Vec<u8>> = parallel_map(&slices, threads, |slice| {
+        rans_encode(&slice.symbols, &freq, &cum)
+    });
+
+    let mut out = Vec::new();
+    {
+        let mut w = BitWriter::endian(&mut out, BigEndian);
+        header.to_writer(&mut w).expect("writing to a Vec");
+        let tables: Vec<FrequencyTable> = freq
+            .iter()
+            .map(|f| FrequencyTable {
+                entries: f
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &x)| x > 0)
+                    .map(|(s, &x)| (s as u16, x as u16))
+                    .collect(),
+            })
+            .collect();
+        write_tables(&mut w, &tables).expect("writing to a Vec");
+        SliceIndex {
+            slices: coded
+                .iter()
+                .zip(&slices)
+                .map(|(r, s)| (r.len() as u32, s.raw.len() as u32))
+                .collect(),
+        }
+        .to_writer(&mut w)
+        .expect("writing to a Vec");
+    }
+    for (rans, slice) in coded.iter().zip(&slices) {
+        out.extend_from_slice(rans);
+        out.extend_from_slice(&slice.raw);
+    }
+    out
+}
+
+/// Maps `items` on up to `threads` scoped threads, keeping the order.
+fn parallel_map<T: Sync, U: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> U + Sync,
+) -> Vec<U> {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let f = &f;
+                s.spawn(move || part.iter().map(f).collect::<Vec<U>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("encoding a slice does not panic"))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalization_sums_to_scale_and_keeps_every_symbol() {
+        for counts in [
+            vec![1u64, 0, 0, 0],
+            vec![1, 1_000_000, 0, 3],
+            vec![5; 300],
+            vec![0, 7, 0, 7, 0, 7],
+        ] {
+            let f = normalize(&counts);
+            assert_eq!(f.iter().sum::<u32>(), PROB_SCALE, "{counts:?}");
+            for (c, f) in counts.iter().zip(&f) {
+                assert_eq!(*c > 0, *f > 0);
+            }
+        }
+        assert!(normalize(&[0, 0]).iter().all(|&f| f == 0));
+    }
+}

@@ -1,0 +1,133 @@
+//! The native method: bit-exact on edge values, never a panic on damaged payloads, and the
+//! output does not depend on the number of threads.
+
+mod common;
+
+use dfc_decoder::methods::decode_payload;
+use dfc_decoder::native::TensorDesc;
+use dfc_decoder::{CodingMethod, ElementType};
+use dfc_encoder::{encode_payload, is_non_negative, TensorRef};
+
+/// A small ReLU-like map with zero rows, repeats of left and above, and non-zero values.
+fn feature_map(channels: u32, height: u32, width: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in 0..channels {
+        for y in 0..height {
+            for x in 0..width {
+                let v = if y == 1 {
+                    0.0
+                } else if x % 3 == 2 {
+                    ((c * 7 + y * 3 + x - 1) as f32 * 0.61).sin().max(0.0)
+                } else {
+                    ((c * 7 + y * 3 + x) as f32 * 0.61).sin().max(0.0)
+                };
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+    out
+}
+
+fn decode(
+    coded: &[u8],
+    t: ElementType,
+    shape: &[u32],
+    data: &[u8],
+    threads: usize,
+) -> Result<Vec<u8>, dfc_decoder::methods::MethodError> {
+    let desc = TensorDesc {
+        element_type: t,
+        shape,
+        non_negative: is_non_negative(t, data),
+    };
+    decode_payload(CodingMethod::Native, coded, &desc, threads)
+}
+
+#[test]
+fn every_type_rank_and_special_value_round_trips() {
+    for &t in ElementType::ALL {
+        for shape in common::SHAPES {
+            for specials in [false, true] {
+                let data = common::tensor(t, shape, specials);
+                let coded = encode_payload(
+                    CodingMethod::Native,
+                    &TensorRef {
+                        element_type: t,
+                        shape,
+                        data: &data,
+                    },
+                    1,
+                );
+                assert_eq!(
+                    decode(&coded, t, shape, &data, 1).unwrap(),
+                    data,
+                    "{t} {shape:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn many_slices_and_threads_give_the_same_bytes() {
+    // 300 maps of 16x16 = 76800 elements: three slices at the encoder's target size.
+    let shape = [300, 16, 16];
+    let data = feature_map(300, 16, 16);
+    let tensor = TensorRef {
+        element_type: ElementType::Float32,
+        shape: &shape,
+        data: &data,
+    };
+    let one = encode_payload(CodingMethod::Native, &tensor, 1);
+    assert_eq!(one, encode_payload(CodingMethod::Native, &tensor, 3));
+    for threads in [1, 2, 5] {
+        assert_eq!(
+            decode(&one, ElementType::Float32, &shape, &data, threads).unwrap(),
+            data
+        );
+    }
+    assert!(
+        one.len() < data.len() / 2,
+        "the map has structure to find: {} bytes",
+        one.len()
+    );
+}
+
+#[test]
+fn damaged_payloads_are_rejected_or_decoded_never_a_panic() {
+    let shape = [3, 4, 6];
+    let data = feature_map(3, 4, 6);
+    let coded = encode_payload(
+        CodingMethod::Native,
+        &TensorRef {
+            element_type: ElementType::Float32,
+            shape: &shape,
+            data: &data,
+        },
+        1,
+    );
+    let mut rejected = 0;
+    for bit in 0..coded.len() * 8 {
+        let mut damaged = coded.clone();
+        damaged[bit / 8] ^= 1 << (bit % 8);
+        match decode(&damaged, ElementType::Float32, &shape, &data, 1) {
+            Ok(out) => assert_eq!(out.len(), data.len()),
+            Err(e) => {
+                assert!(e.requirement.starts_with("REQ-8.3.6-"), "{e:?}");
+                rejected += 1;
+            }
+        }
+    }
+    // Most flips break a table, the slice index or the final rANS state.
+    assert!(
+        rejected * 2 > coded.len() * 8,
+        "{rejected} of {} flips rejected",
+        coded.len() * 8
+    );
+    for len in 0..coded.len() {
+        assert!(
+            decode(&coded[..len], ElementType::Float32, &shape, &data, 1).is_err(),
+            "prefix {len}"
+        );
+    }
+}
