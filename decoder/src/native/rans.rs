@@ -128,7 +128,10 @@ pub struct RansDecoder<'a> {
     state: u32,
     words: &'a [u8],
     pos: usize,
-    error: Option<RansError>,
+    /// Sticky flags, OR-ed without branches: a zero frequency (empty context) was used; a
+    /// word was needed past the end.
+    empty_context: bool,
+    exhausted: bool,
 }
 
 impl<'a> RansDecoder<'a> {
@@ -142,13 +145,20 @@ impl<'a> RansDecoder<'a> {
             state,
             words,
             pos: 4,
-            error: None,
+            empty_context: false,
+            exhausted: false,
         })
     }
 
     /// The first error met, if any.
     pub fn error(&self) -> Option<RansError> {
-        self.error
+        if self.empty_context {
+            Some(RansError::EmptyContext)
+        } else if self.exhausted {
+            Some(RansError::Exhausted)
+        } else {
+            None
+        }
     }
 
     /// Decodes one symbol of an alphabet of at most 4 symbols.
@@ -178,9 +188,7 @@ impl<'a> RansDecoder<'a> {
     /// context's table is empty (REQ-8.3.6-5).
     #[inline(always)]
     fn advance(&mut self, slot: u32, start: u32, freq: u32) {
-        if freq == 0 {
-            self.error.get_or_insert(RansError::EmptyContext);
-        }
+        self.empty_context |= freq == 0;
         self.state = freq
             .wrapping_mul(self.state >> PROB_BITS)
             .wrapping_add(slot.wrapping_sub(start));
@@ -191,7 +199,7 @@ impl<'a> RansDecoder<'a> {
                     self.words[self.pos + 1],
                 ]))
             } else {
-                self.error.get_or_insert(RansError::Exhausted);
+                self.exhausted = true;
                 0
             };
             self.state = self.state << 16 | word;
@@ -201,7 +209,7 @@ impl<'a> RansDecoder<'a> {
 
     /// Whether the slice ended correctly: state back at 2^16 and every byte read (REQ-8.3.6-6).
     pub fn finished_cleanly(&self) -> bool {
-        self.error.is_none() && self.state == RANS_LOW && self.pos == self.words.len()
+        self.error().is_none() && self.state == RANS_LOW && self.pos == self.words.len()
     }
 }
 
