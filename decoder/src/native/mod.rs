@@ -229,9 +229,7 @@ fn rans_error(e: RansError) -> MethodError {
     }
 }
 
-/// Decodes a group of slices (clause 8.3.6.7), two at a time, with a loop specialized for the
-/// element fields. Two slices decoded in lockstep are two independent dependency chains, which
-/// the processor overlaps; the output is the same as decoding them one after the other.
+/// Decodes a group of slices (clause 8.3.6.7) with a loop specialized for the element fields.
 fn decode_slices(
     ctx: &SliceContext<'_>,
     jobs: Vec<SliceJob<'_>>,
@@ -252,16 +250,20 @@ fn decode_slices(
     }
 }
 
-/// The decoding state of one slice: entropy decoders, position, neighbour rows.
+/// The decoding state of one slice: entropy decoders, position, and the row above.
 struct Lane<'a> {
     rans: RansDecoder<'a>,
     raw: RawBits<'a>,
     out: &'a mut [u8],
     first_row: usize,
     rows: usize,
-    /// Value and magnitude class of each position of the previous and the current row.
-    previous_row: Vec<(u32, u32)>,
-    row: Vec<(u32, u32)>,
+    /// Values of the previous and the current row.
+    previous_values: Vec<u32>,
+    values: Vec<u32>,
+    /// Per position of the previous and the current row: magnitude class | exponent << 3
+    /// (0 for a zero value).
+    previous_info: Vec<u32>,
+    info: Vec<u32>,
     above_zero: bool,
 }
 
@@ -273,23 +275,26 @@ impl<'a> Lane<'a> {
             out: job.out,
             first_row: job.first_row,
             rows: job.rows,
-            previous_row: vec![(0, 0); width],
-            row: vec![(0, 0); width],
+            previous_values: vec![0; width],
+            values: vec![0; width],
+            previous_info: vec![0; width],
+            info: vec![0; width],
             above_zero: false,
         })
     }
 
     /// Decodes `row_kind` of row `r`; true when the row's elements follow (clause 8.3.6.7).
-    #[inline(always)]
     fn begin_row(&mut self, ctx: &SliceContext<'_>, r: usize) -> bool {
         let has_above = r > 0 && (self.first_row + r) % ctx.geometry.height != 0;
         if !has_above {
-            self.previous_row.fill((0, 0));
+            self.previous_values.fill(0);
+            self.previous_info.fill(0);
         }
         let rc = model::row_context(has_above, self.above_zero);
         self.above_zero = self.rans.decode_small(&ctx.row_tables[rc]) == u32::from(ROW_ZERO);
         if self.above_zero {
-            self.row.fill((0, 0));
+            self.values.fill(0);
+            self.info.fill(0);
         }
         !self.above_zero
     }
@@ -302,12 +307,13 @@ impl<'a> Lane<'a> {
         if self.raw.overrun() {
             return Err(err("REQ-8.3.6-6", "the slice's raw data ends early"));
         }
-        let width = self.row.len();
+        let width = self.values.len();
         let out = &mut self.out[r * width * SIZE..(r + 1) * width * SIZE];
-        for (o, v) in out.chunks_exact_mut(SIZE).zip(&self.row) {
-            o.copy_from_slice(&v.0.to_le_bytes()[..SIZE]);
+        for (o, v) in out.chunks_exact_mut(SIZE).zip(&self.values) {
+            o.copy_from_slice(&v.to_le_bytes()[..SIZE]);
         }
-        std::mem::swap(&mut self.previous_row, &mut self.row);
+        std::mem::swap(&mut self.previous_values, &mut self.values);
+        std::mem::swap(&mut self.previous_info, &mut self.info);
         Ok(())
     }
 
@@ -327,9 +333,46 @@ impl<'a> Lane<'a> {
         }
         Ok(())
     }
+
+    /// Decodes the elements of a coded row (clause 8.3.6.7). The entropy decoders are copied
+    /// into locals for the loop so that their state stays in registers.
+    #[inline(always)]
+    fn decode_row<const S: u32, const E: u32, const M: u32>(&mut self, ctx: &SliceContext<'_>) {
+        let (mut rans, mut raw) = (self.rans, self.raw);
+        let mut left = (0u32, 0u32);
+        let cells = self.values.iter_mut().zip(self.info.iter_mut());
+        let above = self.previous_values.iter().zip(self.previous_info.iter());
+        for ((value, info), (&above, &above_info)) in cells.zip(above) {
+            left = decode_element::<S, E, M>(ctx, &mut rans, &mut raw, left, (above, above_info));
+            (*value, *info) = left;
+        }
+        (self.rans, self.raw) = (rans, raw);
+    }
 }
 
-/// Decodes one element from its left and above neighbours (value, magnitude class).
+/// Decodes coded rows of two slices in lockstep: two independent dependency chains, which the
+/// processor overlaps. The output is the same as decoding the rows one after the other.
+#[inline(always)]
+fn decode_row_pair<const S: u32, const E: u32, const M: u32>(
+    ctx: &SliceContext<'_>,
+    a: &mut Lane<'_>,
+    b: &mut Lane<'_>,
+) {
+    let (mut rans_a, mut raw_a, mut rans_b, mut raw_b) = (a.rans, a.raw, b.rans, b.raw);
+    let (mut left_a, mut left_b) = ((0u32, 0u32), (0u32, 0u32));
+    for x in 0..a.values.len().min(b.values.len()) {
+        let above_a = (a.previous_values[x], a.previous_info[x]);
+        let above_b = (b.previous_values[x], b.previous_info[x]);
+        left_a = decode_element::<S, E, M>(ctx, &mut rans_a, &mut raw_a, left_a, above_a);
+        left_b = decode_element::<S, E, M>(ctx, &mut rans_b, &mut raw_b, left_b, above_b);
+        (a.values[x], a.info[x]) = left_a;
+        (b.values[x], b.info[x]) = left_b;
+    }
+    (a.rans, a.raw, b.rans, b.raw) = (rans_a, raw_a, rans_b, raw_b);
+}
+
+/// Decodes one element from its left and above neighbours, each given as (value, info) with
+/// info = magnitude class | exponent << 3, 0 for a zero value (clauses 8.3.6.3, 8.3.6.7).
 #[inline(always)]
 fn decode_element<const S: u32, const E: u32, const M: u32>(
     ctx: &SliceContext<'_>,
@@ -338,50 +381,37 @@ fn decode_element<const S: u32, const E: u32, const M: u32>(
     left: (u32, u32),
     above: (u32, u32),
 ) -> (u32, u32) {
-    let exponent = |v: u32| (v >> M) & ((1 << E) - 1);
-    let kc = (left.1 * model::NUM_MAG_CLASSES + above.1) as usize;
-    let kind = rans.decode_small(&ctx.kind_tables[kc & 31]) as u8;
+    let (left_info, above_info) = (left.1, above.1);
+    // Kind context: 5 x class(left) + class(above).
+    let kc = (left_info & 7) * model::NUM_MAG_CLASSES + (above_info & 7);
+    let kind = rans.decode_small(&ctx.kind_tables[kc as usize & 31]) as u8;
     if kind == KIND_ZERO {
         (0, 0)
     } else if kind == KIND_NEW {
-        let predicted = if left.0 != 0 && above.0 != 0 {
-            (exponent(left.0) + exponent(above.0) + 1) >> 1
-        } else if left.0 != 0 {
-            exponent(left.0)
-        } else if above.0 != 0 {
-            exponent(above.0)
+        // Exponent context from the non-zero neighbours; a zero one has exponent 0 here.
+        let (el, ea) = (left_info >> 3, above_info >> 3);
+        let nonzero = u32::from(left_info != 0) + u32::from(above_info != 0);
+        let predicted = if nonzero == 2 {
+            (el + ea + 1) >> 1
         } else {
-            u32::MAX
+            el + ea
         };
-        let ec = if predicted == u32::MAX {
+        let ec = if nonzero == 0 {
             0
         } else {
             1 + predicted
                 .saturating_sub(ctx.exp_ctx_base)
-                .min(NUM_EXP_CONTEXTS as u32 - 2) as usize
+                .min(NUM_EXP_CONTEXTS as u32 - 2)
         };
-        let e = rans.decode_exponent(ctx.exp_tables, ec);
+        let e = rans.decode_exponent(ctx.exp_tables, ec as usize);
         let bits = raw.read(S + M);
         let v = (bits >> M) << (E + M) | e << M | (bits & ((1u32 << M) - 1));
         let class = 1 + (e.saturating_sub(ctx.kind_exp_base) >> 1).min(3);
-        (v, if v == 0 { 0 } else { class })
+        (v, if v == 0 { 0 } else { class | e << 3 })
     } else if kind == KIND_LEFT {
         left
     } else {
         above
-    }
-}
-
-/// Decodes the coded row of one lane.
-#[inline(always)]
-fn decode_row<const S: u32, const E: u32, const M: u32>(
-    ctx: &SliceContext<'_>,
-    lane: &mut Lane<'_>,
-) {
-    let mut left = (0u32, 0u32);
-    for (cell, &above) in lane.row.iter_mut().zip(lane.previous_row.iter()) {
-        left = decode_element::<S, E, M>(ctx, &mut lane.rans, &mut lane.raw, left, above);
-        *cell = left;
     }
 }
 
@@ -394,24 +424,14 @@ fn decode_slices_with<const SIZE: usize, const S: u32, const E: u32, const M: u3
     while let Some(a) = jobs.next() {
         let mut a = Lane::new(a, width)?;
         let mut b = jobs.next().map(|b| Lane::new(b, width)).transpose()?;
+        // Rows both slices have are decoded in lockstep.
         let common = b.as_ref().map_or(0, |b| a.rows.min(b.rows));
         if let Some(b) = b.as_mut() {
             for r in 0..common {
                 match (a.begin_row(ctx, r), b.begin_row(ctx, r)) {
-                    (true, true) => {
-                        let (mut la, mut lb) = ((0u32, 0u32), (0u32, 0u32));
-                        let rows = a.row.iter_mut().zip(a.previous_row.iter());
-                        for ((ca, &aa), (cb, &ab)) in
-                            rows.zip(b.row.iter_mut().zip(b.previous_row.iter()))
-                        {
-                            la = decode_element::<S, E, M>(ctx, &mut a.rans, &mut a.raw, la, aa);
-                            lb = decode_element::<S, E, M>(ctx, &mut b.rans, &mut b.raw, lb, ab);
-                            *ca = la;
-                            *cb = lb;
-                        }
-                    }
-                    (true, false) => decode_row::<S, E, M>(ctx, &mut a),
-                    (false, true) => decode_row::<S, E, M>(ctx, b),
+                    (true, true) => decode_row_pair::<S, E, M>(ctx, &mut a, b),
+                    (true, false) => a.decode_row::<S, E, M>(ctx),
+                    (false, true) => b.decode_row::<S, E, M>(ctx),
                     (false, false) => {}
                 }
                 a.end_row::<SIZE>(r)?;
@@ -421,7 +441,7 @@ fn decode_slices_with<const SIZE: usize, const S: u32, const E: u32, const M: u3
         for lane in std::iter::once(&mut a).chain(b.as_mut()) {
             for r in common..lane.rows {
                 if lane.begin_row(ctx, r) {
-                    decode_row::<S, E, M>(ctx, lane);
+                    lane.decode_row::<S, E, M>(ctx);
                 }
                 lane.end_row::<SIZE>(r)?;
             }

@@ -77,8 +77,8 @@ const CUM_STRIDE: usize = 257;
 /// cumulative frequencies. Fixed sizes let the hot loop index without bounds failures.
 #[derive(Clone, Debug)]
 pub struct ExpTables {
-    lookup: Box<[u8]>,
-    cum: Box<[u32]>,
+    lookup: Box<[u8; EXP_TABLE_SLOTS << PROB_BITS]>,
+    cum: Box<[u32; EXP_TABLE_SLOTS * CUM_STRIDE]>,
 }
 
 /// Number of exponent contexts the flat tables hold (a power of two).
@@ -106,8 +106,8 @@ impl ExpTables {
             }
         }
         Ok(ExpTables {
-            lookup,
-            cum: cum_all,
+            lookup: lookup.try_into().expect("sized above"),
+            cum: cum_all.try_into().expect("sized above"),
         })
     }
 }
@@ -124,6 +124,7 @@ pub enum RansError {
 /// rANS decoder over one slice's `rans` bytes: a 32-bit state and 16-bit little-endian words.
 /// Errors are sticky: decoding goes on with a defined state and [`RansDecoder::error`] tells the
 /// first one, so that the hot loop has no early returns.
+#[derive(Clone, Copy)]
 pub struct RansDecoder<'a> {
     state: u32,
     words: &'a [u8],
@@ -215,6 +216,7 @@ impl<'a> RansDecoder<'a> {
 
 /// Reads raw bits most significant first (clause 8.3.6.6). Reading past the end gives zero bits
 /// and sets a sticky flag.
+#[derive(Clone, Copy)]
 pub struct RawBits<'a> {
     bytes: &'a [u8],
     pos: usize,
