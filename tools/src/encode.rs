@@ -1,9 +1,405 @@
-//! `dfc encode`.
+//! `dfc encode`: .npy files, directories of them and .safetensors files into one DFC stream.
+
+use crate::io::manifest::{slash_path, Manifests};
+use crate::io::{npy, print, ratio_text, safetensors, shape_text, table, Tensor};
+use anyhow::{bail, Context};
+use dfc_decoder::{CodingMethod, LayerKind, LevelLimits, Profile, LEVELS};
+use dfc_encoder::{encode_stream, EncoderConfig, LayerInput, MethodChoice, ENCODER_VERSION};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// Options of `dfc encode`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+#[command(after_help = "\
+Inputs:
+  FILE.npy          one layer named after the file stem (float32, float16, int8, uint8; any
+                    byte order, C or Fortran order)
+  DIR               every .npy file below DIR, sorted by relative path; layer name = the
+                    relative path without .npy, with / separators (a/b/c.npy -> a/b/c)
+  FILE.safetensors  every tensor of the file (F32, F16, BF16, I8, U8), sorted by name
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("dfc encode is not implemented yet")
+Layer kinds come from --kind, else from a manifest.json (a `tensors` list of entries with
+`path` and `kind`) in the tensor's directory or an ancestor directory as far as the input path
+goes, matched by the tensor's path relative to the manifest; else from the rank: rank 1 is fc,
+higher ranks are conv.
+
+Examples:
+  dfc encode samples/corpus -o corpus.dfc
+  dfc encode conv1.npy fc.npy -o two.dfc --method native --layer-method fc=raw
+  dfc encode model.safetensors -o model.dfc --profile baseline --level 3 --kind head=other
+  dfc encode feats/ -o feats.dfc --meta image=astronaut --meta model=resnet50")]
+pub struct Args {
+    /// Input .npy files, directories of .npy files, or .safetensors files.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// The stream to write, e.g. -o features.dfc. Written whole or not at all.
+    #[arg(short, long, value_name = "OUT.dfc")]
+    pub output: PathBuf,
+
+    /// Coding method of every layer: raw, zlib, gzip, bzip2, lzma, native, or auto (the
+    /// smallest payload among the methods the profile allows). Example: --method lzma
+    #[arg(long, value_name = "METHOD", default_value = "auto", value_parser = parse_method)]
+    pub method: MethodChoice,
+
+    /// Coding method of one layer, overriding --method; repeatable.
+    /// Example: --layer-method fc_logits=raw
+    #[arg(long = "layer-method", value_name = "NAME=METHOD", value_parser = parse_layer_method)]
+    pub layer_methods: Vec<(String, MethodChoice)>,
+
+    /// Layer kind of one layer (conv, pool, fc, other), overriding the manifest and the rank
+    /// rule; repeatable. Example: --kind pool5=pool
+    #[arg(long = "kind", value_name = "NAME=KIND", value_parser = parse_kind)]
+    pub kinds: Vec<(String, LayerKind)>,
+
+    /// Profile: main (every method and element type) or baseline (raw, zlib, gzip; no
+    /// bfloat16). Example: --profile baseline
+    #[arg(long, value_name = "PROFILE", default_value = "main", value_parser = parse_profile)]
+    pub profile: Profile,
+
+    /// Level to signal, e.g. --level 2 (level_idc 20); the default is the smallest level
+    /// whose limits hold the stream. Fails if the stream does not fit the level.
+    #[arg(long, value_name = "N", value_parser = parse_level)]
+    pub level: Option<u8>,
+
+    /// Do not write a tensor_hash (SHA-256) unit after each layer's feature data.
+    #[arg(long)]
+    pub no_hash: bool,
+
+    /// Extra metadata entry, after `source` and `encoder`; repeatable.
+    /// Example: --meta image=astronaut
+    #[arg(long = "meta", value_name = "KEY=VALUE", value_parser = parse_meta)]
+    pub meta: Vec<(String, String)>,
+
+    /// Threads for the native method's slices (0: one per CPU); the output does not depend
+    /// on it. Example: --threads 4
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+
+    /// Print nothing on success.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_method(s: &str) -> Result<MethodChoice, String> {
+    MethodChoice::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = CodingMethod::ALL.iter().map(|m| m.name()).collect();
+        format!("unknown method {s:?} ({}, auto)", names.join(", "))
+    })
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    Profile::from_name(s).ok_or_else(|| format!("unknown profile {s:?} (baseline, main)"))
+}
+
+fn level_names() -> String {
+    LEVELS
+        .iter()
+        .map(LevelLimits::name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `2` → 20, `2.5` → 25.
+fn parse_level(s: &str) -> Result<u8, String> {
+    let bad = || format!("level {s:?} is not a number like 2 or 2.5");
+    let (whole, tenth) = match s.split_once('.') {
+        Some((w, t)) if t.len() == 1 => (w, t),
+        Some(_) => return Err(bad()),
+        None => (s, "0"),
+    };
+    let whole: u8 = whole.parse().map_err(|_| bad())?;
+    let tenth: u8 = tenth.parse().map_err(|_| bad())?;
+    let idc = whole
+        .checked_mul(10)
+        .and_then(|w| w.checked_add(tenth))
+        .ok_or_else(bad)?;
+    if LevelLimits::from_idc(idc).is_none() {
+        return Err(format!(
+            "level {s} is not defined (levels: {})",
+            level_names()
+        ));
+    }
+    Ok(idc)
+}
+
+/// `NAME=VALUE`, split at the last `=` (layer names may contain `=`, values do not).
+fn split_pair(s: &str) -> Result<(&str, &str), String> {
+    s.rsplit_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("{s:?} is not NAME=VALUE"))
+}
+
+fn parse_layer_method(s: &str) -> Result<(String, MethodChoice), String> {
+    let (name, method) = split_pair(s)?;
+    Ok((name.to_string(), parse_method(method)?))
+}
+
+fn parse_kind(s: &str) -> Result<(String, LayerKind), String> {
+    let (name, kind) = split_pair(s)?;
+    let kind = LayerKind::from_name(kind)
+        .ok_or_else(|| format!("unknown kind {kind:?} (conv, pool, fc, other)"))?;
+    Ok((name.to_string(), kind))
+}
+
+/// `KEY=VALUE`, split at the first `=`.
+fn parse_meta(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
+}
+
+/// Where a layer's kind can be looked up.
+enum KindSource {
+    /// A .npy file, looked up by its path in the manifests of its directory and ancestors.
+    NpyFile(PathBuf),
+    /// A tensor of a .safetensors file, looked up by name in the manifest beside the file.
+    Safetensors { file: PathBuf, name: String },
+}
+
+/// One tensor to encode.
+struct Layer {
+    name: String,
+    /// Where it came from, for messages.
+    origin: String,
+    tensor: Tensor,
+    kind_source: KindSource,
+}
+
+/// The .npy files below `dir`, as (relative path with `/` separators, full path), sorted by
+/// relative path. Symbolic links to files are followed, those to directories are not.
+fn npy_files_below(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let entries = std::fs::read_dir(&d)
+            .with_context(|| format!("cannot read directory {}", d.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot read directory {}", d.display()))?;
+            let path = entry.path();
+            let file_type = entry
+                .file_type()
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            if file_type.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "npy")
+                && (file_type.is_file() || path.is_file())
+            {
+                let relative = path.strip_prefix(dir).expect("found below dir");
+                found.push((slash_path(relative)?, path));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Reads every input into layers, in command-line order.
+fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<Layer>> {
+    let mut layers = Vec::new();
+    for input in inputs {
+        let meta =
+            std::fs::metadata(input).with_context(|| format!("cannot open {}", input.display()))?;
+        if meta.is_dir() {
+            let files = npy_files_below(input)?;
+            if files.is_empty() {
+                bail!("{}: no .npy files in this directory", input.display());
+            }
+            for (relative, path) in files {
+                let name = relative
+                    .strip_suffix(".npy")
+                    .expect("selected by extension")
+                    .to_string();
+                layers.push(Layer {
+                    name,
+                    origin: path.display().to_string(),
+                    tensor: npy::read_npy(&path)?,
+                    kind_source: KindSource::NpyFile(path),
+                });
+            }
+        } else {
+            match input.extension().and_then(|e| e.to_str()) {
+                Some("npy") => {
+                    let name = input
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .with_context(|| {
+                            format!("{}: the file name is not UTF-8", input.display())
+                        })?
+                        .to_string();
+                    layers.push(Layer {
+                        name,
+                        origin: input.display().to_string(),
+                        tensor: npy::read_npy(input)?,
+                        kind_source: KindSource::NpyFile(input.clone()),
+                    });
+                }
+                Some("safetensors") => {
+                    for (name, tensor) in safetensors::read_safetensors(input)? {
+                        layers.push(Layer {
+                            origin: format!("{} tensor {name:?}", input.display()),
+                            kind_source: KindSource::Safetensors {
+                                file: input.clone(),
+                                name: name.clone(),
+                            },
+                            name,
+                            tensor,
+                        });
+                    }
+                }
+                _ => bail!(
+                    "{}: not a .npy file, a .safetensors file or a directory",
+                    input.display()
+                ),
+            }
+        }
+    }
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for layer in &layers {
+        if let Some(first) = seen.insert(&layer.name, &layer.origin) {
+            bail!(
+                "layer name {:?} is used twice: by {first} and by {}",
+                layer.name,
+                layer.origin
+            );
+        }
+    }
+    Ok(layers)
+}
+
+/// Kind of a layer without --kind: the manifest's, else by rank.
+fn kind_of(layer: &Layer, manifests: &mut Manifests) -> anyhow::Result<LayerKind> {
+    let from_manifest = match &layer.kind_source {
+        KindSource::NpyFile(path) => manifests.kind_of_file(path)?.map(|(k, _)| k),
+        KindSource::Safetensors { file, name } => {
+            let dir = file.parent().unwrap_or(Path::new(""));
+            match manifests.in_dir(dir)? {
+                Some(m) => m.kind(name)?,
+                None => None,
+            }
+        }
+    };
+    Ok(from_manifest.unwrap_or(if layer.tensor.shape.len() == 1 {
+        LayerKind::Fc
+    } else {
+        LayerKind::Conv
+    }))
+}
+
+/// Checks that every NAME of a NAME=VALUE option is a layer.
+fn check_names<T>(option: &str, pairs: &[(String, T)], layers: &[Layer]) -> anyhow::Result<()> {
+    for (name, _) in pairs {
+        if !layers.iter().any(|l| &l.name == name) {
+            let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+            bail!(
+                "{option} {name}=...: there is no layer {name:?} (layers: {})",
+                names.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let layers = read_inputs(&args.inputs)?;
+    check_names("--kind", &args.kinds, &layers)?;
+    check_names("--layer-method", &args.layer_methods, &layers)?;
+    let mut manifests = Manifests::default();
+    let mut inputs = Vec::with_capacity(layers.len());
+    for layer in &layers {
+        let kind = match args.kinds.iter().rev().find(|(n, _)| *n == layer.name) {
+            Some((_, k)) => *k,
+            None => kind_of(layer, &mut manifests)?,
+        };
+        let method = args
+            .layer_methods
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == layer.name)
+            .map_or(args.method, |(_, m)| *m);
+        inputs.push(LayerInput {
+            name: layer.name.clone(),
+            kind,
+            element_type: layer.tensor.element_type,
+            shape: layer.tensor.shape.clone(),
+            data: &layer.tensor.data,
+            method,
+        });
+    }
+    let source = args
+        .inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut metadata = vec![
+        ("source".to_string(), source),
+        (
+            "encoder".to_string(),
+            format!("dfc-encoder {ENCODER_VERSION}"),
+        ),
+    ];
+    metadata.extend(args.meta.iter().cloned());
+    // Fields the encoder may add later keep their defaults.
+    #[allow(clippy::needless_update)]
+    let config = EncoderConfig {
+        profile: args.profile,
+        level_idc: args.level,
+        tensor_hashes: !args.no_hash,
+        metadata,
+        threads: crate::io::threads(args.threads),
+        ..EncoderConfig::default()
+    };
+    let out = args.output.display().to_string();
+    let stream = encode_stream(&inputs, &config).with_context(|| out.clone())?;
+    crate::io::atomic::write_file(&args.output, &stream)?;
+    if !args.quiet {
+        print(&summary(&out, &stream))?;
+    }
+    Ok(())
+}
+
+/// One line per layer (name, shape, type, method, bytes in → bytes out, ratio) and a total.
+fn summary(out: &str, stream: &[u8]) -> String {
+    let report = crate::inspect::scan(stream);
+    let rows: Vec<Vec<String>> = report
+        .layers
+        .iter()
+        .map(|l| {
+            vec![
+                l.name.clone(),
+                shape_text(&l.shape),
+                l.element_type.clone(),
+                l.methods.join("+"),
+                l.decoded_bytes.to_string(),
+                l.coded_bytes.to_string(),
+                ratio_text(l.decoded_bytes, l.coded_bytes),
+            ]
+        })
+        .collect();
+    let mut text = table(
+        &[
+            "layer",
+            "shape",
+            "type",
+            "method",
+            "bytes in",
+            "bytes out",
+            "ratio",
+        ],
+        &rows,
+        &[false, false, false, false, true, true, true],
+    );
+    let t = &report.totals;
+    text.push_str(&format!(
+        "total: {} layers, {} -> {} bytes, ratio {}, written to {out} (profile {}, level {})\n",
+        t.layers,
+        t.decoded_bytes,
+        report.file_bytes,
+        ratio_text(t.decoded_bytes, report.file_bytes),
+        report.profile.as_deref().unwrap_or("?"),
+        report.level.as_deref().unwrap_or("?"),
+    ));
+    text
 }

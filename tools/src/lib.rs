@@ -1,10 +1,12 @@
 //! The `dfc` command line as a library, so that tests can call each command.
 
 pub mod bench;
+pub mod conform;
 pub mod decode;
 pub mod encode;
 pub mod inspect;
 pub mod io;
+pub mod mutate;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +28,10 @@ pub enum Command {
     Inspect(inspect::Args),
     /// Measure every coding method and the published anchors on a feature corpus.
     Bench(bench::Args),
+    /// Run the conformance suite against the reference decoder or any decoder; regenerate it.
+    Conform(conform::Args),
+    /// Edit a stream deterministically (the conformance suite's mutator).
+    Mutate(mutate::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -34,5 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Decode(args) => decode::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Conform(args) => conform::run(args),
+        Command::Mutate(args) => mutate::run(args),
     }
 }

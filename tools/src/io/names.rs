@@ -1,0 +1,107 @@
+//! Layer names as file paths. Names come from the stream, which may be hostile, so a name is
+//! only turned into a path when every `/`-separated component is an ordinary file name.
+
+use anyhow::bail;
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+
+/// The relative path (without extension) for a layer name, or why the name cannot be one:
+/// empty, absolute, a `.`, `..` or empty component, a backslash or a NUL.
+pub fn layer_path(name: &str) -> anyhow::Result<PathBuf> {
+    let refuse = |why: &str| -> anyhow::Result<PathBuf> {
+        bail!("layer name {name:?} cannot be used as a file name: {why}")
+    };
+    if name.is_empty() {
+        return refuse("it is empty");
+    }
+    if name.contains('\0') {
+        return refuse("it contains NUL");
+    }
+    if name.contains('\\') {
+        return refuse("it contains a backslash");
+    }
+    if name.starts_with('/') {
+        return refuse("it is an absolute path");
+    }
+    let mut path = PathBuf::new();
+    for component in name.split('/') {
+        match component {
+            "" => return refuse("it has an empty path component"),
+            "." | ".." => return refuse(&format!("it has a {component:?} path component")),
+            c => path.push(c),
+        }
+    }
+    // Belt and braces: the path must be made of normal components only.
+    if !path.components().all(|c| matches!(c, Component::Normal(_))) {
+        return refuse("it is not a plain relative path");
+    }
+    Ok(path)
+}
+
+/// `path` with `.ext` appended to its last component (`a/b.c` → `a/b.c.npy`, unlike
+/// `Path::with_extension`).
+pub fn with_suffix(path: &Path, ext: &str) -> PathBuf {
+    let mut s: OsString = path.as_os_str().to_owned();
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// The output path of a tensor relative to the output directory: `frame_XX/` (two digits, more
+/// if needed) in front for frames after the first.
+pub fn tensor_path(name: &str, frame_index: u32, ext: &str) -> anyhow::Result<PathBuf> {
+    let path = with_suffix(&layer_path(name)?, ext);
+    Ok(if frame_index == 0 {
+        path
+    } else {
+        Path::new(&frame_dir(frame_index)).join(path)
+    })
+}
+
+/// `frame_01`, `frame_123`.
+pub fn frame_dir(frame_index: u32) -> String {
+    format!("frame_{frame_index:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_names_are_paths() {
+        assert_eq!(layer_path("a/b.c").unwrap(), Path::new("a").join("b.c"));
+        assert_eq!(
+            tensor_path("a/b.c", 0, "npy").unwrap(),
+            Path::new("a").join("b.c.npy")
+        );
+        assert_eq!(
+            tensor_path("x", 3, "npy").unwrap(),
+            Path::new("frame_03").join("x.npy")
+        );
+        assert_eq!(
+            tensor_path("x", 123, "npy").unwrap(),
+            Path::new("frame_123").join("x.npy")
+        );
+        assert_eq!(layer_path("..a/b..").unwrap(), Path::new("..a").join("b.."));
+    }
+
+    #[test]
+    fn hostile_names_are_refused() {
+        for name in [
+            "",
+            "../evil",
+            "a/../../b",
+            "..",
+            ".",
+            "a/./b",
+            "/etc/passwd",
+            "a//b",
+            "a/",
+            "a\\b",
+            "..\\x",
+            "a\0b",
+        ] {
+            assert!(layer_path(name).is_err(), "{name:?}");
+        }
+    }
+}
