@@ -5,8 +5,12 @@
 mod checks;
 
 fn replay(target: &str, check: fn(&[u8])) -> usize {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions").join(target);
-    let Ok(entries) = std::fs::read_dir(&dir) else { return 0 };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions")
+        .join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return 0;
+    };
     let mut count = 0;
     for entry in entries {
         let path = entry.unwrap().path();
@@ -30,7 +34,9 @@ fn saved_fuzz_inputs_pass_their_checks() {
 #[test]
 fn the_checks_accept_valid_inputs() {
     // A real stream through decode and random access, and a round trip of every method.
-    let data: Vec<u8> = (0..96u32).flat_map(|i| ((i as f32 * 0.3).sin().max(0.0)).to_le_bytes()).collect();
+    let data: Vec<u8> = (0..96u32)
+        .flat_map(|i| ((i as f32 * 0.3).sin().max(0.0)).to_le_bytes())
+        .collect();
     for method in 0..6u8 {
         let mut input = vec![0u8, method, 7];
         input.extend_from_slice(&data);

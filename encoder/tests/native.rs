@@ -131,3 +131,72 @@ fn damaged_payloads_are_rejected_or_decoded_never_a_panic() {
         );
     }
 }
+
+#[test]
+fn the_reported_error_does_not_depend_on_threads() {
+    let shape = [300, 16, 16];
+    let data = feature_map(300, 16, 16);
+    let tensor = TensorRef {
+        element_type: ElementType::Float32,
+        shape: &shape,
+        data: &data,
+    };
+    let coded = encode_payload(CodingMethod::Native, &tensor, 1);
+    // Flip bits spread over the tables, the index and every slice, alone and in pairs.
+    for bit in (0..coded.len() * 8).step_by(coded.len() * 8 / 50) {
+        let mut damaged = coded.clone();
+        damaged[bit / 8] ^= 1 << (bit % 8);
+        let far = (bit * 7 + 12345) % (coded.len() * 8);
+        let mut twice = damaged.clone();
+        twice[far / 8] ^= 1 << (far % 8);
+        for input in [&damaged, &twice] {
+            let one = decode(input, ElementType::Float32, &shape, &data, 1);
+            for threads in [2, 3] {
+                assert_eq!(
+                    one,
+                    decode(input, ElementType::Float32, &shape, &data, threads),
+                    "bit {bit}, {threads} threads"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn extra_raw_padding_is_rejected() {
+    use dfc_decoder::native::syntax::SliceIndex;
+    use dfc_decoder::syntax::SyntaxStructure as _;
+    let shape = [2, 3, 5];
+    let data = feature_map(2, 3, 5);
+    let coded = encode_payload(
+        CodingMethod::Native,
+        &TensorRef {
+            element_type: ElementType::Float32,
+            shape: &shape,
+            data: &data,
+        },
+        1,
+    );
+    let desc = TensorDesc {
+        element_type: ElementType::Float32,
+        shape: &shape,
+        non_negative: true,
+    };
+    let parts = dfc_decoder::native::parse_parts(&coded, &desc).unwrap();
+    assert_eq!(parts.index.slices.len(), 1);
+    let (rans, raw) = parts.index.slices[0];
+    let index_start = parts.data_offset - 8;
+    for extra in 1..=4u32 {
+        let mut payload = coded[..index_start].to_vec();
+        payload.extend(
+            SliceIndex {
+                slices: vec![(rans, raw + extra)],
+            }
+            .to_bytes(),
+        );
+        payload.extend_from_slice(&coded[parts.data_offset..]);
+        payload.extend(std::iter::repeat_n(0u8, extra as usize));
+        let e = decode(&payload, ElementType::Float32, &shape, &data, 1).unwrap_err();
+        assert_eq!(e.requirement, "REQ-8.3.6-6", "{extra} extra bytes");
+    }
+}

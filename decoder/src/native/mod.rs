@@ -44,7 +44,8 @@ fn err(requirement: &'static str, message: impl Into<String>) -> MethodError {
     }
 }
 
-/// Parses native_payload() up to the slice data (clause 6.9), checking REQ-8.3.6-1 to -4.
+/// Parses native_payload() up to the slice data (clause 6.9), checking REQ-8.3.6-7, -1, -3 and
+/// -4 in stream order; the tables themselves (REQ-8.3.6-2) are checked by `decode_native`.
 pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<NativeParts, MethodError> {
     let fields = ElementFields::of(desc.element_type, desc.non_negative);
     let geometry = Geometry::of(desc.shape);
@@ -257,6 +258,8 @@ struct Lane<'a> {
     out: &'a mut [u8],
     first_row: usize,
     rows: usize,
+    /// The row to decode next, relative to the slice.
+    next_row: usize,
     /// Values of the previous and the current row.
     previous_values: Vec<u32>,
     values: Vec<u32>,
@@ -275,6 +278,7 @@ impl<'a> Lane<'a> {
             out: job.out,
             first_row: job.first_row,
             rows: job.rows,
+            next_row: 0,
             previous_values: vec![0; width],
             values: vec![0; width],
             previous_info: vec![0; width],
@@ -283,8 +287,9 @@ impl<'a> Lane<'a> {
         })
     }
 
-    /// Decodes `row_kind` of row `r`; true when the row's elements follow (clause 8.3.6.7).
-    fn begin_row(&mut self, ctx: &SliceContext<'_>, r: usize) -> bool {
+    /// Decodes `row_kind` of the next row; true when the row's elements follow (clause 8.3.6.7).
+    fn begin_row(&mut self, ctx: &SliceContext<'_>) -> bool {
+        let r = self.next_row;
         let has_above = r > 0 && (self.first_row + r) % ctx.geometry.height != 0;
         if !has_above {
             self.previous_values.fill(0);
@@ -299,8 +304,10 @@ impl<'a> Lane<'a> {
         !self.above_zero
     }
 
-    /// Checks the entropy decoders, writes row `r` out and makes it the row above.
-    fn end_row<const SIZE: usize>(&mut self, r: usize) -> Result<(), MethodError> {
+    /// Checks the entropy decoders, writes the row out and makes it the row above.
+    fn end_row<const SIZE: usize>(&mut self) -> Result<(), MethodError> {
+        let r = self.next_row;
+        self.next_row += 1;
         if let Some(e) = self.rans.error() {
             return Err(rans_error(e));
         }
@@ -315,6 +322,20 @@ impl<'a> Lane<'a> {
         std::mem::swap(&mut self.previous_values, &mut self.values);
         std::mem::swap(&mut self.previous_info, &mut self.info);
         Ok(())
+    }
+
+    /// Decodes the remaining rows alone, then checks the end of the slice.
+    fn run_to_end<const SIZE: usize, const S: u32, const E: u32, const M: u32>(
+        &mut self,
+        ctx: &SliceContext<'_>,
+    ) -> Result<(), MethodError> {
+        while self.next_row < self.rows {
+            if self.begin_row(ctx) {
+                self.decode_row::<S, E, M>(ctx);
+            }
+            self.end_row::<SIZE>()?;
+        }
+        self.finish()
     }
 
     /// Checks the end of the slice (REQ-8.3.6-6).
@@ -421,31 +442,38 @@ fn decode_slices_with<const SIZE: usize, const S: u32, const E: u32, const M: u3
 ) -> Result<(), MethodError> {
     let width = ctx.geometry.width;
     let mut jobs = jobs.into_iter();
+    // Slices go in pairs, in slice order; the error reported is the first error of the first
+    // failing slice, whatever the pairing (clause 8.3.6.7).
     while let Some(a) = jobs.next() {
         let mut a = Lane::new(a, width)?;
         let mut b = jobs.next().map(|b| Lane::new(b, width)).transpose()?;
-        // Rows both slices have are decoded in lockstep.
-        let common = b.as_ref().map_or(0, |b| a.rows.min(b.rows));
+        let (mut a_error, mut b_error) = (None, None);
         if let Some(b) = b.as_mut() {
-            for r in 0..common {
-                match (a.begin_row(ctx, r), b.begin_row(ctx, r)) {
+            // Rows both slices have are decoded in lockstep while both are sound.
+            while a.next_row < a.rows
+                && b.next_row < b.rows
+                && a_error.is_none()
+                && b_error.is_none()
+            {
+                match (a.begin_row(ctx), b.begin_row(ctx)) {
                     (true, true) => decode_row_pair::<S, E, M>(ctx, &mut a, b),
                     (true, false) => a.decode_row::<S, E, M>(ctx),
                     (false, true) => b.decode_row::<S, E, M>(ctx),
                     (false, false) => {}
                 }
-                a.end_row::<SIZE>(r)?;
-                b.end_row::<SIZE>(r)?;
+                a_error = a.end_row::<SIZE>().err();
+                b_error = b.end_row::<SIZE>().err();
             }
         }
-        for lane in std::iter::once(&mut a).chain(b.as_mut()) {
-            for r in common..lane.rows {
-                if lane.begin_row(ctx, r) {
-                    lane.decode_row::<S, E, M>(ctx);
-                }
-                lane.end_row::<SIZE>(r)?;
+        match a_error {
+            Some(e) => return Err(e),
+            None => a.run_to_end::<SIZE, S, E, M>(ctx)?,
+        }
+        if let Some(b) = b.as_mut() {
+            match b_error {
+                Some(e) => return Err(e),
+                None => b.run_to_end::<SIZE, S, E, M>(ctx)?,
             }
-            lane.finish()?;
         }
     }
     Ok(())

@@ -151,7 +151,7 @@ impl<'a> RansDecoder<'a> {
         })
     }
 
-    /// The first error met, if any.
+    /// The error met, if any; an empty context takes precedence over running out of data.
     pub fn error(&self) -> Option<RansError> {
         if self.empty_context {
             Some(RansError::EmptyContext)
@@ -271,8 +271,11 @@ impl<'a> RawBits<'a> {
         self.overrun
     }
 
-    /// Whether every byte was read and the unread bits of the last byte are zero.
+    /// Whether every byte was read, fewer than 8 bits are left unread, and they are zero.
     pub fn finished_cleanly(&self) -> bool {
-        !self.overrun && self.pos == self.bytes.len() && self.acc & ((1u64 << self.count) - 1) == 0
+        !self.overrun
+            && self.pos == self.bytes.len()
+            && self.count < 8
+            && self.acc & ((1u64 << self.count) - 1) == 0
     }
 }

@@ -8,7 +8,7 @@ use bitstream_io::{BitRead, BitWrite, FromBitStream, FromBitStreamWith, ToBitStr
 pub const PROB_BITS: u32 = 12;
 pub const PROB_SCALE: u32 = 1 << PROB_BITS;
 
-/// native_header() (Table 6-9).
+/// native_header() (clause 6.9).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NativeHeader {
     pub rows_per_slice: u32,
@@ -41,7 +41,7 @@ impl FromBitStream for NativeHeader {
 
 crate::syntax::to_bitstream_from_fields!(NativeHeader);
 
-/// frequency_table(alphabet_size) (Table 6-10): the symbols with a non-zero frequency, in
+/// frequency_table(alphabet_size) (clause 6.9): the symbols with a non-zero frequency, in
 /// increasing order, each as a gap from the previous one, with its frequency.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct FrequencyTable {
@@ -135,7 +135,7 @@ impl<'a> FromBitStreamWith<'a> for FrequencyTable {
 
 crate::syntax::to_bitstream_from_fields!(FrequencyTable);
 
-/// slice_index(num_slices) (Table 6-11): the byte sizes of each slice's two parts.
+/// slice_index(num_slices) (clause 6.9): the byte sizes of each slice's two parts.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct SliceIndex {
     /// (rans_bytes, raw_bytes) per slice.

@@ -1,0 +1,104 @@
+//! The properties the fuzz targets check, shared with the regression test that replays every
+//! saved input in CI (`encoder/tests/fuzz_regressions.rs`).
+#![allow(dead_code)]
+
+use dfc_decoder::native::TensorDesc;
+use dfc_decoder::{CodingMethod, ElementType, LayerKind};
+use dfc_encoder::{encode_stream, EncoderConfig, LayerInput, MethodChoice};
+
+/// Whole-stream decoding: an error or tensors, never a panic; every tensor has the size its
+/// layer declares.
+pub fn decode(data: &[u8]) {
+    if let Ok((info, tensors)) = dfc_decoder::decode_all(data) {
+        for t in tensors {
+            let layer = &info.layers[usize::from(t.layer_id)];
+            assert_eq!(t.data.len() as u64, layer.byte_len());
+        }
+    }
+}
+
+/// Layer selection: the first byte is a mask of the layers to decode. Only selected layers
+/// come out; where the full decode succeeds, they equal the full decode's.
+pub fn random_access(data: &[u8]) {
+    let Some((&mask, stream)) = data.split_first() else {
+        return;
+    };
+    let selected: Vec<u16> = (0..8).filter(|i| mask & (1 << i) != 0).collect();
+    let mut decoder = dfc_decoder::Decoder::new(stream);
+    if decoder.info().is_err() {
+        return;
+    }
+    decoder.select_layers(selected.iter().copied());
+    let Ok(partial) = decoder.decode_to_end() else {
+        return;
+    };
+    assert!(partial.iter().all(|t| selected.contains(&t.layer_id)));
+    if let Ok((_, full)) = dfc_decoder::decode_all(stream) {
+        let expected: Vec<_> = full
+            .into_iter()
+            .filter(|t| selected.contains(&t.layer_id))
+            .collect();
+        assert_eq!(partial, expected);
+    }
+}
+
+/// The native payload decoder for a tensor description taken from the first 4 bytes: an error
+/// or exactly the tensor's size; the thread count does not change the result.
+pub fn native_payload(data: &[u8]) {
+    if data.len() < 4 {
+        return;
+    }
+    let element_type = ElementType::ALL[usize::from(data[0]) % ElementType::ALL.len()];
+    let non_negative = data[0] & 0x80 != 0;
+    let rank = usize::from(data[1] % 4) + 1;
+    let shape: Vec<u32> = (0..rank)
+        .map(|i| u32::from(data[2] >> (2 * i) & 3) * u32::from(data[3] % 7 + 1) + 1)
+        .collect();
+    let desc = TensorDesc {
+        element_type,
+        shape: &shape,
+        non_negative,
+    };
+    let payload = &data[4..];
+    let one = dfc_decoder::methods::decode_payload(CodingMethod::Native, payload, &desc, 1);
+    if let Ok(out) = &one {
+        let n: usize = shape.iter().map(|&d| d as usize).product();
+        assert_eq!(out.len(), n * element_type.size());
+    }
+    let two = dfc_decoder::methods::decode_payload(CodingMethod::Native, payload, &desc, 2);
+    assert_eq!(one, two);
+}
+
+/// Encode then decode: the bytes become a tensor (type, method and shape from the first 3
+/// bytes); every method gives back the same bits.
+pub fn roundtrip(data: &[u8]) {
+    if data.len() < 3 {
+        return;
+    }
+    let element_type = ElementType::ALL[usize::from(data[0]) % ElementType::ALL.len()];
+    let method = CodingMethod::ALL[usize::from(data[1]) % CodingMethod::ALL.len()];
+    let body = &data[3..];
+    let count = body.len() / element_type.size();
+    if count == 0 {
+        return;
+    }
+    let w = usize::from(data[2] % 16) + 1;
+    let shape: Vec<u32> = if count % w == 0 && count / w > 1 {
+        vec![(count / w) as u32, w as u32]
+    } else {
+        vec![count as u32]
+    };
+    let bytes = &body[..count * element_type.size()];
+    let layer = LayerInput {
+        name: "x".into(),
+        kind: LayerKind::Other,
+        element_type,
+        shape,
+        data: bytes,
+        method: MethodChoice::Fixed(method),
+    };
+    let stream =
+        encode_stream(&[layer], &EncoderConfig::default()).expect("small tensors always encode");
+    let (_, tensors) = dfc_decoder::decode_all(&stream).expect("the encoder's output decodes");
+    assert_eq!(tensors[0].data, bytes);
+}

@@ -1,0 +1,6 @@
+//! Fuzz target `roundtrip`: see `checks::roundtrip`.
+#![no_main]
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::roundtrip(data));
