@@ -166,28 +166,8 @@ fn decode_lzma(payload: &[u8], expected_len: usize) -> Result<Vec<u8>, MethodErr
             return Err(invalid(&"the data ends before the end marker"));
         }
     }
-    if out.len() != expected_len {
-        let what = if out.len() > expected_len {
-            "more than"
-        } else {
-            "only"
-        };
-        return Err(MethodError::new(
-            "REQ-8.3-1",
-            format!(
-                "lzma data decodes to {what} {} bytes, the tensor has {expected_len}",
-                out.len()
-            ),
-        ));
-    }
     let left = payload.len() - stream.total_in() as usize;
-    if left != 0 {
-        return Err(MethodError::new(
-            "REQ-8.3-2",
-            format!("{left} bytes follow the end of the lzma data"),
-        ));
-    }
-    Ok(out)
+    check_extent(out, expected_len, left, "lzma")
 }
 
 /// Reads `decoder` to its end, at most `expected_len + 1` bytes, then checks the length and
@@ -209,6 +189,19 @@ fn read_whole<D: Read>(
                 format!("{name} stream does not decode: {e}"),
             )
         })?;
+    let left = remaining(decoder);
+    check_extent(out, expected_len, left, name)
+}
+
+/// The checks every compressed method shares: the decoded data has exactly the tensor's size
+/// (REQ-8.3-1) and no input byte is left after the compressed stream (REQ-8.3-2). `out` holds
+/// at most `expected_len + 1` bytes.
+fn check_extent(
+    out: Vec<u8>,
+    expected_len: usize,
+    left: usize,
+    name: &str,
+) -> Result<Vec<u8>, MethodError> {
     if out.len() != expected_len {
         let what = if out.len() > expected_len {
             "more than"
@@ -219,11 +212,10 @@ fn read_whole<D: Read>(
             "REQ-8.3-1",
             format!(
                 "{name} stream decodes to {what} {} bytes, the tensor has {expected_len}",
-                out.len().min(expected_len + 1)
+                out.len().min(expected_len)
             ),
         ));
     }
-    let left = remaining(decoder);
     if left != 0 {
         return Err(MethodError::new(
             "REQ-8.3-2",
