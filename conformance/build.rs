@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = manifest.parent().expect("the crate lives in the workspace").to_path_buf();
+    let root = manifest
+        .parent()
+        .expect("the crate lives in the workspace")
+        .to_path_buf();
     let decoder_src = root.join("decoder/src");
     let spec_dir = root.join("spec");
     println!("cargo:rerun-if-changed={}", decoder_src.display());
@@ -54,13 +57,12 @@ fn main() {
                 .filter(|&p| p < 40)
                 .and_then(|p| {
                     let c = &tail[p + 7..];
-                    c.find(')').map(|q| c[..q].trim().trim_matches('*').to_string())
+                    c.find(')')
+                        .map(|q| c[..q].trim().trim_matches('*').to_string())
                 })
                 .unwrap_or_default();
-            if valid_id(&id) {
-                if defined.insert(id.clone(), class).is_some() {
-                    duplicates.push(id);
-                }
+            if valid_id(&id) && defined.insert(id.clone(), class).is_some() {
+                duplicates.push(id);
             }
             rest = &after[end + 2..];
         }
@@ -78,11 +80,20 @@ fn main() {
     out.push_str("/// `branch:` keys used in decoder/src.\n");
     out.push_str(&list("DECODER_BRANCHES", &mut branches.iter().cloned()));
     out.push_str("/// Elements whose enumerated values decoder/src records (`coverage::value(\"x\", ..)`).\n");
-    out.push_str(&list("DECODER_VALUE_ELEMENTS", &mut value_elements.iter().cloned()));
+    out.push_str(&list(
+        "DECODER_VALUE_ELEMENTS",
+        &mut value_elements.iter().cloned(),
+    ));
     out.push_str("/// Syntax elements of every `impl SyntaxStructure` in decoder/src: `<table>.<element>`.\n");
-    out.push_str(&list("DECODER_SYNTAX_ELEMENTS", &mut syntax_elements.iter().cloned()));
+    out.push_str(&list(
+        "DECODER_SYNTAX_ELEMENTS",
+        &mut syntax_elements.iter().cloned(),
+    ));
     out.push_str("/// Requirement IDs named in decoder/src.\n");
-    out.push_str(&list("DECODER_REQUIREMENTS", &mut decoder_reqs.iter().cloned()));
+    out.push_str(&list(
+        "DECODER_REQUIREMENTS",
+        &mut decoder_reqs.iter().cloned(),
+    ));
     out.push_str("/// Requirement IDs defined (in bold) in spec/*.md.\n");
     out.push_str(&list("SPEC_REQUIREMENTS", &mut defined.keys().cloned()));
     out.push_str("/// Error class of each requirement, as the spec states it.\n");
@@ -94,7 +105,9 @@ fn main() {
 }
 
 fn collect(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
@@ -130,12 +143,20 @@ fn quoted_with_prefix(text: &str, prefix: &str) -> Vec<String> {
 /// `impl SyntaxStructure for` block (table: its `NAME` without the parentheses).
 fn syntax_fields(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let starts: Vec<usize> = text.match_indices("impl SyntaxStructure for").map(|(p, _)| p).collect();
+    let starts: Vec<usize> = text
+        .match_indices("impl SyntaxStructure for")
+        .map(|(p, _)| p)
+        .collect();
     for &start in &starts {
         let rest = &text[start..];
         let end = rest[1..].find("\nimpl").map_or(rest.len(), |e| e + 1);
         let block = &rest[..end];
-        let Some(name) = quoted_after(block, "const NAME: &'static str = ").into_iter().next() else { continue };
+        let Some(name) = quoted_after(block, "const NAME: &'static str = ")
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
         let table = name.trim_end_matches("()");
         for field in quoted_after(block, ".field(") {
             out.push(format!("{table}.{field}"));
@@ -144,12 +165,12 @@ fn syntax_fields(text: &str) -> Vec<String> {
     out
 }
 
-/// The string literal right after each `call` in `text`: `value("x", ..)` gives `x`.
+/// The string literal right after each `call` in `text` (whitespace allowed between them):
+/// `value("x", ..)` gives `x`.
 fn quoted_after(text: &str, call: &str) -> Vec<String> {
-    let needle = format!("{call}\"");
-    text.match_indices(&needle)
+    text.match_indices(call)
         .filter_map(|(p, _)| {
-            let rest = &text[p + needle.len()..];
+            let rest = text[p + call.len()..].trim_start().strip_prefix('"')?;
             rest.find('"').map(|end| rest[..end].to_string())
         })
         .collect()
@@ -163,7 +184,11 @@ fn req_ids(text: &str) -> Vec<String> {
     while let Some(p) = text[i..].find("REQ-") {
         let start = i + p;
         let mut end = start + 4;
-        while end < bytes.len() && (bytes[end].is_ascii_digit() || bytes[end].is_ascii_uppercase() || bytes[end] == b'.') {
+        while end < bytes.len()
+            && (bytes[end].is_ascii_digit()
+                || bytes[end].is_ascii_uppercase()
+                || bytes[end] == b'.')
+        {
             end += 1;
         }
         if end < bytes.len() && bytes[end] == b'-' {
@@ -182,10 +207,16 @@ fn req_ids(text: &str) -> Vec<String> {
 }
 
 fn valid_id(id: &str) -> bool {
-    let Some(rest) = id.strip_prefix("REQ-") else { return false };
-    let Some((clause, n)) = rest.rsplit_once('-') else { return false };
+    let Some(rest) = id.strip_prefix("REQ-") else {
+        return false;
+    };
+    let Some((clause, n)) = rest.rsplit_once('-') else {
+        return false;
+    };
     !clause.is_empty()
-        && clause.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || c == '.')
+        && clause
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || c == '.')
         && !n.is_empty()
         && n.chars().all(|c| c.is_ascii_digit())
 }

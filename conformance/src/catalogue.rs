@@ -9,7 +9,9 @@ use crate::hex;
 use crate::mutate::Units;
 use crate::recipe::{Convert, DataSpec, FrameLayer, FrameRecipe, LayerRecipe, Recipe, SpecialSet};
 use bitstream_io::{BigEndian, BitReader, FromBitStream};
-use dfc_decoder::syntax::{LayerParameters, Metadata, MetadataEntry, SequenceHeader, SyntaxStructure, Unit};
+use dfc_decoder::syntax::{
+    LayerParameters, Metadata, MetadataEntry, SequenceHeader, SyntaxStructure, Unit,
+};
 use dfc_decoder::{CodingMethod, ElementType, LayerKind, UnitType};
 use dfc_encoder::TensorRef;
 
@@ -97,7 +99,8 @@ impl Base {
             .into_iter()
             .find(|&i| {
                 let p = &self.units.units[i].payload;
-                u16::from_be_bytes([p[0], p[1]]) == layer && u32::from_be_bytes([p[2], p[3], p[4], p[5]]) == frame
+                u16::from_be_bytes([p[0], p[1]]) == layer
+                    && u32::from_be_bytes([p[2], p[3], p[4], p[5]]) == frame
             })
             .unwrap_or_else(|| panic!("no {t} unit for layer {layer} frame {frame}"))
     }
@@ -164,16 +167,37 @@ impl Base {
 
 /// Every coding method of the spec version.
 const METHODS: &[CodingMethod] = CodingMethod::ALL;
-const TYPES: [ElementType; 5] =
-    [ElementType::Float32, ElementType::Float16, ElementType::BFloat16, ElementType::Int8, ElementType::Uint8];
-const FLOATS: [ElementType; 3] = [ElementType::Float32, ElementType::Float16, ElementType::BFloat16];
+const TYPES: [ElementType; 5] = [
+    ElementType::Float32,
+    ElementType::Float16,
+    ElementType::BFloat16,
+    ElementType::Int8,
+    ElementType::Uint8,
+];
+const FLOATS: [ElementType; 3] = [
+    ElementType::Float32,
+    ElementType::Float16,
+    ElementType::BFloat16,
+];
 /// Shapes of rank 1 to 4 for the method x type x rank matrix.
 const SHAPES: [&[u32]; 4] = [&[37], &[3, 11], &[2, 3, 7], &[2, 2, 3, 5]];
-const RANK_KINDS: [LayerKind; 4] = [LayerKind::Fc, LayerKind::Other, LayerKind::Conv, LayerKind::Pool];
+const RANK_KINDS: [LayerKind; 4] = [
+    LayerKind::Fc,
+    LayerKind::Other,
+    LayerKind::Conv,
+    LayerKind::Pool,
+];
 const RESNET: &str = "samples/corpus/opennsfw_resnet50_1by2/astronaut";
 const HED: &str = "samples/corpus/hed_vgg16/astronaut";
 
-fn layer(name: &str, kind: LayerKind, t: ElementType, shape: &[u32], method: &str, data: DataSpec) -> LayerRecipe {
+fn layer(
+    name: &str,
+    kind: LayerKind,
+    t: ElementType,
+    shape: &[u32],
+    method: &str,
+    data: DataSpec,
+) -> LayerRecipe {
     LayerRecipe {
         name: name.to_string(),
         repeat: 1,
@@ -187,7 +211,13 @@ fn layer(name: &str, kind: LayerKind, t: ElementType, shape: &[u32], method: &st
 }
 
 /// A layer without data (a stream that only declares its layers).
-fn declared(name: &str, repeat: u32, t: ElementType, shape: &[u32], method: CodingMethod) -> LayerRecipe {
+fn declared(
+    name: &str,
+    repeat: u32,
+    t: ElementType,
+    shape: &[u32],
+    method: CodingMethod,
+) -> LayerRecipe {
     LayerRecipe {
         name: name.to_string(),
         repeat,
@@ -205,7 +235,12 @@ fn pattern(specials: bool, phase: u32) -> DataSpec {
 }
 
 fn crop(file: &str, start: &[u32], convert: Option<Convert>) -> DataSpec {
-    DataSpec::Crop { file: file.to_string(), file_sha256: None, start: start.to_vec(), convert }
+    DataSpec::Crop {
+        file: file.to_string(),
+        file_sha256: None,
+        start: start.to_vec(),
+        convert,
+    }
 }
 
 fn recipe(profile: &str, layers: Vec<LayerRecipe>) -> Recipe {
@@ -248,12 +283,21 @@ fn mutation(
         purpose: purpose.to_string(),
         requirements: reqs(requirements),
         select_layer: None,
-        source: Source::Mutation { base: base.to_string(), ops: Box::new(ops) },
+        source: Source::Mutation {
+            base: base.to_string(),
+            ops: Box::new(ops),
+        },
     }
 }
 
 /// An invalid case: `base` with `ops` breaks `requirement`.
-fn invalid(id: &str, requirement: &str, purpose: &str, base: &str, ops: impl Fn(&Base) -> Vec<String> + 'static) -> Case {
+fn invalid(
+    id: &str,
+    requirement: &str,
+    purpose: &str,
+    base: &str,
+    ops: impl Fn(&Base) -> Vec<String> + 'static,
+) -> Case {
     mutation(Group::Invalid, id, purpose, &[requirement], base, ops)
 }
 
@@ -270,13 +314,22 @@ fn metadata_payload(entries: &[(&str, &str)]) -> Vec<u8> {
     Metadata {
         entries: entries
             .iter()
-            .map(|(k, v)| MetadataEntry { key: k.as_bytes().to_vec(), value: v.as_bytes().to_vec() })
+            .map(|(k, v)| MetadataEntry {
+                key: k.as_bytes().to_vec(),
+                value: v.as_bytes().to_vec(),
+            })
             .collect(),
     }
     .to_bytes()
 }
 
-fn layer_payload(id: u16, t: ElementType, dims: &[u32], method: CodingMethod, name: &str) -> Vec<u8> {
+fn layer_payload(
+    id: u16,
+    t: ElementType,
+    dims: &[u32],
+    method: CodingMethod,
+    name: &str,
+) -> Vec<u8> {
     LayerParameters {
         layer_id: id,
         layer_kind: LayerKind::Other.code(),
@@ -305,11 +358,28 @@ fn b1_recipe(tensor_hashes: bool) -> Recipe {
     let mut r = recipe(
         "main",
         vec![
-            layer("conv1", LayerKind::Conv, ElementType::Float32, &[2, 3, 4], "zlib", pattern(false, 0)),
-            layer("fc", LayerKind::Fc, ElementType::Int8, &[10], "raw", pattern(true, 0)),
+            layer(
+                "conv1",
+                LayerKind::Conv,
+                ElementType::Float32,
+                &[2, 3, 4],
+                "zlib",
+                pattern(false, 0),
+            ),
+            layer(
+                "fc",
+                LayerKind::Fc,
+                ElementType::Int8,
+                &[10],
+                "raw",
+                pattern(true, 0),
+            ),
         ],
     );
-    r.metadata = vec![("model".into(), "dfc-conformance".into()), ("input".into(), "synthetic".into())];
+    r.metadata = vec![
+        ("model".into(), "dfc-conformance".into()),
+        ("input".into(), "synthetic".into()),
+    ];
     r.tensor_hashes = tensor_hashes;
     r
 }
@@ -318,17 +388,50 @@ fn frames_recipe() -> Recipe {
     let mut r = recipe(
         "main",
         vec![
-            layer("a", LayerKind::Conv, ElementType::Float32, &[2, 3, 4], "zlib", pattern(false, 0)),
-            layer("b", LayerKind::Pool, ElementType::Uint8, &[16], "raw", pattern(false, 0)),
-            layer("c", LayerKind::Fc, ElementType::Float16, &[3, 5], "gzip", pattern(false, 0)),
+            layer(
+                "a",
+                LayerKind::Conv,
+                ElementType::Float32,
+                &[2, 3, 4],
+                "zlib",
+                pattern(false, 0),
+            ),
+            layer(
+                "b",
+                LayerKind::Pool,
+                ElementType::Uint8,
+                &[16],
+                "raw",
+                pattern(false, 0),
+            ),
+            layer(
+                "c",
+                LayerKind::Fc,
+                ElementType::Float16,
+                &[3, 5],
+                "gzip",
+                pattern(false, 0),
+            ),
         ],
     );
     let frame = |index: u32, c_method: &str| FrameRecipe {
         frame_index: index,
         layers: vec![
-            FrameLayer { layer: "a".into(), method: "zlib".into(), data: pattern(false, 11 * index) },
-            FrameLayer { layer: "b".into(), method: "raw".into(), data: pattern(false, 11 * index) },
-            FrameLayer { layer: "c".into(), method: c_method.into(), data: pattern(false, 11 * index) },
+            FrameLayer {
+                layer: "a".into(),
+                method: "zlib".into(),
+                data: pattern(false, 11 * index),
+            },
+            FrameLayer {
+                layer: "b".into(),
+                method: "raw".into(),
+                data: pattern(false, 11 * index),
+            },
+            FrameLayer {
+                layer: "c".into(),
+                method: c_method.into(),
+                data: pattern(false, 11 * index),
+            },
         ],
     };
     r.extra_frames = vec![frame(1, "gzip"), frame(2, "bzip2")];
@@ -396,7 +499,19 @@ fn valid_cases() -> Vec<Case> {
 
     // Edge values: each set of special values, coded with every method.
     let edge_layers = |t: ElementType, data: DataSpec| -> Vec<LayerRecipe> {
-        METHODS.iter().map(|m| layer(m.name(), LayerKind::Other, t, &[4, 16], m.name(), data.clone())).collect()
+        METHODS
+            .iter()
+            .map(|m| {
+                layer(
+                    m.name(),
+                    LayerKind::Other,
+                    t,
+                    &[4, 16],
+                    m.name(),
+                    data.clone(),
+                )
+            })
+            .collect()
     };
     for t in FLOATS {
         for set in SpecialSet::ALL {
@@ -415,7 +530,15 @@ fn valid_cases() -> Vec<Case> {
             &format!("edge-{t}-extremes"),
             &format!("{t} tensors of 0x00, 0x01, 0x7F, 0x80, 0xFF, one layer per coding method."),
             &["REQ-8.3-1", "REQ-8.4-1"],
-            recipe("main", edge_layers(t, DataSpec::Specials { set: SpecialSet::Extremes })),
+            recipe(
+                "main",
+                edge_layers(
+                    t,
+                    DataSpec::Specials {
+                        set: SpecialSet::Extremes,
+                    },
+                ),
+            ),
         ));
     }
     for t in TYPES {
@@ -426,7 +549,19 @@ fn valid_cases() -> Vec<Case> {
             &["REQ-8.3-1"],
             recipe(
                 "main",
-                METHODS.iter().map(|m| layer(m.name(), LayerKind::Conv, t, &[4, 8, 8], m.name(), DataSpec::Zeros)).collect(),
+                METHODS
+                    .iter()
+                    .map(|m| {
+                        layer(
+                            m.name(),
+                            LayerKind::Conv,
+                            t,
+                            &[4, 8, 8],
+                            m.name(),
+                            DataSpec::Zeros,
+                        )
+                    })
+                    .collect(),
             ),
         ));
     }
@@ -467,9 +602,30 @@ fn valid_cases() -> Vec<Case> {
         recipe(
             "main",
             vec![
-                layer("pool3", LayerKind::Pool, ElementType::Float32, &[4, 8, 8], "auto", crop(&format!("{HED}/pool3.npy"), &[0, 10, 10], None)),
-                layer("pool4", LayerKind::Pool, ElementType::Float32, &[8, 7, 7], "auto", crop(&format!("{HED}/pool4.npy"), &[0, 3, 3], None)),
-                layer("conv5_3", LayerKind::Conv, ElementType::Float32, &[8, 7, 7], "auto", crop(&format!("{HED}/conv5_3.npy"), &[0, 3, 3], None)),
+                layer(
+                    "pool3",
+                    LayerKind::Pool,
+                    ElementType::Float32,
+                    &[4, 8, 8],
+                    "auto",
+                    crop(&format!("{HED}/pool3.npy"), &[0, 10, 10], None),
+                ),
+                layer(
+                    "pool4",
+                    LayerKind::Pool,
+                    ElementType::Float32,
+                    &[8, 7, 7],
+                    "auto",
+                    crop(&format!("{HED}/pool4.npy"), &[0, 3, 3], None),
+                ),
+                layer(
+                    "conv5_3",
+                    LayerKind::Conv,
+                    ElementType::Float32,
+                    &[8, 7, 7],
+                    "auto",
+                    crop(&format!("{HED}/conv5_3.npy"), &[0, 3, 3], None),
+                ),
             ],
         ),
     ));
@@ -516,11 +672,25 @@ fn valid_cases() -> Vec<Case> {
 
     // Profiles.
     let baseline_layers = |method: &str| {
-        [ElementType::Float32, ElementType::Float16, ElementType::Int8, ElementType::Uint8]
-            .iter()
-            .enumerate()
-            .map(|(r, &t)| layer(&format!("{t}_r{}", r + 1), RANK_KINDS[r], t, SHAPES[r], method, pattern(true, 0)))
-            .collect::<Vec<_>>()
+        [
+            ElementType::Float32,
+            ElementType::Float16,
+            ElementType::Int8,
+            ElementType::Uint8,
+        ]
+        .iter()
+        .enumerate()
+        .map(|(r, &t)| {
+            layer(
+                &format!("{t}_r{}", r + 1),
+                RANK_KINDS[r],
+                t,
+                SHAPES[r],
+                method,
+                pattern(true, 0),
+            )
+        })
+        .collect::<Vec<_>>()
     };
     for method in ["raw", "zlib", "gzip", "auto"] {
         cases.push(from_recipe(
@@ -550,7 +720,13 @@ fn valid_cases() -> Vec<Case> {
         &["REQ-5.2-3", "REQ-5.2-5", "REQ-8.5-1"],
         frames_recipe(),
     ));
-    for (name, what) in [("a", "the first layer"), ("c", "the last layer, whose method changes to bzip2 in frame 2")] {
+    for (name, what) in [
+        ("a", "the first layer"),
+        (
+            "c",
+            "the last layer, whose method changes to bzip2 in frame 2",
+        ),
+    ] {
         let mut case = from_recipe(
             v,
             &format!("random-access-{name}"),
@@ -583,7 +759,10 @@ fn uncommon_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     let mut b2 = recipe(
         "main",
-        vec![declared("map", 1, ElementType::Float32, &[4, 4], CodingMethod::Zlib), declared("vector", 1, ElementType::Uint8, &[8], CodingMethod::Raw)],
+        vec![
+            declared("map", 1, ElementType::Float32, &[4, 4], CodingMethod::Zlib),
+            declared("vector", 1, ElementType::Uint8, &[8], CodingMethod::Raw),
+        ],
     );
     b2.level_idc = Some(10);
     cases.push(from_recipe(
@@ -615,7 +794,13 @@ fn uncommon_cases() -> Vec<Case> {
         "A reserved-skippable unit right after a feature_data unit that has no tensor_hash unit.",
         &["REQ-5.2-3"],
         "valid/no-tensor-hash",
-        |b| vec![format!("insert:{}={}", b.fd(0, 0) + 1, unit_hex(0x9A, b"skip me"))],
+        |b| {
+            vec![format!(
+                "insert:{}={}",
+                b.fd(0, 0) + 1,
+                unit_hex(0x9A, b"skip me")
+            )]
+        },
     ));
     cases.push(mutation(
         u,
@@ -626,7 +811,12 @@ fn uncommon_cases() -> Vec<Case> {
         fixed(&["pset:1=00"]),
     ));
     let mut empty_strings = b1_recipe(true);
-    empty_strings.metadata = vec![("".into(), "".into()), ("key".into(), "".into()), ("".into(), "value".into()), ("key".into(), "again".into())];
+    empty_strings.metadata = vec![
+        ("".into(), "".into()),
+        ("key".into(), "".into()),
+        ("".into(), "value".into()),
+        ("key".into(), "again".into()),
+    ];
     cases.push(from_recipe(
         u,
         "metadata-empty-strings",
@@ -680,12 +870,34 @@ fn uncommon_cases() -> Vec<Case> {
         FrameRecipe {
             frame_index: 5,
             layers: vec![
-                FrameLayer { layer: "c".into(), method: "lzma".into(), data: pattern(false, 50) },
-                FrameLayer { layer: "a".into(), method: "auto".into(), data: pattern(false, 51) },
+                FrameLayer {
+                    layer: "c".into(),
+                    method: "lzma".into(),
+                    data: pattern(false, 50),
+                },
+                FrameLayer {
+                    layer: "a".into(),
+                    method: "auto".into(),
+                    data: pattern(false, 51),
+                },
             ],
         },
-        FrameRecipe { frame_index: 9, layers: vec![FrameLayer { layer: "b".into(), method: "gzip".into(), data: pattern(false, 90) }] },
-        FrameRecipe { frame_index: u32::MAX, layers: vec![FrameLayer { layer: "a".into(), method: "raw".into(), data: pattern(false, 99) }] },
+        FrameRecipe {
+            frame_index: 9,
+            layers: vec![FrameLayer {
+                layer: "b".into(),
+                method: "gzip".into(),
+                data: pattern(false, 90),
+            }],
+        },
+        FrameRecipe {
+            frame_index: u32::MAX,
+            layers: vec![FrameLayer {
+                layer: "a".into(),
+                method: "raw".into(),
+                data: pattern(false, 99),
+            }],
+        },
     ];
     cases.push(from_recipe(
         u,
@@ -729,11 +941,27 @@ fn uncommon_cases() -> Vec<Case> {
     for (level, max_layers) in sizes {
         let n = level / 10;
         let mut r = if level <= 20 {
-            let mut l = layer("l", LayerKind::Other, ElementType::Uint8, &[1], "raw", pattern(false, 1));
+            let mut l = layer(
+                "l",
+                LayerKind::Other,
+                ElementType::Uint8,
+                &[1],
+                "raw",
+                pattern(false, 1),
+            );
             l.repeat = max_layers;
             recipe("main", vec![l])
         } else {
-            recipe("main", vec![declared("l", max_layers, ElementType::Uint8, &[1], CodingMethod::Raw)])
+            recipe(
+                "main",
+                vec![declared(
+                    "l",
+                    max_layers,
+                    ElementType::Uint8,
+                    &[1],
+                    CodingMethod::Raw,
+                )],
+            )
         };
         r.level_idc = Some(level);
         r.tensor_hashes = level == 10;
@@ -742,7 +970,11 @@ fn uncommon_cases() -> Vec<Case> {
             &format!("level-{n}-max-layers"),
             &format!(
                 "Level {n} at MaxLayers: num_layers = {max_layers}{}.",
-                if level <= 20 { ", one one-element uint8 tensor each" } else { ", layers declared without feature data" }
+                if level <= 20 {
+                    ", one one-element uint8 tensor each"
+                } else {
+                    ", layers declared without feature data"
+                }
             ),
             &["REQ-A.2-1"],
             r,
@@ -750,15 +982,33 @@ fn uncommon_cases() -> Vec<Case> {
     }
     let tensor_limits: [(u8, ElementType, &[u32], Option<CodingMethod>); 4] = [
         (10, ElementType::Uint8, &[1 << 20], Some(CodingMethod::Zlib)),
-        (20, ElementType::Uint8, &[8, 1024, 1024], Some(CodingMethod::Lzma)),
+        (
+            20,
+            ElementType::Uint8,
+            &[8, 1024, 1024],
+            Some(CodingMethod::Lzma),
+        ),
         (30, ElementType::Float32, &[4096, 16384], None),
         (40, ElementType::Uint8, &[16, 16384, 1024], None),
     ];
     for (level, t, shape, method) in tensor_limits {
         let n = level / 10;
         let mut r = match method {
-            Some(m) => recipe("main", vec![layer("big", LayerKind::Conv, t, shape, m.name(), DataSpec::Zeros)]),
-            None => recipe("main", vec![declared("big", 1, t, shape, CodingMethod::Zlib)]),
+            Some(m) => recipe(
+                "main",
+                vec![layer(
+                    "big",
+                    LayerKind::Conv,
+                    t,
+                    shape,
+                    m.name(),
+                    DataSpec::Zeros,
+                )],
+            ),
+            None => recipe(
+                "main",
+                vec![declared("big", 1, t, shape, CodingMethod::Zlib)],
+            ),
         };
         r.level_idc = Some(level);
         r.tensor_hashes = method.is_some();
@@ -779,10 +1029,24 @@ fn uncommon_cases() -> Vec<Case> {
     }
     let mut frame_l1 = recipe(
         "main",
-        [CodingMethod::Zlib, CodingMethod::Gzip, CodingMethod::Bzip2, CodingMethod::Lzma]
-            .iter()
-            .map(|m| layer(&format!("map_{m}"), LayerKind::Conv, ElementType::Float32, &[1024, 1024], m.name(), DataSpec::Zeros))
-            .collect(),
+        [
+            CodingMethod::Zlib,
+            CodingMethod::Gzip,
+            CodingMethod::Bzip2,
+            CodingMethod::Lzma,
+        ]
+        .iter()
+        .map(|m| {
+            layer(
+                &format!("map_{m}"),
+                LayerKind::Conv,
+                ElementType::Float32,
+                &[1024, 1024],
+                m.name(),
+                DataSpec::Zeros,
+            )
+        })
+        .collect(),
     );
     frame_l1.level_idc = Some(10);
     cases.push(from_recipe(
@@ -792,8 +1056,21 @@ fn uncommon_cases() -> Vec<Case> {
         &["REQ-A.2-4", "REQ-A.2-2"],
         frame_l1,
     ));
-    for (level, count, shape) in [(20u8, 8u32, 1u32 << 23), (30, 8, 1 << 26), (40, 16, 1 << 28)] {
-        let mut r = recipe("main", vec![declared("map", count, ElementType::Float32, &[shape], CodingMethod::Zlib)]);
+    for (level, count, shape) in [
+        (20u8, 8u32, 1u32 << 23),
+        (30, 8, 1 << 26),
+        (40, 16, 1 << 28),
+    ] {
+        let mut r = recipe(
+            "main",
+            vec![declared(
+                "map",
+                count,
+                ElementType::Float32,
+                &[shape],
+                CodingMethod::Zlib,
+            )],
+        );
         r.level_idc = Some(level);
         r.tensor_hashes = false;
         cases.push(from_recipe(
@@ -802,7 +1079,7 @@ fn uncommon_cases() -> Vec<Case> {
             &format!(
                 "Level {} at MaxFrameBytes: {count} float32 layers of {shape} elements ({} MiB in all), declared without feature data.",
                 level / 10,
-                u64::from(count) * u64::from(shape) * 4 >> 20
+                (u64::from(count) * u64::from(shape) * 4) >> 20
             ),
             &["REQ-A.2-4"],
             r,
@@ -810,12 +1087,13 @@ fn uncommon_cases() -> Vec<Case> {
     }
 
     // Alternative but valid method payloads.
-    let alt = |id: &str, purpose: &str, req: &[&str], base: &'static str, make: fn(&[u8]) -> Vec<u8>| {
-        mutation(u, id, purpose, req, base, move |b| {
-            let fd = b.fd(0, 0);
-            vec![b.set_payload(fd, &make(&b.data(0, 0)))]
-        })
-    };
+    let alt =
+        |id: &str, purpose: &str, req: &[&str], base: &'static str, make: fn(&[u8]) -> Vec<u8>| {
+            mutation(u, id, purpose, req, base, move |b| {
+                let fd = b.fd(0, 0);
+                vec![b.set_payload(fd, &make(&b.data(0, 0)))]
+            })
+        };
     cases.push(alt(
         "zlib-stored-blocks",
         "A zlib payload made of stored (uncompressed) DEFLATE blocks, compression level 0.",
@@ -892,7 +1170,12 @@ fn code(method: CodingMethod, data: &[u8]) -> Vec<u8> {
 
 /// The smallest coded value above every defined coding method (reserved).
 fn reserved_method() -> u8 {
-    CodingMethod::ALL.iter().map(|m| m.code()).max().expect("methods") + 1
+    CodingMethod::ALL
+        .iter()
+        .map(|m| m.code())
+        .max()
+        .expect("methods")
+        + 1
 }
 
 /// zlib at a DEFLATE level.
@@ -934,7 +1217,11 @@ fn bzip2_level(data: &[u8], level: u32) -> Vec<u8> {
 /// `.lzma` with the given properties and dictionary size (size field "unknown", end marker).
 fn lzma_with(data: &[u8], lc: u32, lp: u32, pb: u32, dict: u32) -> Vec<u8> {
     let mut options = xz2::stream::LzmaOptions::new_preset(6).expect("preset 6");
-    options.literal_context_bits(lc).literal_position_bits(lp).position_bits(pb).dict_size(dict);
+    options
+        .literal_context_bits(lc)
+        .literal_position_bits(lp)
+        .position_bits(pb)
+        .dict_size(dict);
     let mut stream = xz2::stream::Stream::new_lzma_encoder(&options).expect("valid options");
     let mut out = Vec::with_capacity(data.len() + 1024);
     let mut input = data;
@@ -943,7 +1230,9 @@ fn lzma_with(data: &[u8], lc: u32, lp: u32, pb: u32, dict: u32) -> Vec<u8> {
             out.reserve(4096);
         }
         let before = stream.total_in();
-        let status = stream.process_vec(input, &mut out, xz2::stream::Action::Finish).expect("LZMA encoding");
+        let status = stream
+            .process_vec(input, &mut out, xz2::stream::Action::Finish)
+            .expect("LZMA encoding");
         input = &input[(stream.total_in() - before) as usize..];
         if status == xz2::stream::Status::StreamEnd {
             break;
@@ -966,30 +1255,131 @@ fn invalid_cases() -> Vec<Case> {
     let mut c = Vec::new();
 
     // Clause 5.2: unit order.
-    c.push(invalid("req-5.2-1-first-unit-metadata", "REQ-5.2-1", "The first unit is a metadata unit; the sequence_header unit comes second.", B1, fixed(&["swap:0,1"])));
+    c.push(invalid(
+        "req-5.2-1-first-unit-metadata",
+        "REQ-5.2-1",
+        "The first unit is a metadata unit; the sequence_header unit comes second.",
+        B1,
+        fixed(&["swap:0,1"]),
+    ));
     c.push(invalid("req-5.2-1-first-unit-reserved-skippable", "REQ-5.2-1", "The first unit is a reserved-skippable unit (0x80), which may only appear after the sequence_header unit (clause 7.2).", B1, |_| vec![format!("insert:0={}", unit_hex(0x80, b"x"))]));
-    c.push(invalid("req-5.2-1-second-sequence-header", "REQ-5.2-1", "A second, identical sequence_header unit just before the end_of_sequence unit.", B1, |b| vec![format!("insert:{}={}", b.eos(), unit_hex(1, b.payload(0)))]));
-    c.push(invalid("req-5.2-1-sequence-header-among-layers", "REQ-5.2-1", "A second sequence_header unit between the two layer_parameters units.", B1, |b| vec![format!("insert:{}={}", b.lp(1), unit_hex(1, b.payload(0)))]));
-    c.push(invalid("req-5.2-2-feature-data-before-layers", "REQ-5.2-2", "The first feature_data unit comes before the last layer_parameters unit.", B1, |b| vec![format!("move:{},{}", b.fd(0, 0), b.lp(1))]));
+    c.push(invalid(
+        "req-5.2-1-second-sequence-header",
+        "REQ-5.2-1",
+        "A second, identical sequence_header unit just before the end_of_sequence unit.",
+        B1,
+        |b| vec![format!("insert:{}={}", b.eos(), unit_hex(1, b.payload(0)))],
+    ));
+    c.push(invalid(
+        "req-5.2-1-sequence-header-among-layers",
+        "REQ-5.2-1",
+        "A second sequence_header unit between the two layer_parameters units.",
+        B1,
+        |b| vec![format!("insert:{}={}", b.lp(1), unit_hex(1, b.payload(0)))],
+    ));
+    c.push(invalid(
+        "req-5.2-2-feature-data-before-layers",
+        "REQ-5.2-2",
+        "The first feature_data unit comes before the last layer_parameters unit.",
+        B1,
+        |b| vec![format!("move:{},{}", b.fd(0, 0), b.lp(1))],
+    ));
     c.push(invalid("req-5.2-2-missing-layer-parameters", "REQ-5.2-2", "num_layers is 2 but the stream has one layer_parameters unit: the end_of_sequence unit comes where the second is expected.", B2, |b| vec![format!("delete:{}", b.lp(1))]));
-    c.push(invalid("req-5.2-2-extra-layer-parameters", "REQ-5.2-2", "num_layers is 1 but the stream has two layer_parameters units.", B2, fixed(&["set:0.num_layers=1"])));
-    c.push(invalid("req-5.2-2-tensor-hash-among-layers", "REQ-5.2-2", "A tensor_hash unit where a layer_parameters unit is expected.", B1, |b| vec![format!("move:{},{}", b.th(0, 0), b.lp(1))]));
-    c.push(invalid("req-5.2-3-metadata-between", "REQ-5.2-3", "A metadata unit between a feature_data unit and its tensor_hash unit.", B1, |b| vec![format!("insert:{}={}", b.th(0, 0), unit_hex(5, &[0]))]));
-    c.push(invalid("req-5.2-3-skippable-between", "REQ-5.2-3", "A reserved-skippable unit between a feature_data unit and its tensor_hash unit.", B1, |b| vec![format!("insert:{}={}", b.th(0, 0), unit_hex(0x80, b""))]));
-    c.push(invalid("req-5.2-3-wrong-layer-id", "REQ-5.2-3", "The tensor_hash unit after layer 0's feature data names layer 1.", B1, |b| vec![format!("set:{}.layer_id=1", b.th(0, 0))]));
-    c.push(invalid("req-5.2-3-wrong-frame-index", "REQ-5.2-3", "The tensor_hash unit after frame 0's feature data names frame 1.", B1, |b| vec![format!("set:{}.frame_index=1", b.th(0, 0))]));
-    c.push(invalid("req-5.2-3-second-tensor-hash", "REQ-5.2-3", "Two tensor_hash units after one feature_data unit.", B1, |b| vec![format!("dup:{}", b.th(0, 0))]));
+    c.push(invalid(
+        "req-5.2-2-extra-layer-parameters",
+        "REQ-5.2-2",
+        "num_layers is 1 but the stream has two layer_parameters units.",
+        B2,
+        fixed(&["set:0.num_layers=1"]),
+    ));
+    c.push(invalid(
+        "req-5.2-2-tensor-hash-among-layers",
+        "REQ-5.2-2",
+        "A tensor_hash unit where a layer_parameters unit is expected.",
+        B1,
+        |b| vec![format!("move:{},{}", b.th(0, 0), b.lp(1))],
+    ));
+    c.push(invalid(
+        "req-5.2-3-metadata-between",
+        "REQ-5.2-3",
+        "A metadata unit between a feature_data unit and its tensor_hash unit.",
+        B1,
+        |b| vec![format!("insert:{}={}", b.th(0, 0), unit_hex(5, &[0]))],
+    ));
+    c.push(invalid(
+        "req-5.2-3-skippable-between",
+        "REQ-5.2-3",
+        "A reserved-skippable unit between a feature_data unit and its tensor_hash unit.",
+        B1,
+        |b| vec![format!("insert:{}={}", b.th(0, 0), unit_hex(0x80, b""))],
+    ));
+    c.push(invalid(
+        "req-5.2-3-wrong-layer-id",
+        "REQ-5.2-3",
+        "The tensor_hash unit after layer 0's feature data names layer 1.",
+        B1,
+        |b| vec![format!("set:{}.layer_id=1", b.th(0, 0))],
+    ));
+    c.push(invalid(
+        "req-5.2-3-wrong-frame-index",
+        "REQ-5.2-3",
+        "The tensor_hash unit after frame 0's feature data names frame 1.",
+        B1,
+        |b| vec![format!("set:{}.frame_index=1", b.th(0, 0))],
+    ));
+    c.push(invalid(
+        "req-5.2-3-second-tensor-hash",
+        "REQ-5.2-3",
+        "Two tensor_hash units after one feature_data unit.",
+        B1,
+        |b| vec![format!("dup:{}", b.th(0, 0))],
+    ));
     c.push(invalid("req-5.2-3-hash-without-feature-data", "REQ-5.2-3", "A tensor_hash unit right after the last layer_parameters unit (its feature_data unit removed).", B1, |b| vec![format!("delete:{}", b.fd(0, 0))]));
-    c.push(invalid("req-5.2-4-byte-after-end", "REQ-5.2-4", "One zero byte after the end_of_sequence unit.", B1, fixed(&["append:00"])));
-    c.push(invalid("req-5.2-4-unit-after-end", "REQ-5.2-4", "A complete metadata unit after the end_of_sequence unit.", B1, |_| vec![format!("append:{}", hex::encode(&Unit::new(5, vec![0]).to_bytes()))]));
-    c.push(invalid("req-5.2-5-frame-decreases", "REQ-5.2-5", "Layer c of frame 1 comes after frame 2 (frame_index decreases from 2 to 1).", FRAMES, |b| {
-        let (fd, eos) = (b.fd(2, 1), b.eos());
-        vec![format!("move:{fd},{}", eos - 1), format!("move:{fd},{}", eos - 1)]
-    }));
-    c.push(invalid("req-5.2-5-duplicate", "REQ-5.2-5", "Layer a of frame 0 appears twice in frame 0 (with its tensor hash).", FRAMES, |b| {
-        let at = b.fd(1, 0);
-        vec![format!("insert:{at}={}", unit_hex(4, b.payload(b.th(0, 0)))), format!("insert:{at}={}", unit_hex(3, b.payload(b.fd(0, 0))))]
-    }));
+    c.push(invalid(
+        "req-5.2-4-byte-after-end",
+        "REQ-5.2-4",
+        "One zero byte after the end_of_sequence unit.",
+        B1,
+        fixed(&["append:00"]),
+    ));
+    c.push(invalid(
+        "req-5.2-4-unit-after-end",
+        "REQ-5.2-4",
+        "A complete metadata unit after the end_of_sequence unit.",
+        B1,
+        |_| {
+            vec![format!(
+                "append:{}",
+                hex::encode(&Unit::new(5, vec![0]).to_bytes())
+            )]
+        },
+    ));
+    c.push(invalid(
+        "req-5.2-5-frame-decreases",
+        "REQ-5.2-5",
+        "Layer c of frame 1 comes after frame 2 (frame_index decreases from 2 to 1).",
+        FRAMES,
+        |b| {
+            let (fd, eos) = (b.fd(2, 1), b.eos());
+            vec![
+                format!("move:{fd},{}", eos - 1),
+                format!("move:{fd},{}", eos - 1),
+            ]
+        },
+    ));
+    c.push(invalid(
+        "req-5.2-5-duplicate",
+        "REQ-5.2-5",
+        "Layer a of frame 0 appears twice in frame 0 (with its tensor hash).",
+        FRAMES,
+        |b| {
+            let at = b.fd(1, 0);
+            vec![
+                format!("insert:{at}={}", unit_hex(4, b.payload(b.th(0, 0)))),
+                format!("insert:{at}={}", unit_hex(3, b.payload(b.fd(0, 0)))),
+            ]
+        },
+    ));
     let mut dup_unselected = invalid("req-5.2-5-unselected-layer", "REQ-5.2-5", "Layer random access does not lift the order checks: layer c of frame 1 appears twice while only layer a is selected (clause 8.6).", FRAMES, |b| {
         let at = b.th(2, 1) + 1;
         vec![format!("insert:{at}={}", unit_hex(3, b.payload(b.fd(2, 1))))]
@@ -998,97 +1388,478 @@ fn invalid_cases() -> Vec<Case> {
     c.push(dup_unselected);
 
     // Clause 7.1: identification.
-    c.push(invalid("req-7.1-1-magic", "REQ-7.1-1", "magic is 0x89 'D' 'F' 'D'.", B1, fixed(&["set:id.magic=hex:89444644"])));
+    c.push(invalid(
+        "req-7.1-1-magic",
+        "REQ-7.1-1",
+        "magic is 0x89 'D' 'F' 'D'.",
+        B1,
+        fixed(&["set:id.magic=hex:89444644"]),
+    ));
     c.push(invalid("req-7.1-1-magic-7-bit", "REQ-7.1-1", "magic with its first byte's most significant bit cleared (0x09 'D' 'F' 'C'), as a 7-bit channel leaves it.", B1, fixed(&["set:id.magic=hex:09444643"])));
-    c.push(invalid("req-7.1-2-major-version", "REQ-7.1-2", "version_major = 1 in the identification and the sequence header.", B1, fixed(&["set:id.version_major=1", "set:0.version_major=1"])));
+    c.push(invalid(
+        "req-7.1-2-major-version",
+        "REQ-7.1-2",
+        "version_major = 1 in the identification and the sequence header.",
+        B1,
+        fixed(&["set:id.version_major=1", "set:0.version_major=1"]),
+    ));
 
     // Clause 7.2: units.
-    c.push(invalid("req-7.2-1-unit-type-zero", "REQ-7.2-1", "A unit of type 0 (forbidden) with a correct CRC before the end_of_sequence unit.", B1, |b| vec![format!("insert:{}={}", b.eos(), unit_hex(0, b""))]));
-    c.push(invalid("req-7.2-1-unit-type-zero-header", "REQ-7.2-1", "The metadata unit's type changed to 0 (CRC recomputed).", B1, fixed(&["set:1.unit_type=0"])));
-    c.push(invalid("req-7.2-2-unit-type-0x07", "REQ-7.2-2", "A reserved-critical unit of type 0x07 before the end_of_sequence unit.", B1, |b| vec![format!("insert:{}={}", b.eos(), unit_hex(7, &[0]))]));
-    c.push(invalid("req-7.2-2-unit-type-0x7f", "REQ-7.2-2", "The metadata unit's type changed to 0x7F, the last reserved-critical value.", B1, fixed(&["set:1.unit_type=0x7F"])));
-    c.push(invalid("req-7.2-3-crc-flip", "REQ-7.2-3", "The lowest bit of a feature_data unit's unit_crc flipped.", B1, |b| vec![format!("crcflip:{}", b.fd(0, 0))]));
-    c.push(invalid("req-7.2-3-sequence-header-crc", "REQ-7.2-3", "The sequence_header unit's unit_crc is wrong.", B1, fixed(&["crcflip:0"])));
-    c.push(invalid("req-7.2-3-payload-bit-flip", "REQ-7.2-3", "One bit flipped inside a feature_data payload, unit_crc unchanged.", B1, |b| vec![format!("xor:{}=0x10", b.offset(b.fd(1, 0)) + 5 + 9)]));
-    c.push(invalid("req-7.2-3-end-of-sequence-crc", "REQ-7.2-3", "The end_of_sequence unit's unit_crc is 0x00000000.", B1, |b| vec![format!("crc:{}=0x00000000", b.eos())]));
+    c.push(invalid(
+        "req-7.2-1-unit-type-zero",
+        "REQ-7.2-1",
+        "A unit of type 0 (forbidden) with a correct CRC before the end_of_sequence unit.",
+        B1,
+        |b| vec![format!("insert:{}={}", b.eos(), unit_hex(0, b""))],
+    ));
+    c.push(invalid(
+        "req-7.2-1-unit-type-zero-header",
+        "REQ-7.2-1",
+        "The metadata unit's type changed to 0 (CRC recomputed).",
+        B1,
+        fixed(&["set:1.unit_type=0"]),
+    ));
+    c.push(invalid(
+        "req-7.2-2-unit-type-0x07",
+        "REQ-7.2-2",
+        "A reserved-critical unit of type 0x07 before the end_of_sequence unit.",
+        B1,
+        |b| vec![format!("insert:{}={}", b.eos(), unit_hex(7, &[0]))],
+    ));
+    c.push(invalid(
+        "req-7.2-2-unit-type-0x7f",
+        "REQ-7.2-2",
+        "The metadata unit's type changed to 0x7F, the last reserved-critical value.",
+        B1,
+        fixed(&["set:1.unit_type=0x7F"]),
+    ));
+    c.push(invalid(
+        "req-7.2-3-crc-flip",
+        "REQ-7.2-3",
+        "The lowest bit of a feature_data unit's unit_crc flipped.",
+        B1,
+        |b| vec![format!("crcflip:{}", b.fd(0, 0))],
+    ));
+    c.push(invalid(
+        "req-7.2-3-sequence-header-crc",
+        "REQ-7.2-3",
+        "The sequence_header unit's unit_crc is wrong.",
+        B1,
+        fixed(&["crcflip:0"]),
+    ));
+    c.push(invalid(
+        "req-7.2-3-payload-bit-flip",
+        "REQ-7.2-3",
+        "One bit flipped inside a feature_data payload, unit_crc unchanged.",
+        B1,
+        |b| vec![format!("xor:{}=0x10", b.offset(b.fd(1, 0)) + 5 + 9)],
+    ));
+    c.push(invalid(
+        "req-7.2-3-end-of-sequence-crc",
+        "REQ-7.2-3",
+        "The end_of_sequence unit's unit_crc is 0x00000000.",
+        B1,
+        |b| vec![format!("crc:{}=0x00000000", b.eos())],
+    ));
     let mut crc_unselected = invalid("req-7.2-3-unselected-layer", "REQ-7.2-3", "Every unit is CRC-checked under layer selection too: a wrong unit_crc in layer b's feature data while only layer a is selected (clause 8.6).", FRAMES, |b| vec![format!("crcflip:{}", b.fd(1, 1))]);
     crc_unselected.select_layer = Some("a".into());
     c.push(crc_unselected);
-    c.push(invalid("req-7.2-5-empty", "REQ-7.2-5", "An empty stream (0 bytes).", B1, fixed(&["truncate:0"])));
-    c.push(invalid("req-7.2-5-inside-identification", "REQ-7.2-5", "The stream ends inside the identification (3 bytes).", B1, fixed(&["truncate:3"])));
-    c.push(invalid("req-7.2-5-identification-only", "REQ-7.2-5", "The stream is the identification alone.", B1, fixed(&["truncate:6"])));
-    c.push(invalid("req-7.2-5-inside-unit-header", "REQ-7.2-5", "The stream ends inside a unit's payload_size.", B1, |b| vec![format!("truncate:{}", b.offset(b.fd(0, 0)) + 3)]));
-    c.push(invalid("req-7.2-5-inside-payload", "REQ-7.2-5", "The stream ends inside a feature_data payload.", B1, |b| vec![format!("truncate:{}", b.offset(b.fd(0, 0)) + 5 + 20)]));
-    c.push(invalid("req-7.2-5-inside-crc", "REQ-7.2-5", "The stream ends inside the end_of_sequence unit's unit_crc.", B1, |b| vec![format!("truncate:{}", b.stream.len() - 2)]));
-    c.push(invalid("req-7.2-5-no-end-of-sequence", "REQ-7.2-5", "The stream ends after the last tensor_hash unit, without an end_of_sequence unit.", B1, |b| vec![format!("delete:{}", b.eos())]));
-    c.push(invalid("req-7.2-6-sequence-header-long", "REQ-7.2-6", "A sequence_header payload of 9 bytes (one extra zero byte).", B1, fixed(&["pappend:0=00"])));
-    c.push(invalid("req-7.2-6-sequence-header-short", "REQ-7.2-6", "A sequence_header payload of 7 bytes.", B1, fixed(&["ptrunc:0=7"])));
-    c.push(invalid("req-7.2-6-layer-parameters-short", "REQ-7.2-6", "A layer_parameters payload one byte shorter than its name_length says.", B2, |b| vec![format!("ptrunc:{}={}", b.lp(0), b.payload(b.lp(0)).len() - 1)]));
-    c.push(invalid("req-7.2-6-layer-parameters-long", "REQ-7.2-6", "A layer_parameters payload with one byte after the name.", B2, |b| vec![format!("pappend:{}=00", b.lp(0))]));
-    c.push(invalid("req-7.2-6-metadata-long", "REQ-7.2-6", "A metadata payload with one byte after its last entry.", B1, fixed(&["pappend:1=00"])));
-    c.push(invalid("req-7.2-6-metadata-short", "REQ-7.2-6", "A metadata payload one byte shorter than its last value_length says.", B1, |b| vec![format!("ptrunc:1={}", b.payload(1).len() - 1)]));
-    c.push(invalid("req-7.2-6-feature-data-short", "REQ-7.2-6", "A feature_data payload of 6 bytes (less than the 7 bytes before method_payload).", B1, |b| vec![format!("ptrunc:{}=6", b.fd(0, 0)), format!("delete:{}", b.th(0, 0))]));
-    c.push(invalid("req-7.2-6-tensor-hash-short", "REQ-7.2-6", "A tensor_hash payload of 6 bytes.", B1, |b| vec![format!("ptrunc:{}=6", b.th(0, 0))]));
-    c.push(invalid("req-7.2-6-end-of-sequence-payload", "REQ-7.2-6", "An end_of_sequence unit with a one-byte payload.", B1, |b| vec![format!("pappend:{}=00", b.eos())]));
+    c.push(invalid(
+        "req-7.2-5-empty",
+        "REQ-7.2-5",
+        "An empty stream (0 bytes).",
+        B1,
+        fixed(&["truncate:0"]),
+    ));
+    c.push(invalid(
+        "req-7.2-5-inside-identification",
+        "REQ-7.2-5",
+        "The stream ends inside the identification (3 bytes).",
+        B1,
+        fixed(&["truncate:3"]),
+    ));
+    c.push(invalid(
+        "req-7.2-5-identification-only",
+        "REQ-7.2-5",
+        "The stream is the identification alone.",
+        B1,
+        fixed(&["truncate:6"]),
+    ));
+    c.push(invalid(
+        "req-7.2-5-inside-unit-header",
+        "REQ-7.2-5",
+        "The stream ends inside a unit's payload_size.",
+        B1,
+        |b| vec![format!("truncate:{}", b.offset(b.fd(0, 0)) + 3)],
+    ));
+    c.push(invalid(
+        "req-7.2-5-inside-payload",
+        "REQ-7.2-5",
+        "The stream ends inside a feature_data payload.",
+        B1,
+        |b| vec![format!("truncate:{}", b.offset(b.fd(0, 0)) + 5 + 20)],
+    ));
+    c.push(invalid(
+        "req-7.2-5-inside-crc",
+        "REQ-7.2-5",
+        "The stream ends inside the end_of_sequence unit's unit_crc.",
+        B1,
+        |b| vec![format!("truncate:{}", b.stream.len() - 2)],
+    ));
+    c.push(invalid(
+        "req-7.2-5-no-end-of-sequence",
+        "REQ-7.2-5",
+        "The stream ends after the last tensor_hash unit, without an end_of_sequence unit.",
+        B1,
+        |b| vec![format!("delete:{}", b.eos())],
+    ));
+    c.push(invalid(
+        "req-7.2-6-sequence-header-long",
+        "REQ-7.2-6",
+        "A sequence_header payload of 9 bytes (one extra zero byte).",
+        B1,
+        fixed(&["pappend:0=00"]),
+    ));
+    c.push(invalid(
+        "req-7.2-6-sequence-header-short",
+        "REQ-7.2-6",
+        "A sequence_header payload of 7 bytes.",
+        B1,
+        fixed(&["ptrunc:0=7"]),
+    ));
+    c.push(invalid(
+        "req-7.2-6-layer-parameters-short",
+        "REQ-7.2-6",
+        "A layer_parameters payload one byte shorter than its name_length says.",
+        B2,
+        |b| {
+            vec![format!(
+                "ptrunc:{}={}",
+                b.lp(0),
+                b.payload(b.lp(0)).len() - 1
+            )]
+        },
+    ));
+    c.push(invalid(
+        "req-7.2-6-layer-parameters-long",
+        "REQ-7.2-6",
+        "A layer_parameters payload with one byte after the name.",
+        B2,
+        |b| vec![format!("pappend:{}=00", b.lp(0))],
+    ));
+    c.push(invalid(
+        "req-7.2-6-metadata-long",
+        "REQ-7.2-6",
+        "A metadata payload with one byte after its last entry.",
+        B1,
+        fixed(&["pappend:1=00"]),
+    ));
+    c.push(invalid(
+        "req-7.2-6-metadata-short",
+        "REQ-7.2-6",
+        "A metadata payload one byte shorter than its last value_length says.",
+        B1,
+        |b| vec![format!("ptrunc:1={}", b.payload(1).len() - 1)],
+    ));
+    c.push(invalid(
+        "req-7.2-6-feature-data-short",
+        "REQ-7.2-6",
+        "A feature_data payload of 6 bytes (less than the 7 bytes before method_payload).",
+        B1,
+        |b| {
+            vec![
+                format!("ptrunc:{}=6", b.fd(0, 0)),
+                format!("delete:{}", b.th(0, 0)),
+            ]
+        },
+    ));
+    c.push(invalid(
+        "req-7.2-6-tensor-hash-short",
+        "REQ-7.2-6",
+        "A tensor_hash payload of 6 bytes.",
+        B1,
+        |b| vec![format!("ptrunc:{}=6", b.th(0, 0))],
+    ));
+    c.push(invalid(
+        "req-7.2-6-end-of-sequence-payload",
+        "REQ-7.2-6",
+        "An end_of_sequence unit with a one-byte payload.",
+        B1,
+        |b| vec![format!("pappend:{}=00", b.eos())],
+    ));
 
     // Clause 7.3: sequence header.
     let (major, minor) = (dfc_decoder::VERSION_MAJOR, dfc_decoder::VERSION_MINOR);
-    c.push(invalid("req-7.3-1-minor-version-mismatch", "REQ-7.3-1", &format!("The sequence header says version {major}.{}, the identification {major}.{minor}.", minor + 1), B1, move |_| vec![format!("set:0.version_minor={}", minor + 1)]));
-    c.push(invalid("req-7.3-1-major-version-mismatch", "REQ-7.3-1", &format!("The sequence header says version {}.{minor}, the identification {major}.{minor}.", major + 1), B1, move |_| vec![format!("set:0.version_major={}", major + 1)]));
+    c.push(invalid(
+        "req-7.3-1-minor-version-mismatch",
+        "REQ-7.3-1",
+        &format!(
+            "The sequence header says version {major}.{}, the identification {major}.{minor}.",
+            minor + 1
+        ),
+        B1,
+        move |_| vec![format!("set:0.version_minor={}", minor + 1)],
+    ));
+    c.push(invalid(
+        "req-7.3-1-major-version-mismatch",
+        "REQ-7.3-1",
+        &format!(
+            "The sequence header says version {}.{minor}, the identification {major}.{minor}.",
+            major + 1
+        ),
+        B1,
+        move |_| vec![format!("set:0.version_major={}", major + 1)],
+    ));
     for v in [2u8, 255] {
-        c.push(invalid(&format!("req-7.3-2-profile-{v}"), "REQ-7.3-2", &format!("profile_idc = {v} (reserved)."), B1, move |_| vec![format!("set:0.profile_idc={v}")]));
+        c.push(invalid(
+            &format!("req-7.3-2-profile-{v}"),
+            "REQ-7.3-2",
+            &format!("profile_idc = {v} (reserved)."),
+            B1,
+            move |_| vec![format!("set:0.profile_idc={v}")],
+        ));
     }
     for v in [0u8, 15, 50, 255] {
-        c.push(invalid(&format!("req-7.3-3-level-{v}"), "REQ-7.3-3", &format!("level_idc = {v} (reserved)."), B1, move |_| vec![format!("set:0.level_idc={v}")]));
+        c.push(invalid(
+            &format!("req-7.3-3-level-{v}"),
+            "REQ-7.3-3",
+            &format!("level_idc = {v} (reserved)."),
+            B1,
+            move |_| vec![format!("set:0.level_idc={v}")],
+        ));
     }
-    c.push(invalid("req-7.3-4-no-layers", "REQ-7.3-4", "num_layers = 0 in a stream of a sequence header and an end of sequence.", B2, |b| {
-        vec!["set:0.num_layers=0".into(), format!("delete:{}", b.lp(0)), format!("delete:{}", b.lp(0))]
-    }));
-    c.push(invalid("req-7.3-5-reserved-bits", "REQ-7.3-5", "reserved_zero_16bits = 1.", B1, fixed(&["set:0.reserved_zero_16bits=1"])));
-    c.push(invalid("req-7.3-5-reserved-bits-high", "REQ-7.3-5", "reserved_zero_16bits = 0x8000.", B1, fixed(&["set:0.reserved_zero_16bits=0x8000"])));
+    c.push(invalid(
+        "req-7.3-4-no-layers",
+        "REQ-7.3-4",
+        "num_layers = 0 in a stream of a sequence header and an end of sequence.",
+        B2,
+        |b| {
+            vec![
+                "set:0.num_layers=0".into(),
+                format!("delete:{}", b.lp(0)),
+                format!("delete:{}", b.lp(0)),
+            ]
+        },
+    ));
+    c.push(invalid(
+        "req-7.3-5-reserved-bits",
+        "REQ-7.3-5",
+        "reserved_zero_16bits = 1.",
+        B1,
+        fixed(&["set:0.reserved_zero_16bits=1"]),
+    ));
+    c.push(invalid(
+        "req-7.3-5-reserved-bits-high",
+        "REQ-7.3-5",
+        "reserved_zero_16bits = 0x8000.",
+        B1,
+        fixed(&["set:0.reserved_zero_16bits=0x8000"]),
+    ));
 
     // Clause 7.4: layer parameters.
-    c.push(invalid("req-7.4-1-first-layer-id-1", "REQ-7.4-1", "The first layer_parameters unit has layer_id 1.", B2, |b| vec![format!("set:{}.layer_id=1", b.lp(0))]));
-    c.push(invalid("req-7.4-1-layers-swapped", "REQ-7.4-1", "The layer_parameters units come in the order layer_id 1, 0.", B2, |b| vec![format!("swap:{},{}", b.lp(0), b.lp(1))]));
-    c.push(invalid("req-7.4-1-layer-id-repeated", "REQ-7.4-1", "Both layer_parameters units have layer_id 0.", B2, |b| vec![format!("set:{}.layer_id=0", b.lp(1))]));
-    let first_kind = LayerKind::ALL.iter().map(|k| k.code()).max().expect("kinds") + 1;
+    c.push(invalid(
+        "req-7.4-1-first-layer-id-1",
+        "REQ-7.4-1",
+        "The first layer_parameters unit has layer_id 1.",
+        B2,
+        |b| vec![format!("set:{}.layer_id=1", b.lp(0))],
+    ));
+    c.push(invalid(
+        "req-7.4-1-layers-swapped",
+        "REQ-7.4-1",
+        "The layer_parameters units come in the order layer_id 1, 0.",
+        B2,
+        |b| vec![format!("swap:{},{}", b.lp(0), b.lp(1))],
+    ));
+    c.push(invalid(
+        "req-7.4-1-layer-id-repeated",
+        "REQ-7.4-1",
+        "Both layer_parameters units have layer_id 0.",
+        B2,
+        |b| vec![format!("set:{}.layer_id=0", b.lp(1))],
+    ));
+    let first_kind = LayerKind::ALL
+        .iter()
+        .map(|k| k.code())
+        .max()
+        .expect("kinds")
+        + 1;
     for v in [first_kind, 255] {
-        c.push(invalid(&format!("req-7.4-2-layer-kind-{v}"), "REQ-7.4-2", &format!("layer_kind = {v} (reserved)."), B2, move |b| vec![format!("set:{}.layer_kind={v}", b.lp(0))]));
+        c.push(invalid(
+            &format!("req-7.4-2-layer-kind-{v}"),
+            "REQ-7.4-2",
+            &format!("layer_kind = {v} (reserved)."),
+            B2,
+            move |b| vec![format!("set:{}.layer_kind={v}", b.lp(0))],
+        ));
     }
-    let first_type = ElementType::ALL.iter().map(|t| t.code()).max().expect("types") + 1;
+    let first_type = ElementType::ALL
+        .iter()
+        .map(|t| t.code())
+        .max()
+        .expect("types")
+        + 1;
     for v in [first_type, 255] {
-        c.push(invalid(&format!("req-7.4-3-element-type-{v}"), "REQ-7.4-3", &format!("element_type = {v} (reserved)."), B2, move |b| vec![format!("set:{}.element_type={v}", b.lp(0))]));
+        c.push(invalid(
+            &format!("req-7.4-3-element-type-{v}"),
+            "REQ-7.4-3",
+            &format!("element_type = {v} (reserved)."),
+            B2,
+            move |b| vec![format!("set:{}.element_type={v}", b.lp(0))],
+        ));
     }
     for v in [1u8, 0x40] {
-        c.push(invalid(&format!("req-7.4-4-reserved-bits-{v}"), "REQ-7.4-4", &format!("reserved_zero_7bits = {v}."), B2, move |b| vec![format!("set:{}.reserved_zero_7bits={v}", b.lp(0))]));
+        c.push(invalid(
+            &format!("req-7.4-4-reserved-bits-{v}"),
+            "REQ-7.4-4",
+            &format!("reserved_zero_7bits = {v}."),
+            B2,
+            move |b| vec![format!("set:{}.reserved_zero_7bits={v}", b.lp(0))],
+        ));
     }
     for v in [reserved_method(), 255] {
-        c.push(invalid(&format!("req-7.4-5-default-method-{v}"), "REQ-7.4-5", &format!("default_method = {v} (reserved)."), B2, move |b| vec![format!("set:{}.default_method={v}", b.lp(0))]));
+        c.push(invalid(
+            &format!("req-7.4-5-default-method-{v}"),
+            "REQ-7.4-5",
+            &format!("default_method = {v} (reserved)."),
+            B2,
+            move |b| vec![format!("set:{}.default_method={v}", b.lp(0))],
+        ));
     }
-    c.push(invalid("req-7.4-6-rank-0", "REQ-7.4-6", "A layer of rank 0 (no dim).", B2, |b| vec![format!("set:{}.dims=-", b.lp(0))]));
-    c.push(invalid("req-7.4-6-rank-5", "REQ-7.4-6", "A layer of rank 5 (1x1x1x4x4, the same 16 elements).", B2, |b| vec![format!("set:{}.dims=1x1x1x4x4", b.lp(0))]));
-    c.push(invalid("req-7.4-7-zero-dim", "REQ-7.4-7", "A layer of shape 4x0.", B2, |b| vec![format!("set:{}.dims=4x0", b.lp(0))]));
-    c.push(invalid("req-7.4-7-zero-dim-rank-1", "REQ-7.4-7", "A layer of shape [0].", B2, |b| vec![format!("set:{}.dims=0", b.lp(1))]));
-    for (name, h, what) in [("ff", "ff", "the byte 0xFF"), ("overlong", "c0af", "an overlong encoding of '/'"), ("surrogate", "eda080", "an encoded UTF-16 surrogate"), ("truncated", "6162e282", "a truncated 3-byte sequence")] {
-        c.push(invalid(&format!("req-7.4-8-name-{name}"), "REQ-7.4-8", &format!("A layer name that is not UTF-8: {what}."), B2, move |b| vec![format!("set:{}.name=hex:{h}", b.lp(1))]));
+    c.push(invalid(
+        "req-7.4-6-rank-0",
+        "REQ-7.4-6",
+        "A layer of rank 0 (no dim).",
+        B2,
+        |b| vec![format!("set:{}.dims=-", b.lp(0))],
+    ));
+    c.push(invalid(
+        "req-7.4-6-rank-5",
+        "REQ-7.4-6",
+        "A layer of rank 5 (1x1x1x4x4, the same 16 elements).",
+        B2,
+        |b| vec![format!("set:{}.dims=1x1x1x4x4", b.lp(0))],
+    ));
+    c.push(invalid(
+        "req-7.4-7-zero-dim",
+        "REQ-7.4-7",
+        "A layer of shape 4x0.",
+        B2,
+        |b| vec![format!("set:{}.dims=4x0", b.lp(0))],
+    ));
+    c.push(invalid(
+        "req-7.4-7-zero-dim-rank-1",
+        "REQ-7.4-7",
+        "A layer of shape [0].",
+        B2,
+        |b| vec![format!("set:{}.dims=0", b.lp(1))],
+    ));
+    for (name, h, what) in [
+        ("ff", "ff", "the byte 0xFF"),
+        ("overlong", "c0af", "an overlong encoding of '/'"),
+        ("surrogate", "eda080", "an encoded UTF-16 surrogate"),
+        ("truncated", "6162e282", "a truncated 3-byte sequence"),
+    ] {
+        c.push(invalid(
+            &format!("req-7.4-8-name-{name}"),
+            "REQ-7.4-8",
+            &format!("A layer name that is not UTF-8: {what}."),
+            B2,
+            move |b| vec![format!("set:{}.name=hex:{h}", b.lp(1))],
+        ));
     }
-    c.push(invalid("req-7.4-9-duplicate-name", "REQ-7.4-9", "Two layers with the same name.", B2, |b| {
-        let name = b.layer(0).name;
-        vec![format!("set:{}.name=hex:{}", b.lp(1), hex::encode(&name))]
-    }));
-    c.push(invalid("req-7.4-9-duplicate-empty-name", "REQ-7.4-9", "Two layers with the empty name (an empty name is allowed once).", B2, |b| vec![format!("set:{}.name=str:", b.lp(0)), format!("set:{}.name=str:", b.lp(1))]));
+    c.push(invalid(
+        "req-7.4-9-duplicate-name",
+        "REQ-7.4-9",
+        "Two layers with the same name.",
+        B2,
+        |b| {
+            let name = b.layer(0).name;
+            vec![format!("set:{}.name=hex:{}", b.lp(1), hex::encode(&name))]
+        },
+    ));
+    c.push(invalid(
+        "req-7.4-9-duplicate-empty-name",
+        "REQ-7.4-9",
+        "Two layers with the empty name (an empty name is allowed once).",
+        B2,
+        |b| {
+            vec![
+                format!("set:{}.name=str:", b.lp(0)),
+                format!("set:{}.name=str:", b.lp(1)),
+            ]
+        },
+    ));
 
     // Clause 7.5 to 7.7.
-    c.push(invalid("req-7.5-1-layer-id-too-large", "REQ-7.5-1", "A feature_data unit (and its tensor hash) with layer_id 2 in a stream of 2 layers.", B1, |b| vec![format!("set:{}.layer_id=2", b.fd(1, 0)), format!("set:{}.layer_id=2", b.th(1, 0))]));
-    c.push(invalid("req-7.5-1-layer-id-65535", "REQ-7.5-1", "A feature_data unit (and its tensor hash) with layer_id 65535.", B1, |b| vec![format!("set:{}.layer_id=65535", b.fd(0, 0)), format!("set:{}.layer_id=65535", b.th(0, 0))]));
+    c.push(invalid(
+        "req-7.5-1-layer-id-too-large",
+        "REQ-7.5-1",
+        "A feature_data unit (and its tensor hash) with layer_id 2 in a stream of 2 layers.",
+        B1,
+        |b| {
+            vec![
+                format!("set:{}.layer_id=2", b.fd(1, 0)),
+                format!("set:{}.layer_id=2", b.th(1, 0)),
+            ]
+        },
+    ));
+    c.push(invalid(
+        "req-7.5-1-layer-id-65535",
+        "REQ-7.5-1",
+        "A feature_data unit (and its tensor hash) with layer_id 65535.",
+        B1,
+        |b| {
+            vec![
+                format!("set:{}.layer_id=65535", b.fd(0, 0)),
+                format!("set:{}.layer_id=65535", b.th(0, 0)),
+            ]
+        },
+    ));
     for v in [reserved_method(), 255] {
-        c.push(invalid(&format!("req-7.5-2-coding-method-{v}"), "REQ-7.5-2", &format!("coding_method = {v} (reserved)."), B1, move |b| vec![format!("set:{}.coding_method={v}", b.fd(0, 0))]));
+        c.push(invalid(
+            &format!("req-7.5-2-coding-method-{v}"),
+            "REQ-7.5-2",
+            &format!("coding_method = {v} (reserved)."),
+            B1,
+            move |b| vec![format!("set:{}.coding_method={v}", b.fd(0, 0))],
+        ));
     }
-    c.push(invalid("req-7.6-1-hash-type-1", "REQ-7.6-1", "hash_type = 1 (reserved).", B1, |b| vec![format!("set:{}.hash_type=1", b.th(0, 0))]));
-    c.push(invalid("req-7.6-2-hash-31-bytes", "REQ-7.6-2", "A SHA-256 hash_value of 31 bytes.", B1, |b| vec![format!("ptrunc:{}=38", b.th(0, 0))]));
-    c.push(invalid("req-7.6-2-hash-33-bytes", "REQ-7.6-2", "A SHA-256 hash_value of 33 bytes.", B1, |b| vec![format!("pappend:{}=00", b.th(0, 0))]));
-    c.push(invalid("req-7.7-1-key-not-utf8", "REQ-7.7-1", "A metadata key that is not UTF-8 (0xFF).", B1, fixed(&["set:1.key[0]=hex:ff"])));
-    c.push(invalid("req-7.7-1-value-not-utf8", "REQ-7.7-1", "A metadata value ending in a truncated multi-byte sequence.", B1, fixed(&["set:1.value[1]=hex:73796ec3"])));
+    c.push(invalid(
+        "req-7.6-1-hash-type-1",
+        "REQ-7.6-1",
+        "hash_type = 1 (reserved).",
+        B1,
+        |b| vec![format!("set:{}.hash_type=1", b.th(0, 0))],
+    ));
+    c.push(invalid(
+        "req-7.6-2-hash-31-bytes",
+        "REQ-7.6-2",
+        "A SHA-256 hash_value of 31 bytes.",
+        B1,
+        |b| vec![format!("ptrunc:{}=38", b.th(0, 0))],
+    ));
+    c.push(invalid(
+        "req-7.6-2-hash-33-bytes",
+        "REQ-7.6-2",
+        "A SHA-256 hash_value of 33 bytes.",
+        B1,
+        |b| vec![format!("pappend:{}=00", b.th(0, 0))],
+    ));
+    c.push(invalid(
+        "req-7.7-1-key-not-utf8",
+        "REQ-7.7-1",
+        "A metadata key that is not UTF-8 (0xFF).",
+        B1,
+        fixed(&["set:1.key[0]=hex:ff"]),
+    ));
+    c.push(invalid(
+        "req-7.7-1-value-not-utf8",
+        "REQ-7.7-1",
+        "A metadata value ending in a truncated multi-byte sequence.",
+        B1,
+        fixed(&["set:1.value[1]=hex:73796ec3"]),
+    ));
     c.push(invalid("req-7.7-1-body-metadata", "REQ-7.7-1", "A metadata unit after the feature data, before the end of sequence, whose value is not UTF-8.", B1, |b| {
         let mut m = metadata_payload(&[("note", "x")]);
         let last = m.len() - 1;
@@ -1097,101 +1868,413 @@ fn invalid_cases() -> Vec<Case> {
     }));
 
     // Clause 8.3: method payloads. Each removes the tensor hash so that only the payload is wrong.
-    let method_case = |id: &str, req: &str, purpose: &str, method: &str, make: fn(&Base, usize) -> Vec<String>| {
-        invalid(id, req, purpose, &format!("valid/m-{method}-float32-r3"), move |b| {
-            let fd = b.fd(0, 0);
-            let mut ops = make(b, fd);
-            ops.push(format!("delete:{}", b.th(0, 0)));
-            ops
-        })
+    let method_case = |id: &str,
+                       req: &str,
+                       purpose: &str,
+                       method: &str,
+                       make: fn(&Base, usize) -> Vec<String>| {
+        invalid(
+            id,
+            req,
+            purpose,
+            &format!("valid/m-{method}-float32-r3"),
+            move |b| {
+                let fd = b.fd(0, 0);
+                let mut ops = make(b, fd);
+                ops.push(format!("delete:{}", b.th(0, 0)));
+                ops
+            },
+        )
     };
-    c.push(method_case("req-8.3-1-raw-short", "REQ-8.3-1", "A raw payload one byte shorter than N.", "raw", |b, fd| vec![format!("ptrunc:{fd}={}", b.payload(fd).len() - 1)]));
-    c.push(method_case("req-8.3-1-raw-long", "REQ-8.3-1", "A raw payload one byte longer than N.", "raw", |_, fd| vec![format!("pappend:{fd}=00")]));
-    c.push(method_case("req-8.3-1-zlib-short", "REQ-8.3-1", "A valid zlib stream that decompresses to N - 1 bytes.", "zlib", |b, fd| {
-        let d = b.data(0, 0);
-        vec![b.set_payload(fd, &code(CodingMethod::Zlib, &d[..d.len() - 1]))]
-    }));
-    c.push(method_case("req-8.3-1-zlib-long", "REQ-8.3-1", "A valid zlib stream that decompresses to N + 1 bytes (the decoder stops at N + 1).", "zlib", |b, fd| {
-        let mut d = b.data(0, 0);
-        d.push(0);
-        vec![b.set_payload(fd, &code(CodingMethod::Zlib, &d))]
-    }));
+    c.push(method_case(
+        "req-8.3-1-raw-short",
+        "REQ-8.3-1",
+        "A raw payload one byte shorter than N.",
+        "raw",
+        |b, fd| vec![format!("ptrunc:{fd}={}", b.payload(fd).len() - 1)],
+    ));
+    c.push(method_case(
+        "req-8.3-1-raw-long",
+        "REQ-8.3-1",
+        "A raw payload one byte longer than N.",
+        "raw",
+        |_, fd| vec![format!("pappend:{fd}=00")],
+    ));
+    c.push(method_case(
+        "req-8.3-1-zlib-short",
+        "REQ-8.3-1",
+        "A valid zlib stream that decompresses to N - 1 bytes.",
+        "zlib",
+        |b, fd| {
+            let d = b.data(0, 0);
+            vec![b.set_payload(fd, &code(CodingMethod::Zlib, &d[..d.len() - 1]))]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3-1-zlib-long",
+        "REQ-8.3-1",
+        "A valid zlib stream that decompresses to N + 1 bytes (the decoder stops at N + 1).",
+        "zlib",
+        |b, fd| {
+            let mut d = b.data(0, 0);
+            d.push(0);
+            vec![b.set_payload(fd, &code(CodingMethod::Zlib, &d))]
+        },
+    ));
     c.push(method_case("req-8.3-1-zlib-expands", "REQ-8.3-1", "A small zlib stream that expands to 1 MiB for a tensor of 168 bytes (the decoder must stop at N + 1, never store the rest).", "zlib", |b, fd| {
         vec![b.set_payload(fd, &code(CodingMethod::Zlib, &vec![0u8; 1 << 20]))]
     }));
-    c.push(method_case("req-8.3-1-gzip-short", "REQ-8.3-1", "A valid gzip member that decompresses to N - 4 bytes.", "gzip", |b, fd| {
-        let d = b.data(0, 0);
-        vec![b.set_payload(fd, &code(CodingMethod::Gzip, &d[..d.len() - 4]))]
-    }));
-    c.push(method_case("req-8.3-1-bzip2-long", "REQ-8.3-1", "A valid bzip2 stream that decompresses to 2N bytes.", "bzip2", |b, fd| {
-        let d = b.data(0, 0);
-        vec![b.set_payload(fd, &code(CodingMethod::Bzip2, &[d.clone(), d].concat()))]
-    }));
-    c.push(method_case("req-8.3-1-bzip2-short", "REQ-8.3-1", "A valid bzip2 stream that decompresses to N / 2 bytes.", "bzip2", |b, fd| {
-        let d = b.data(0, 0);
-        vec![b.set_payload(fd, &code(CodingMethod::Bzip2, &d[..d.len() / 2]))]
-    }));
-    c.push(method_case("req-8.3-2-zlib-trailing-byte", "REQ-8.3-2", "A zlib stream followed by one zero byte.", "zlib", |_, fd| vec![format!("pappend:{fd}=00")]));
+    c.push(method_case(
+        "req-8.3-1-gzip-short",
+        "REQ-8.3-1",
+        "A valid gzip member that decompresses to N - 4 bytes.",
+        "gzip",
+        |b, fd| {
+            let d = b.data(0, 0);
+            vec![b.set_payload(fd, &code(CodingMethod::Gzip, &d[..d.len() - 4]))]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3-1-bzip2-long",
+        "REQ-8.3-1",
+        "A valid bzip2 stream that decompresses to 2N bytes.",
+        "bzip2",
+        |b, fd| {
+            let d = b.data(0, 0);
+            vec![b.set_payload(fd, &code(CodingMethod::Bzip2, &[d.clone(), d].concat()))]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3-1-bzip2-short",
+        "REQ-8.3-1",
+        "A valid bzip2 stream that decompresses to N / 2 bytes.",
+        "bzip2",
+        |b, fd| {
+            let d = b.data(0, 0);
+            vec![b.set_payload(fd, &code(CodingMethod::Bzip2, &d[..d.len() / 2]))]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3-2-zlib-trailing-byte",
+        "REQ-8.3-2",
+        "A zlib stream followed by one zero byte.",
+        "zlib",
+        |_, fd| vec![format!("pappend:{fd}=00")],
+    ));
     c.push(method_case("req-8.3-2-gzip-second-member", "REQ-8.3-2", "A gzip member followed by a second, empty gzip member (concatenated members are not allowed).", "gzip", |_, fd| {
         vec![format!("pappend:{fd}={}", hex::encode(&code(CodingMethod::Gzip, &[])))]
     }));
-    c.push(method_case("req-8.3-2-bzip2-second-stream", "REQ-8.3-2", "A bzip2 stream followed by a second, empty bzip2 stream.", "bzip2", |_, fd| {
-        vec![format!("pappend:{fd}={}", hex::encode(&code(CodingMethod::Bzip2, &[])))]
-    }));
-    c.push(method_case("req-8.3.2-1-zlib-adler32", "REQ-8.3.2-1", "A zlib stream whose Adler-32 is wrong.", "zlib", |b, fd| vec![b.flip_method_byte(fd, b.method_payload(fd).len() - 1, 0x01)]));
-    c.push(method_case("req-8.3.2-1-zlib-truncated", "REQ-8.3.2-1", "A zlib stream cut in the middle of its DEFLATE data.", "zlib", |b, fd| vec![format!("ptrunc:{fd}={}", 7 + b.method_payload(fd).len() / 2)]));
-    c.push(method_case("req-8.3.2-1-zlib-cm", "REQ-8.3.2-1", "A zlib header with CM = 9 (FCHECK correct).", "zlib", |b, fd| {
-        let p = b.method_payload(fd);
-        vec![format!("pwrite:{fd}@7={}", hex::encode(&zlib_header((p[0] & 0xF0) | 9, p[1])))]
-    }));
-    c.push(method_case("req-8.3.2-1-zlib-fcheck", "REQ-8.3.2-1", "A zlib header whose FCHECK is wrong.", "zlib", |b, fd| vec![b.flip_method_byte(fd, 1, 0x01)]));
-    c.push(method_case("req-8.3.2-1-zlib-window", "REQ-8.3.2-1", "A zlib header with CINFO = 8 (a 64 KiB window; at most 7 is allowed), FCHECK correct.", "zlib", |b, fd| {
-        let p = b.method_payload(fd);
-        vec![format!("pwrite:{fd}@7={}", hex::encode(&zlib_header(0x88, p[1])))]
-    }));
-    c.push(method_case("req-8.3.2-1-zlib-block-type", "REQ-8.3.2-1", "A DEFLATE block of the reserved type BTYPE = 11.", "zlib", |b, fd| vec![format!("pwrite:{fd}@9={:02x}", b.method_payload(fd)[2] | 0x06)]));
-    c.push(method_case("req-8.3.2-2-zlib-fdict", "REQ-8.3.2-2", "A zlib header with FDICT = 1 (a preset dictionary), FCHECK correct.", "zlib", |b, fd| {
-        let p = b.method_payload(fd);
-        vec![format!("pwrite:{fd}@7={}", hex::encode(&zlib_header(p[0], p[1] | 0x20)))]
-    }));
-    c.push(method_case("req-8.3.3-1-gzip-magic", "REQ-8.3.3-1", "A gzip member whose ID2 is 0x8C.", "gzip", |b, fd| vec![b.flip_method_byte(fd, 1, 0x07)]));
-    c.push(method_case("req-8.3.3-1-gzip-cm", "REQ-8.3.3-1", "A gzip member with CM = 7.", "gzip", |_, fd| vec![format!("pwrite:{fd}@9=07")]));
-    c.push(method_case("req-8.3.3-1-gzip-reserved-flag", "REQ-8.3.3-1", "A gzip member with reserved FLG bit 5 set.", "gzip", |b, fd| vec![b.flip_method_byte(fd, 3, 0x20)]));
-    c.push(method_case("req-8.3.3-1-gzip-crc32", "REQ-8.3.3-1", "A gzip member whose CRC32 trailer is wrong.", "gzip", |b, fd| vec![b.flip_method_byte(fd, b.method_payload(fd).len() - 8, 0x01)]));
-    c.push(method_case("req-8.3.3-1-gzip-isize", "REQ-8.3.3-1", "A gzip member whose ISIZE trailer is wrong.", "gzip", |b, fd| vec![b.flip_method_byte(fd, b.method_payload(fd).len() - 4, 0x01)]));
-    c.push(method_case("req-8.3.3-1-gzip-truncated", "REQ-8.3.3-1", "A gzip member without its 8-byte trailer.", "gzip", |b, fd| vec![format!("ptrunc:{fd}={}", b.payload(fd).len() - 8)]));
-    c.push(method_case("req-8.3.3-1-gzip-header-crc", "REQ-8.3.3-1", "A gzip member with FHCRC set and a wrong header CRC16.", "gzip", |b, fd| vec![b.set_payload(fd, &gzip_with_fields(&b.data(0, 0), false))]));
-    c.push(method_case("req-8.3.4-1-bzip2-signature", "REQ-8.3.4-1", "A bzip2 stream whose signature is 'BZx'.", "bzip2", |_, fd| vec![format!("pwrite:{fd}@9=78")]));
-    c.push(method_case("req-8.3.4-1-bzip2-block-size", "REQ-8.3.4-1", "A bzip2 stream with block size digit '0'.", "bzip2", |_, fd| vec![format!("pwrite:{fd}@10=30")]));
-    c.push(method_case("req-8.3.4-1-bzip2-block-crc", "REQ-8.3.4-1", "A bzip2 stream whose block CRC is wrong.", "bzip2", |b, fd| vec![b.flip_method_byte(fd, 10, 0x01)]));
-    c.push(method_case("req-8.3.4-1-bzip2-stream-crc", "REQ-8.3.4-1", "A bzip2 stream whose combined stream CRC is wrong.", "bzip2", |b, fd| vec![b.flip_method_byte(fd, b.method_payload(fd).len() - 2, 0x10)]));
-    c.push(method_case("req-8.3.4-1-bzip2-truncated", "REQ-8.3.4-1", "A bzip2 stream cut in the middle.", "bzip2", |b, fd| vec![format!("ptrunc:{fd}={}", 7 + b.method_payload(fd).len() / 2)]));
-    c.push(method_case("req-8.3.5-1-lzma-props-225", "REQ-8.3.5-1", "An lzma properties byte of 225.", "lzma", |_, fd| vec![format!("pwrite:{fd}@7=e1")]));
-    c.push(method_case("req-8.3.5-1-lzma-lc-lp", "REQ-8.3.5-1", "An lzma properties byte of 13: lc = 4, lp = 1, lc + lp = 5 > 4.", "lzma", |_, fd| vec![format!("pwrite:{fd}@7=0d")]));
-    c.push(method_case("req-8.3.5-2-lzma-dict", "REQ-8.3.5-2", "An lzma dictionary size of 2^26 + 1 bytes.", "lzma", |_, fd| vec![format!("pwrite:{fd}@8={}", hex::encode(&((1u32 << 26) + 1).to_le_bytes()))]));
-    c.push(method_case("req-8.3.5-2-lzma-dict-max", "REQ-8.3.5-2", "An lzma dictionary size of 0xFFFFFFFF bytes.", "lzma", |_, fd| vec![format!("pwrite:{fd}@8=ffffffff")]));
-    c.push(method_case("req-8.3.5-3-lzma-size-known", "REQ-8.3.5-3", "An lzma uncompressed size field equal to N instead of 'unknown' (all ones).", "lzma", |b, fd| vec![format!("pwrite:{fd}@12={}", hex::encode(&(b.data(0, 0).len() as u64).to_le_bytes()))]));
-    c.push(method_case("req-8.3.5-3-lzma-size-zero", "REQ-8.3.5-3", "An lzma uncompressed size field of 0.", "lzma", |_, fd| vec![format!("pwrite:{fd}@12=0000000000000000")]));
-    c.push(method_case("req-8.3.5-4-lzma-short-header", "REQ-8.3.5-4", "An lzma payload of 12 bytes (an incomplete header).", "lzma", |_, fd| vec![format!("ptrunc:{fd}=19")]));
-    c.push(method_case("req-8.3.5-4-lzma-first-byte", "REQ-8.3.5-4", "LZMA data whose first range-coder byte is not 0.", "lzma", |b, fd| vec![b.flip_method_byte(fd, 13, 0x80)]));
-    c.push(method_case("req-8.3.5-4-lzma-truncated", "REQ-8.3.5-4", "LZMA data cut in the middle (no end marker).", "lzma", |b, fd| vec![format!("ptrunc:{fd}={}", 7 + 13 + (b.method_payload(fd).len() - 13) / 2)]));
-    c.push(method_case("req-8.3-2-lzma-trailing-byte", "REQ-8.3-2", "An lzma payload with one byte after the end marker.", "lzma", |_, fd| vec![format!("pappend:{fd}=00")]));
-    c.push(method_case("req-8.3-1-lzma-long", "REQ-8.3-1", "Valid LZMA data of N + 1 bytes (the decoder stops at N + 1).", "lzma", |b, fd| {
-        let mut d = b.data(0, 0);
-        d.push(0x42);
-        vec![b.set_payload(fd, &code(CodingMethod::Lzma, &d))]
-    }));
-    c.push(method_case("req-8.3-1-lzma-short", "REQ-8.3-1", "Valid LZMA data of N - 1 bytes.", "lzma", |b, fd| {
-        let d = b.data(0, 0);
-        vec![b.set_payload(fd, &code(CodingMethod::Lzma, &d[..d.len() - 1]))]
-    }));
+    c.push(method_case(
+        "req-8.3-2-bzip2-second-stream",
+        "REQ-8.3-2",
+        "A bzip2 stream followed by a second, empty bzip2 stream.",
+        "bzip2",
+        |_, fd| {
+            vec![format!(
+                "pappend:{fd}={}",
+                hex::encode(&code(CodingMethod::Bzip2, &[]))
+            )]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3.2-1-zlib-adler32",
+        "REQ-8.3.2-1",
+        "A zlib stream whose Adler-32 is wrong.",
+        "zlib",
+        |b, fd| vec![b.flip_method_byte(fd, b.method_payload(fd).len() - 1, 0x01)],
+    ));
+    c.push(method_case(
+        "req-8.3.2-1-zlib-truncated",
+        "REQ-8.3.2-1",
+        "A zlib stream cut in the middle of its DEFLATE data.",
+        "zlib",
+        |b, fd| {
+            vec![format!(
+                "ptrunc:{fd}={}",
+                7 + b.method_payload(fd).len() / 2
+            )]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3.2-1-zlib-cm",
+        "REQ-8.3.2-1",
+        "A zlib header with CM = 9 (FCHECK correct).",
+        "zlib",
+        |b, fd| {
+            let p = b.method_payload(fd);
+            vec![format!(
+                "pwrite:{fd}@7={}",
+                hex::encode(&zlib_header((p[0] & 0xF0) | 9, p[1]))
+            )]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3.2-1-zlib-fcheck",
+        "REQ-8.3.2-1",
+        "A zlib header whose FCHECK is wrong.",
+        "zlib",
+        |b, fd| vec![b.flip_method_byte(fd, 1, 0x01)],
+    ));
+    c.push(method_case(
+        "req-8.3.2-1-zlib-window",
+        "REQ-8.3.2-1",
+        "A zlib header with CINFO = 8 (a 64 KiB window; at most 7 is allowed), FCHECK correct.",
+        "zlib",
+        |b, fd| {
+            let p = b.method_payload(fd);
+            vec![format!(
+                "pwrite:{fd}@7={}",
+                hex::encode(&zlib_header(0x88, p[1]))
+            )]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3.2-1-zlib-block-type",
+        "REQ-8.3.2-1",
+        "A DEFLATE block of the reserved type BTYPE = 11.",
+        "zlib",
+        |b, fd| {
+            vec![format!(
+                "pwrite:{fd}@9={:02x}",
+                b.method_payload(fd)[2] | 0x06
+            )]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3.2-2-zlib-fdict",
+        "REQ-8.3.2-2",
+        "A zlib header with FDICT = 1 (a preset dictionary), FCHECK correct.",
+        "zlib",
+        |b, fd| {
+            let p = b.method_payload(fd);
+            vec![format!(
+                "pwrite:{fd}@7={}",
+                hex::encode(&zlib_header(p[0], p[1] | 0x20))
+            )]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3.3-1-gzip-magic",
+        "REQ-8.3.3-1",
+        "A gzip member whose ID2 is 0x8C.",
+        "gzip",
+        |b, fd| vec![b.flip_method_byte(fd, 1, 0x07)],
+    ));
+    c.push(method_case(
+        "req-8.3.3-1-gzip-cm",
+        "REQ-8.3.3-1",
+        "A gzip member with CM = 7.",
+        "gzip",
+        |_, fd| vec![format!("pwrite:{fd}@9=07")],
+    ));
+    c.push(method_case(
+        "req-8.3.3-1-gzip-reserved-flag",
+        "REQ-8.3.3-1",
+        "A gzip member with reserved FLG bit 5 set.",
+        "gzip",
+        |b, fd| vec![b.flip_method_byte(fd, 3, 0x20)],
+    ));
+    c.push(method_case(
+        "req-8.3.3-1-gzip-crc32",
+        "REQ-8.3.3-1",
+        "A gzip member whose CRC32 trailer is wrong.",
+        "gzip",
+        |b, fd| vec![b.flip_method_byte(fd, b.method_payload(fd).len() - 8, 0x01)],
+    ));
+    c.push(method_case(
+        "req-8.3.3-1-gzip-isize",
+        "REQ-8.3.3-1",
+        "A gzip member whose ISIZE trailer is wrong.",
+        "gzip",
+        |b, fd| vec![b.flip_method_byte(fd, b.method_payload(fd).len() - 4, 0x01)],
+    ));
+    c.push(method_case(
+        "req-8.3.3-1-gzip-truncated",
+        "REQ-8.3.3-1",
+        "A gzip member without its 8-byte trailer.",
+        "gzip",
+        |b, fd| vec![format!("ptrunc:{fd}={}", b.payload(fd).len() - 8)],
+    ));
+    c.push(method_case(
+        "req-8.3.3-1-gzip-header-crc",
+        "REQ-8.3.3-1",
+        "A gzip member with FHCRC set and a wrong header CRC16.",
+        "gzip",
+        |b, fd| vec![b.set_payload(fd, &gzip_with_fields(&b.data(0, 0), false))],
+    ));
+    c.push(method_case(
+        "req-8.3.4-1-bzip2-signature",
+        "REQ-8.3.4-1",
+        "A bzip2 stream whose signature is 'BZx'.",
+        "bzip2",
+        |_, fd| vec![format!("pwrite:{fd}@9=78")],
+    ));
+    c.push(method_case(
+        "req-8.3.4-1-bzip2-block-size",
+        "REQ-8.3.4-1",
+        "A bzip2 stream with block size digit '0'.",
+        "bzip2",
+        |_, fd| vec![format!("pwrite:{fd}@10=30")],
+    ));
+    c.push(method_case(
+        "req-8.3.4-1-bzip2-block-crc",
+        "REQ-8.3.4-1",
+        "A bzip2 stream whose block CRC is wrong.",
+        "bzip2",
+        |b, fd| vec![b.flip_method_byte(fd, 10, 0x01)],
+    ));
+    c.push(method_case(
+        "req-8.3.4-1-bzip2-stream-crc",
+        "REQ-8.3.4-1",
+        "A bzip2 stream whose combined stream CRC is wrong.",
+        "bzip2",
+        |b, fd| vec![b.flip_method_byte(fd, b.method_payload(fd).len() - 2, 0x10)],
+    ));
+    c.push(method_case(
+        "req-8.3.4-1-bzip2-truncated",
+        "REQ-8.3.4-1",
+        "A bzip2 stream cut in the middle.",
+        "bzip2",
+        |b, fd| {
+            vec![format!(
+                "ptrunc:{fd}={}",
+                7 + b.method_payload(fd).len() / 2
+            )]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3.5-1-lzma-props-225",
+        "REQ-8.3.5-1",
+        "An lzma properties byte of 225.",
+        "lzma",
+        |_, fd| vec![format!("pwrite:{fd}@7=e1")],
+    ));
+    c.push(method_case(
+        "req-8.3.5-1-lzma-lc-lp",
+        "REQ-8.3.5-1",
+        "An lzma properties byte of 13: lc = 4, lp = 1, lc + lp = 5 > 4.",
+        "lzma",
+        |_, fd| vec![format!("pwrite:{fd}@7=0d")],
+    ));
+    c.push(method_case(
+        "req-8.3.5-2-lzma-dict",
+        "REQ-8.3.5-2",
+        "An lzma dictionary size of 2^26 + 1 bytes.",
+        "lzma",
+        |_, fd| {
+            vec![format!(
+                "pwrite:{fd}@8={}",
+                hex::encode(&((1u32 << 26) + 1).to_le_bytes())
+            )]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3.5-2-lzma-dict-max",
+        "REQ-8.3.5-2",
+        "An lzma dictionary size of 0xFFFFFFFF bytes.",
+        "lzma",
+        |_, fd| vec![format!("pwrite:{fd}@8=ffffffff")],
+    ));
+    c.push(method_case(
+        "req-8.3.5-3-lzma-size-known",
+        "REQ-8.3.5-3",
+        "An lzma uncompressed size field equal to N instead of 'unknown' (all ones).",
+        "lzma",
+        |b, fd| {
+            vec![format!(
+                "pwrite:{fd}@12={}",
+                hex::encode(&(b.data(0, 0).len() as u64).to_le_bytes())
+            )]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3.5-3-lzma-size-zero",
+        "REQ-8.3.5-3",
+        "An lzma uncompressed size field of 0.",
+        "lzma",
+        |_, fd| vec![format!("pwrite:{fd}@12=0000000000000000")],
+    ));
+    c.push(method_case(
+        "req-8.3.5-4-lzma-short-header",
+        "REQ-8.3.5-4",
+        "An lzma payload of 12 bytes (an incomplete header).",
+        "lzma",
+        |_, fd| vec![format!("ptrunc:{fd}=19")],
+    ));
+    c.push(method_case(
+        "req-8.3.5-4-lzma-first-byte",
+        "REQ-8.3.5-4",
+        "LZMA data whose first range-coder byte is not 0.",
+        "lzma",
+        |b, fd| vec![b.flip_method_byte(fd, 13, 0x80)],
+    ));
+    c.push(method_case(
+        "req-8.3.5-4-lzma-truncated",
+        "REQ-8.3.5-4",
+        "LZMA data cut in the middle (no end marker).",
+        "lzma",
+        |b, fd| {
+            vec![format!(
+                "ptrunc:{fd}={}",
+                7 + 13 + (b.method_payload(fd).len() - 13) / 2
+            )]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3-2-lzma-trailing-byte",
+        "REQ-8.3-2",
+        "An lzma payload with one byte after the end marker.",
+        "lzma",
+        |_, fd| vec![format!("pappend:{fd}=00")],
+    ));
+    c.push(method_case(
+        "req-8.3-1-lzma-long",
+        "REQ-8.3-1",
+        "Valid LZMA data of N + 1 bytes (the decoder stops at N + 1).",
+        "lzma",
+        |b, fd| {
+            let mut d = b.data(0, 0);
+            d.push(0x42);
+            vec![b.set_payload(fd, &code(CodingMethod::Lzma, &d))]
+        },
+    ));
+    c.push(method_case(
+        "req-8.3-1-lzma-short",
+        "REQ-8.3-1",
+        "Valid LZMA data of N - 1 bytes.",
+        "lzma",
+        |b, fd| {
+            let d = b.data(0, 0);
+            vec![b.set_payload(fd, &code(CodingMethod::Lzma, &d[..d.len() - 1]))]
+        },
+    ));
+
+    // Clause 8.3.6: the native method.
+    for (id, req, purpose, make) in native_cases() {
+        c.push(method_case(id, req, purpose, "native", make));
+    }
 
     // Clause 8.4: non-negative layers.
     for (t, set, method, what) in [
         (ElementType::Float32, "neg-zero", 0u16, "-0.0"),
-        (ElementType::Float32, "nan", 4, "a NaN with the sign bit set"),
-        (ElementType::Float16, "nan", 1, "a NaN with the sign bit set"),
-        (ElementType::BFloat16, "subnormal", 2, "a negative subnormal"),
+        (
+            ElementType::Float32,
+            "nan",
+            4,
+            "a NaN with the sign bit set",
+        ),
+        (
+            ElementType::Float16,
+            "nan",
+            1,
+            "a NaN with the sign bit set",
+        ),
+        (
+            ElementType::BFloat16,
+            "subnormal",
+            2,
+            "a negative subnormal",
+        ),
         (ElementType::Int8, "extremes", 3, "-128 and -1"),
     ] {
         let m = METHODS[usize::from(method)];
@@ -1200,30 +2283,88 @@ fn invalid_cases() -> Vec<Case> {
             "REQ-8.4-1",
             &format!("non_negative_flag = 1 on a {t} layer ({m}) holding {what}."),
             &format!("valid/edge-{t}-{set}"),
-            move |b| vec![format!("set:{}.non_negative_flag=1", b.lp(usize::from(method)))],
+            move |b| {
+                vec![format!(
+                    "set:{}.non_negative_flag=1",
+                    b.lp(usize::from(method))
+                )]
+            },
         ));
     }
 
     // Clause 8.5: tensor hash.
-    c.push(invalid("req-8.5-1-hash-flip", "REQ-8.5-1", "A tensor_hash whose first byte differs from the SHA-256 of the tensor (unit CRC correct).", B1, |b| {
-        let th = b.th(0, 0);
-        vec![format!("pwrite:{th}@7={:02x}", b.payload(th)[7] ^ 0x01)]
-    }));
-    c.push(invalid("req-8.5-1-hash-of-other-layer", "REQ-8.5-1", "Layer 1's tensor_hash carries layer 0's SHA-256.", B1, |b| {
-        let value = hex::encode(&b.payload(b.th(0, 0))[7..]);
-        vec![format!("set:{}.hash_value=hex:{value}", b.th(1, 0))]
-    }));
-    c.push(invalid("req-8.5-1-hash-of-other-frame", "REQ-8.5-1", "Layer a's frame-2 tensor_hash carries its frame-1 SHA-256.", FRAMES, |b| {
-        let value = hex::encode(&b.payload(b.th(0, 1))[7..]);
-        vec![format!("set:{}.hash_value=hex:{value}", b.th(0, 2))]
-    }));
+    c.push(invalid(
+        "req-8.5-1-hash-flip",
+        "REQ-8.5-1",
+        "A tensor_hash whose first byte differs from the SHA-256 of the tensor (unit CRC correct).",
+        B1,
+        |b| {
+            let th = b.th(0, 0);
+            vec![format!("pwrite:{th}@7={:02x}", b.payload(th)[7] ^ 0x01)]
+        },
+    ));
+    c.push(invalid(
+        "req-8.5-1-hash-of-other-layer",
+        "REQ-8.5-1",
+        "Layer 1's tensor_hash carries layer 0's SHA-256.",
+        B1,
+        |b| {
+            let value = hex::encode(&b.payload(b.th(0, 0))[7..]);
+            vec![format!("set:{}.hash_value=hex:{value}", b.th(1, 0))]
+        },
+    ));
+    c.push(invalid(
+        "req-8.5-1-hash-of-other-frame",
+        "REQ-8.5-1",
+        "Layer a's frame-2 tensor_hash carries its frame-1 SHA-256.",
+        FRAMES,
+        |b| {
+            let value = hex::encode(&b.payload(b.th(0, 1))[7..]);
+            vec![format!("set:{}.hash_value=hex:{value}", b.th(0, 2))]
+        },
+    ));
 
     // Annex A.1: profiles one step over.
-    c.push(invalid("req-a.1-1-baseline-bfloat16", "REQ-A.1-1", "A bfloat16 layer in a baseline-profile stream (everything else baseline).", "valid/m-raw-bfloat16-r2", fixed(&["set:0.profile_idc=0"])));
-    c.push(invalid("req-a.1-2-baseline-default-bzip2", "REQ-A.1-2", "default_method bzip2 in a baseline-profile stream.", "valid/m-bzip2-float32-r2", fixed(&["set:0.profile_idc=0"])));
-    c.push(invalid("req-a.1-2-baseline-default-lzma", "REQ-A.1-2", "default_method lzma in a baseline-profile stream.", "valid/m-lzma-uint8-r1", fixed(&["set:0.profile_idc=0"])));
-    c.push(invalid("req-a.1-2-baseline-coding-lzma", "REQ-A.1-2", "coding_method lzma in a baseline-profile stream whose layer's default_method is raw.", "valid/m-lzma-float16-r4", |b| vec!["set:0.profile_idc=0".into(), format!("set:{}.default_method=0", b.lp(0))]));
-    c.push(invalid("req-a.1-2-baseline-coding-bzip2", "REQ-A.1-2", "coding_method bzip2 (frame 2 of layer c) in a baseline-profile stream.", FRAMES, fixed(&["set:0.profile_idc=0"])));
+    c.push(invalid(
+        "req-a.1-1-baseline-bfloat16",
+        "REQ-A.1-1",
+        "A bfloat16 layer in a baseline-profile stream (everything else baseline).",
+        "valid/m-raw-bfloat16-r2",
+        fixed(&["set:0.profile_idc=0"]),
+    ));
+    c.push(invalid(
+        "req-a.1-2-baseline-default-bzip2",
+        "REQ-A.1-2",
+        "default_method bzip2 in a baseline-profile stream.",
+        "valid/m-bzip2-float32-r2",
+        fixed(&["set:0.profile_idc=0"]),
+    ));
+    c.push(invalid(
+        "req-a.1-2-baseline-default-lzma",
+        "REQ-A.1-2",
+        "default_method lzma in a baseline-profile stream.",
+        "valid/m-lzma-uint8-r1",
+        fixed(&["set:0.profile_idc=0"]),
+    ));
+    c.push(invalid(
+        "req-a.1-2-baseline-coding-lzma",
+        "REQ-A.1-2",
+        "coding_method lzma in a baseline-profile stream whose layer's default_method is raw.",
+        "valid/m-lzma-float16-r4",
+        |b| {
+            vec![
+                "set:0.profile_idc=0".into(),
+                format!("set:{}.default_method=0", b.lp(0)),
+            ]
+        },
+    ));
+    c.push(invalid(
+        "req-a.1-2-baseline-coding-bzip2",
+        "REQ-A.1-2",
+        "coding_method bzip2 (frame 2 of layer c) in a baseline-profile stream.",
+        FRAMES,
+        fixed(&["set:0.profile_idc=0"]),
+    ));
     let mut profile_unselected = invalid("req-a.1-2-unselected-layer", "REQ-A.1-2", "The profile restricts unselected layers too: layer c uses bzip2 in frame 2 of a baseline stream while only layer a is selected (Annex A.1, clause 8.6).", FRAMES, fixed(&["set:0.profile_idc=0"]));
     profile_unselected.select_layer = Some("a".into());
     c.push(profile_unselected);
@@ -1245,7 +2386,12 @@ fn invalid_cases() -> Vec<Case> {
             },
         ));
     }
-    for (level, dims) in [(10u8, "1048577"), (20, "8388609"), (30, "67108865"), (40, "268435457")] {
+    for (level, dims) in [
+        (10u8, "1048577"),
+        (20, "8388609"),
+        (30, "67108865"),
+        (40, "268435457"),
+    ] {
         let n = level / 10;
         c.push(invalid(
             &format!("req-a.2-2-level-{n}-tensor-elements"),
@@ -1295,7 +2441,9 @@ fn invalid_cases() -> Vec<Case> {
     ));
     for level in [10u8, 20, 30, 40] {
         let n = level / 10;
-        let max = dfc_decoder::LevelLimits::from_idc(level).expect("defined").max_unit_size;
+        let max = dfc_decoder::LevelLimits::from_idc(level)
+            .expect("defined")
+            .max_unit_size;
         c.push(invalid(
             &format!("req-a.2-3-level-{n}-unit-size"),
             "REQ-A.2-3",
@@ -1320,6 +2468,134 @@ fn invalid_cases() -> Vec<Case> {
     c
 }
 
+/// The parts of the native payload of a base's feature_data unit, as the decoder parses them.
+fn native_parts(b: &Base, fd: usize) -> (dfc_decoder::native::NativeParts, usize) {
+    let p = b.layer(0);
+    let element_type = ElementType::from_code(p.element_type).expect("a valid base");
+    let desc = dfc_decoder::native::TensorDesc {
+        element_type,
+        shape: &p.dims,
+        non_negative: p.non_negative_flag,
+    };
+    let parts = dfc_decoder::native::parse_parts(b.method_payload(fd), &desc)
+        .expect("a valid native payload");
+    let table_end = parts.data_offset - 8 * parts.index.slices.len();
+    (parts, table_end)
+}
+
+/// A native payload rebuilt from (possibly changed) parts and the original slice data.
+fn native_payload(parts: &dfc_decoder::native::NativeParts, method_payload: &[u8]) -> Vec<u8> {
+    use dfc_decoder::native::syntax::write_tables;
+    let mut out = parts.header.to_bytes();
+    let tables: Vec<_> = parts
+        .row_tables
+        .iter()
+        .chain(&parts.kind_tables)
+        .chain(&parts.exp_tables)
+        .cloned()
+        .collect();
+    let mut w = bitstream_io::BitWriter::endian(&mut out, BigEndian);
+    write_tables(&mut w, &tables).expect("in memory");
+    out.extend(parts.index.to_bytes());
+    out.extend_from_slice(&method_payload[parts.data_offset..]);
+    out
+}
+
+/// The native payload with `count` zero bytes added at the end of part `part` (0 rANS, 1 raw)
+/// of the first slice, and the slice index updated.
+fn native_with_extra(b: &Base, fd: usize, part: usize, count: u32) -> Vec<u8> {
+    let (mut parts, _) = native_parts(b, fd);
+    let payload = b.method_payload(fd);
+    let (rans, raw) = parts.index.slices[0];
+    let at = parts.data_offset + rans as usize + if part == 1 { raw as usize } else { 0 };
+    if part == 0 {
+        parts.index.slices[0].0 += count;
+    } else {
+        parts.index.slices[0].1 += count;
+    }
+    let mut out = native_payload(&parts, payload);
+    let shift = out.len() - payload.len();
+    out.splice(
+        at + shift..at + shift,
+        std::iter::repeat_n(0u8, count as usize),
+    );
+    out
+}
+
+type NativeCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&Base, usize) -> Vec<String>,
+);
+
+/// Invalid native payloads, made with the decoder's own parser so that they follow its layout.
+fn native_cases() -> Vec<NativeCase> {
+    vec![
+        ("req-8.3.6-1-rows-per-slice-0", "REQ-8.3.6-1", "A native payload with rows_per_slice = 0.", |_, fd| vec![format!("pwrite:{fd}@7=00000000")]),
+        ("req-8.3.6-2-table-sum", "REQ-8.3.6-2", "A native frequency table whose frequencies do not sum to 4096 (one frequency raised by 1).", |b, fd| {
+            let (mut parts, _) = native_parts(b, fd);
+            let table = parts
+                .row_tables
+                .iter_mut()
+                .chain(parts.kind_tables.iter_mut())
+                .chain(parts.exp_tables.iter_mut())
+                .find(|t| t.entries.iter().any(|e| e.1 < 4096))
+                .expect("a table with a frequency below 4096");
+            let entry = table.entries.iter_mut().find(|e| e.1 < 4096).expect("checked");
+            entry.1 += 1;
+            vec![b.set_payload(fd, &native_payload(&parts, b.method_payload(fd)))]
+        }),
+        ("req-8.3.6-3-alignment-bits", "REQ-8.3.6-3", "A native payload whose alignment_zero_bits after the frequency tables are not 0.", |b, fd| {
+            let (mut parts, _) = native_parts(b, fd);
+            let bits = |p: &dfc_decoder::native::NativeParts| {
+                48 + p.row_tables.iter().chain(&p.kind_tables).chain(&p.exp_tables).map(|t| t.coded_bits()).sum::<u64>()
+            };
+            if bits(&parts) % 8 == 0 {
+                // No padding: move one unit of frequency to a new symbol right after the last
+                // one of an exponent table (13 more bits; the table stays valid).
+                let t = parts
+                    .exp_tables
+                    .iter_mut()
+                    .find(|t| t.entries.iter().any(|e| e.1 >= 2) && t.entries.last().is_some_and(|e| e.0 < 200))
+                    .expect("an exponent table to extend");
+                let last = t.entries.last().expect("checked").0;
+                t.entries.iter_mut().find(|e| e.1 >= 2).expect("checked").1 -= 1;
+                t.entries.push((last + 1, 1));
+            }
+            let total = bits(&parts);
+            assert!(total % 8 != 0);
+            let mut payload = native_payload(&parts, b.method_payload(fd));
+            payload[(total / 8) as usize] |= 1 << (7 - total % 8);
+            vec![b.set_payload(fd, &payload)]
+        }),
+        ("req-8.3.6-4-slice-bytes", "REQ-8.3.6-4", "A native payload with one byte more than its slice index lists.", |_, fd| vec![format!("pappend:{fd}=00")]),
+        ("req-8.3.6-4-slice-index", "REQ-8.3.6-4", "A native slice index whose first rans_bytes is one more than the data holds.", |b, fd| {
+            let (mut parts, _) = native_parts(b, fd);
+            parts.index.slices[0].0 += 1;
+            vec![b.set_payload(fd, &native_payload(&parts, b.method_payload(fd)))]
+        }),
+        ("req-8.3.6-5-empty-context", "REQ-8.3.6-5", "A native payload whose kind frequency tables are all empty, so the first element kind is coded in an empty context.", |b, fd| {
+            let (mut parts, _) = native_parts(b, fd);
+            for t in &mut parts.kind_tables {
+                t.entries.clear();
+            }
+            vec![b.set_payload(fd, &native_payload(&parts, b.method_payload(fd)))]
+        }),
+        ("req-8.3.6-6-rans-extra-bytes", "REQ-8.3.6-6", "A native slice with two unread bytes after its rANS data (listed in the slice index).", |b, fd| {
+            vec![b.set_payload(fd, &native_with_extra(b, fd, 0, 2))]
+        }),
+        ("req-8.3.6-6-raw-extra-byte", "REQ-8.3.6-6", "A native slice with one unread byte after its raw data (listed in the slice index).", |b, fd| {
+            vec![b.set_payload(fd, &native_with_extra(b, fd, 1, 1))]
+        }),
+        ("req-8.3.6-7-short-header", "REQ-8.3.6-7", "A native payload of 3 bytes (inside native_header()).", |_, fd| vec![format!("ptrunc:{fd}=10")]),
+        ("req-8.3.6-7-short-index", "REQ-8.3.6-7", "A native payload that ends inside its slice index.", |b, fd| {
+            let (_, table_end) = native_parts(b, fd);
+            vec![format!("ptrunc:{fd}={}", 7 + table_end + 4)]
+        }),
+    ]
+}
+
 /// Every case of the suite, bases before the cases made from them.
 pub fn all() -> Vec<Case> {
     let mut cases = valid_cases();
@@ -1333,6 +2609,8 @@ pub fn sequence_header(stream: &[u8]) -> Option<SequenceHeader> {
     let units = Units::parse(stream);
     let first = units.units.first()?;
     (first.unit_type == UnitType::SequenceHeader.code())
-        .then(|| SequenceHeader::from_reader(&mut BitReader::endian(&first.payload[..], BigEndian)).ok())
+        .then(|| {
+            SequenceHeader::from_reader(&mut BitReader::endian(&first.payload[..], BigEndian)).ok()
+        })
         .flatten()
 }

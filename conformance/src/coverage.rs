@@ -10,8 +10,8 @@
 
 use crate::sources;
 use dfc_decoder::syntax::{
-    FeatureData, FieldValue, FieldVisitor, Identification, LayerParameters, Metadata, MetadataEntry,
-    SequenceHeader, SyntaxStructure, TensorHash, Unit,
+    FeatureData, FieldValue, FieldVisitor, Identification, LayerParameters, Metadata,
+    MetadataEntry, SequenceHeader, SyntaxStructure, TensorHash, Unit,
 };
 use dfc_decoder::{CodingMethod, ElementType, HashType, LayerKind, Profile, UnitType, LEVELS};
 use serde::Serialize;
@@ -29,7 +29,10 @@ pub struct Category {
 
 impl Category {
     pub fn missing(&self) -> Vec<&String> {
-        self.universe.iter().filter(|k| !self.hits.contains_key(*k)).collect()
+        self.universe
+            .iter()
+            .filter(|k| !self.hits.contains_key(*k))
+            .collect()
     }
 
     pub fn covered(&self) -> usize {
@@ -54,7 +57,10 @@ impl Report {
 /// Every syntax element: `syntax:<table>.<element>`, from the `visit_fields` of every syntax
 /// structure in decoder/src (so that a new structure or element is in the universe at once).
 pub fn syntax_universe() -> Vec<String> {
-    sources::DECODER_SYNTAX_ELEMENTS.iter().map(|e| format!("syntax:{e}")).collect()
+    sources::DECODER_SYNTAX_ELEMENTS
+        .iter()
+        .map(|e| format!("syntax:{e}"))
+        .collect()
 }
 
 /// The syntax elements found by visiting a sample of each syntax structure of clause 6 this
@@ -71,9 +77,19 @@ pub fn visited_syntax_elements() -> Vec<String> {
     }
     let mut out = BTreeSet::new();
     add(&Identification::current(), &mut out);
-    add(&Unit::new(UnitType::EndOfSequence.code(), Vec::new()), &mut out);
     add(
-        &SequenceHeader { version_major: 0, version_minor: 1, profile_idc: 0, level_idc: 10, num_layers: 1, reserved_zero_16bits: 0 },
+        &Unit::new(UnitType::EndOfSequence.code(), Vec::new()),
+        &mut out,
+    );
+    add(
+        &SequenceHeader {
+            version_major: 0,
+            version_minor: 1,
+            profile_idc: 0,
+            level_idc: 10,
+            num_layers: 1,
+            reserved_zero_16bits: 0,
+        },
         &mut out,
     );
     add(
@@ -89,9 +105,33 @@ pub fn visited_syntax_elements() -> Vec<String> {
         },
         &mut out,
     );
-    add(&FeatureData { layer_id: 0, frame_index: 0, coding_method: 0, method_payload: vec![0] }, &mut out);
-    add(&TensorHash { layer_id: 0, frame_index: 0, hash_type: 0, hash_value: vec![0; 32] }, &mut out);
-    add(&Metadata { entries: vec![MetadataEntry { key: b"k".to_vec(), value: b"v".to_vec() }] }, &mut out);
+    add(
+        &FeatureData {
+            layer_id: 0,
+            frame_index: 0,
+            coding_method: 0,
+            method_payload: vec![0],
+        },
+        &mut out,
+    );
+    add(
+        &TensorHash {
+            layer_id: 0,
+            frame_index: 0,
+            hash_type: 0,
+            hash_value: vec![0; 32],
+        },
+        &mut out,
+    );
+    add(
+        &Metadata {
+            entries: vec![MetadataEntry {
+                key: b"k".to_vec(),
+                value: b"v".to_vec(),
+            }],
+        },
+        &mut out,
+    );
     // end_of_sequence() has no syntax element.
     out.into_iter().collect()
 }
@@ -99,19 +139,51 @@ pub fn visited_syntax_elements() -> Vec<String> {
 /// Every enumerated value: `value:<element>=<name>`, as the decoder records them.
 pub fn value_universe() -> Vec<String> {
     let mut out = Vec::new();
-    let mut add = |element: &str, names: Vec<String>| out.extend(names.into_iter().map(|n| format!("value:{element}={n}")));
+    let mut add = |element: &str, names: Vec<String>| {
+        out.extend(names.into_iter().map(|n| format!("value:{element}={n}")))
+    };
     let mut unit_types: Vec<String> = UnitType::ALL.iter().map(|t| t.name().to_string()).collect();
     unit_types.push("reserved_skippable".into());
     add("unit_type", unit_types);
-    add("profile_idc", Profile::ALL.iter().map(|p| p.name().to_string()).collect());
+    add(
+        "profile_idc",
+        Profile::ALL.iter().map(|p| p.name().to_string()).collect(),
+    );
     add("level_idc", LEVELS.iter().map(|l| l.name()).collect());
-    add("layer_kind", LayerKind::ALL.iter().map(|k| k.name().to_string()).collect());
-    add("element_type", ElementType::ALL.iter().map(|t| t.name().to_string()).collect());
+    add(
+        "layer_kind",
+        LayerKind::ALL
+            .iter()
+            .map(|k| k.name().to_string())
+            .collect(),
+    );
+    add(
+        "element_type",
+        ElementType::ALL
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect(),
+    );
     add("non_negative_flag", vec!["0".into(), "1".into()]);
-    add("default_method", CodingMethod::ALL.iter().map(|m| m.name().to_string()).collect());
+    add(
+        "default_method",
+        CodingMethod::ALL
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect(),
+    );
     add("rank", (1..=4).map(|r: u8| r.to_string()).collect());
-    add("coding_method", CodingMethod::ALL.iter().map(|m| m.name().to_string()).collect());
-    add("hash_type", HashType::ALL.iter().map(|h| h.name().to_string()).collect());
+    add(
+        "coding_method",
+        CodingMethod::ALL
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect(),
+    );
+    add(
+        "hash_type",
+        HashType::ALL.iter().map(|h| h.name().to_string()).collect(),
+    );
     out
 }
 
@@ -119,18 +191,28 @@ pub fn value_universe() -> Vec<String> {
 pub fn value_elements() -> BTreeSet<String> {
     value_universe()
         .iter()
-        .filter_map(|k| k.strip_prefix("value:").and_then(|k| k.split_once('=')).map(|(e, _)| e.to_string()))
+        .filter_map(|k| {
+            k.strip_prefix("value:")
+                .and_then(|k| k.split_once('='))
+                .map(|(e, _)| e.to_string())
+        })
         .collect()
 }
 
 /// Every decoding-process branch the decoder counts: `branch:<what>`.
 pub fn branch_universe() -> Vec<String> {
-    sources::DECODER_BRANCHES.iter().map(|b| b.to_string()).collect()
+    sources::DECODER_BRANCHES
+        .iter()
+        .map(|b| b.to_string())
+        .collect()
 }
 
 /// Every requirement ID of the spec: `req:<ID>`.
 pub fn requirement_universe() -> Vec<String> {
-    sources::SPEC_REQUIREMENTS.iter().map(|r| format!("req:{r}")).collect()
+    sources::SPEC_REQUIREMENTS
+        .iter()
+        .map(|r| format!("req:{r}"))
+        .collect()
 }
 
 /// Builds the report from the decoder's counters.
@@ -146,22 +228,49 @@ pub fn report(hits: &BTreeMap<String, u64>) -> Report {
         .into_iter()
         .map(|(name, universe)| {
             all.extend(universe.iter().cloned());
-            let hits = universe.iter().filter_map(|k| hits.get(k).map(|n| (k.clone(), *n))).collect();
-            Category { name, universe, hits }
+            let hits = universe
+                .iter()
+                .filter_map(|k| hits.get(k).map(|n| (k.clone(), *n)))
+                .collect();
+            Category {
+                name,
+                universe,
+                hits,
+            }
         })
         .collect();
     let outside = hits.keys().filter(|k| !all.contains(*k)).cloned().collect();
-    Report { categories, outside }
+    Report {
+        categories,
+        outside,
+    }
 }
 
 /// The coverage table, then everything not exercised.
 pub fn table(report: &Report) -> String {
-    let mut out = format!("{:<20} {:>8} {:>6} {:>7}\n", "coverage", "covered", "total", "%");
+    let mut out = format!(
+        "{:<20} {:>8} {:>6} {:>7}\n",
+        "coverage", "covered", "total", "%"
+    );
     for c in &report.categories {
-        let pct = if c.universe.is_empty() { 100.0 } else { 100.0 * c.covered() as f64 / c.universe.len() as f64 };
-        out.push_str(&format!("{:<20} {:>8} {:>6} {:>6.1}%\n", c.name, c.covered(), c.universe.len(), pct));
+        let pct = if c.universe.is_empty() {
+            100.0
+        } else {
+            100.0 * c.covered() as f64 / c.universe.len() as f64
+        };
+        out.push_str(&format!(
+            "{:<20} {:>8} {:>6} {:>6.1}%\n",
+            c.name,
+            c.covered(),
+            c.universe.len(),
+            pct
+        ));
     }
-    let missing: Vec<(&str, &String)> = report.categories.iter().flat_map(|c| c.missing().into_iter().map(move |k| (c.name, k))).collect();
+    let missing: Vec<(&str, &String)> = report
+        .categories
+        .iter()
+        .flat_map(|c| c.missing().into_iter().map(move |k| (c.name, k)))
+        .collect();
     if missing.is_empty() {
         out.push_str("\nEverything is exercised.\n");
     } else {
@@ -171,7 +280,10 @@ pub fn table(report: &Report) -> String {
         }
     }
     if !report.outside.is_empty() {
-        out.push_str(&format!("\nHit by the decoder but in no universe (update conformance/src/coverage.rs) ({}):\n", report.outside.len()));
+        out.push_str(&format!(
+            "\nHit by the decoder but in no universe (update conformance/src/coverage.rs) ({}):\n",
+            report.outside.len()
+        ));
         for key in &report.outside {
             out.push_str(&format!("  {key}\n"));
         }

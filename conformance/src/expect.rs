@@ -57,7 +57,10 @@ pub struct StreamFile {
 #[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Expected {
     /// The decoder outputs exactly these tensors, in this order.
-    Decode { hash_definition: String, tensors: Vec<ExpectedTensor> },
+    Decode {
+        hash_definition: String,
+        tensors: Vec<ExpectedTensor>,
+    },
     /// The decoder rejects the stream.
     Reject {
         /// Error class (spec clause 9.3).

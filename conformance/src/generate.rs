@@ -10,10 +10,12 @@ use crate::recipe::{self, ExpectedTensor};
 use crate::{hex, sha256_hex};
 use bitstream_io::{BigEndian, BitReader, FromBitStream, FromBitStreamWith};
 use dfc_decoder::syntax::{
-    EndOfSequence, FeatureData, FieldValue, FieldVisitor, Identification, LayerParameters, Metadata,
-    SequenceHeader, SyntaxStructure, TensorHash,
+    EndOfSequence, FeatureData, FieldValue, FieldVisitor, Identification, LayerParameters,
+    Metadata, SequenceHeader, SyntaxStructure, TensorHash,
 };
-use dfc_decoder::{CodingMethod, DecodeError, ElementType, LevelLimits, Location, Profile, UnitType};
+use dfc_decoder::{
+    CodingMethod, DecodeError, ElementType, LevelLimits, Location, Profile, UnitType,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -63,7 +65,12 @@ pub fn expect_json(expect: &Expect) -> String {
             });
             if let Some(close) = close {
                 let items: Vec<&str> = lines[i + 1..close].iter().map(|l| l.trim()).collect();
-                let scalar = |l: &&str| !(l.starts_with('{') || l.starts_with('[') || l.starts_with('}') || l.starts_with(']'));
+                let scalar = |l: &&str| {
+                    !(l.starts_with('{')
+                        || l.starts_with('[')
+                        || l.starts_with('}')
+                        || l.starts_with(']'))
+                };
                 if items.iter().all(scalar) {
                     out.push_str(line);
                     out.push_str(&items.join(" "));
@@ -116,7 +123,8 @@ pub fn generate(root: &Path, only: Option<&BTreeSet<String>>) -> Result<Vec<Gene
         if !needed.contains(&case.key()) {
             continue;
         }
-        let generated = generate_case(case, root, &done).map_err(|e| format!("{}: {e}", case.key()))?;
+        let generated =
+            generate_case(case, root, &done).map_err(|e| format!("{}: {e}", case.key()))?;
         order.push(case.key());
         done.insert(case.key(), generated);
     }
@@ -127,7 +135,11 @@ pub fn generate(root: &Path, only: Option<&BTreeSet<String>>) -> Result<Vec<Gene
         .collect())
 }
 
-fn generate_case(case: &Case, root: &Path, done: &BTreeMap<String, Generated>) -> Result<Generated, String> {
+fn generate_case(
+    case: &Case,
+    root: &Path,
+    done: &BTreeMap<String, Generated>,
+) -> Result<Generated, String> {
     let command = format!("dfc conform generate --case {}", case.key());
     let mut generator = Generator {
         tool: format!("dfc-conformance {}", crate::GENERATOR_VERSION),
@@ -145,14 +157,18 @@ fn generate_case(case: &Case, root: &Path, done: &BTreeMap<String, Generated>) -
             (built.stream, Some(built.tensors), None)
         }
         Source::Mutation { base, ops } => {
-            let base_case = done.get(base).ok_or_else(|| format!("base {base} must come before the case"))?;
+            let base_case = done
+                .get(base)
+                .ok_or_else(|| format!("base {base} must come before the case"))?;
             let ops = ops(&Base::new(base_case.stream.clone()));
             let stream = mutate::apply_text(&base_case.stream, &ops).map_err(|e| e.to_string())?;
             generator.mutate_command = Some(mutate_command(base, &case.key(), &ops));
             generator.base = Some(base.clone());
             generator.ops = ops;
             let hashes: BTreeSet<String> = match &base_case.expect.expected {
-                Expected::Decode { tensors, .. } => tensors.iter().map(|t| t.sha256.clone()).collect(),
+                Expected::Decode { tensors, .. } => {
+                    tensors.iter().map(|t| t.sha256.clone()).collect()
+                }
                 Expected::Reject { .. } => BTreeSet::new(),
             };
             (stream, None, Some(hashes))
@@ -161,16 +177,30 @@ fn generate_case(case: &Case, root: &Path, done: &BTreeMap<String, Generated>) -
     let decoded = reference_decode(&stream, case.select_layer.as_deref());
     let expected = match (case.group, decoded) {
         (Group::Invalid, Ok(tensors)) => {
-            return Err(format!("the reference decoder decodes the stream ({} tensors); it must be rejected", tensors.len()))
+            return Err(format!(
+                "the reference decoder decodes the stream ({} tensors); it must be rejected",
+                tensors.len()
+            ))
         }
         (Group::Invalid, Err(e)) => {
-            let wanted = case.requirements.first().ok_or("an invalid case names the requirement it breaks")?;
+            let wanted = case
+                .requirements
+                .first()
+                .ok_or("an invalid case names the requirement it breaks")?;
             if e.requirement != wanted {
-                return Err(format!("rejected for {} ({e}), the case is about {wanted}", e.requirement));
+                return Err(format!(
+                    "rejected for {} ({e}), the case is about {wanted}",
+                    e.requirement
+                ));
             }
-            let class = crate::sources::class_of(wanted).ok_or_else(|| format!("{wanted} is not defined in spec/"))?;
-            if e.class.name() != class {
-                return Err(format!("the decoder reports class {} for {wanted}, the spec says {class}", e.class));
+            // An ID the spec does not define yet is reported by the sources test.
+            if let Some(class) = crate::sources::class_of(wanted) {
+                if e.class.name() != class {
+                    return Err(format!(
+                        "the decoder reports class {} for {wanted}, the spec says {class}",
+                        e.class
+                    ));
+                }
             }
             rejection(&e)
         }
@@ -192,12 +222,18 @@ fn generate_case(case: &Case, root: &Path, done: &BTreeMap<String, Generated>) -
                 None => {
                     let base = base_hashes.expect("mutation");
                     if let Some(t) = got.iter().find(|t| !base.contains(&t.sha256)) {
-                        return Err(format!("decoded tensor {} frame {} is not one of the base's tensors", t.name, t.frame_index));
+                        return Err(format!(
+                            "decoded tensor {} frame {} is not one of the base's tensors",
+                            t.name, t.frame_index
+                        ));
                     }
                     got
                 }
             };
-            Expected::Decode { hash_definition: HASH_DEFINITION.to_string(), tensors }
+            Expected::Decode {
+                hash_definition: HASH_DEFINITION.to_string(),
+                tensors,
+            }
         }
     };
     let (profile, level) = signalled(&stream);
@@ -209,19 +245,37 @@ fn generate_case(case: &Case, root: &Path, done: &BTreeMap<String, Generated>) -
         level,
         purpose: case.purpose.clone(),
         exercises: exercises(&stream, &case.requirements),
-        stream: StreamFile { file: STREAM_FILE.to_string(), bytes: stream.len() as u64, sha256: sha256_hex(&stream) },
+        stream: StreamFile {
+            file: STREAM_FILE.to_string(),
+            bytes: stream.len() as u64,
+            sha256: sha256_hex(&stream),
+        },
         select_layer: case.select_layer.clone(),
         expected,
         generator,
     };
     let description = description(&expect);
-    Ok(Generated { group: case.group, id: case.id.clone(), stream, expect, description })
+    Ok(Generated {
+        group: case.group,
+        id: case.id.clone(),
+        stream,
+        expect,
+        description,
+    })
 }
 
 /// The reference decoder's output in the form of `expect.json`.
-pub fn reference_decode(stream: &[u8], select: Option<&str>) -> Result<Vec<ExpectedTensor>, DecodeError> {
+pub fn reference_decode(
+    stream: &[u8],
+    select: Option<&str>,
+) -> Result<Vec<ExpectedTensor>, DecodeError> {
     let mut decoder = dfc_decoder::Decoder::new(stream);
-    let names: Vec<String> = decoder.info()?.layers.iter().map(|l| l.name.clone()).collect();
+    let names: Vec<String> = decoder
+        .info()?
+        .layers
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
     if let Some(name) = select {
         let id = names.iter().position(|n| n == name).unwrap_or(usize::MAX);
         decoder.select_layers([id as u16]);
@@ -259,7 +313,10 @@ pub fn rejection(e: &DecodeError) -> Expected {
 pub fn location_fields(location: &Location) -> (&'static str, Option<u64>, Option<u64>) {
     match *location {
         Location::Identification => ("identification", None, None),
-        Location::Unit { index: u64::MAX, offset } => ("end_of_stream", None, Some(offset)),
+        Location::Unit {
+            index: u64::MAX,
+            offset,
+        } => ("end_of_stream", None, Some(offset)),
         Location::Unit { index, offset } => ("unit", Some(index), Some(offset)),
     }
 }
@@ -267,10 +324,19 @@ pub fn location_fields(location: &Location) -> (&'static str, Option<u64>, Optio
 /// Profile and level names the stream signals.
 fn signalled(stream: &[u8]) -> (String, String) {
     match catalogue::sequence_header(stream) {
-        None => ("none (no sequence header)".into(), "none (no sequence header)".into()),
+        None => (
+            "none (no sequence header)".into(),
+            "none (no sequence header)".into(),
+        ),
         Some(h) => (
-            Profile::from_code(h.profile_idc).map_or(format!("profile_idc {} (reserved)", h.profile_idc), |p| p.name().to_string()),
-            LevelLimits::from_idc(h.level_idc).map_or(format!("level_idc {} (reserved)", h.level_idc), |l| l.name()),
+            Profile::from_code(h.profile_idc)
+                .map_or(format!("profile_idc {} (reserved)", h.profile_idc), |p| {
+                    p.name().to_string()
+                }),
+            LevelLimits::from_idc(h.level_idc)
+                .map_or(format!("level_idc {} (reserved)", h.level_idc), |l| {
+                    l.name()
+                }),
         ),
     }
 }
@@ -292,7 +358,8 @@ fn exercises(stream: &[u8], requirements: &[String]) -> Exercises {
     let mut element_types = BTreeSet::new();
     let mut ranks = BTreeSet::new();
     if stream.len() >= 6 {
-        let id = Identification::from_reader(&mut BitReader::endian(&stream[..6], BigEndian)).expect("six bytes");
+        let id = Identification::from_reader(&mut BitReader::endian(&stream[..6], BigEndian))
+            .expect("six bytes");
         visit(&id, &mut syntax);
     }
     let units = Units::parse(stream);
@@ -312,14 +379,24 @@ fn exercises(stream: &[u8], requirements: &[String]) -> Exercises {
                     UnitType::LayerParameters => {
                         if let Ok(p) = LayerParameters::from_reader(&mut r) {
                             visit(&p, &mut syntax);
-                            element_types.insert(ElementType::from_code(p.element_type).map_or(format!("reserved ({})", p.element_type), |t| t.name().to_string()));
+                            element_types.insert(
+                                ElementType::from_code(p.element_type)
+                                    .map_or(format!("reserved ({})", p.element_type), |t| {
+                                        t.name().to_string()
+                                    }),
+                            );
                             ranks.insert(p.dims.len());
                         }
                     }
                     UnitType::FeatureData => {
                         if let Ok(f) = FeatureData::from_reader(&mut r, &size) {
                             visit(&f, &mut syntax);
-                            methods.insert(CodingMethod::from_code(f.coding_method).map_or(format!("reserved ({})", f.coding_method), |m| m.name().to_string()));
+                            methods.insert(
+                                CodingMethod::from_code(f.coding_method)
+                                    .map_or(format!("reserved ({})", f.coding_method), |m| {
+                                        m.name().to_string()
+                                    }),
+                            );
                         }
                     }
                     UnitType::TensorHash => {
@@ -338,7 +415,9 @@ fn exercises(stream: &[u8], requirements: &[String]) -> Exercises {
             None => {
                 unit_types.insert(match unit.unit_type {
                     0 => "forbidden (0x00)".to_string(),
-                    t if t < dfc_decoder::types::FIRST_SKIPPABLE_UNIT_TYPE => format!("reserved_critical (0x{t:02X})"),
+                    t if t < dfc_decoder::types::FIRST_SKIPPABLE_UNIT_TYPE => {
+                        format!("reserved_critical (0x{t:02X})")
+                    }
                     t => format!("reserved_skippable (0x{t:02X})"),
                 });
             }
@@ -356,7 +435,11 @@ fn exercises(stream: &[u8], requirements: &[String]) -> Exercises {
 
 /// Quotes a word for a POSIX shell when it needs it.
 pub fn shell_quote(word: &str) -> String {
-    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@=,+%".contains(c)) {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@=,+%".contains(c))
+    {
         word.to_string()
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
@@ -364,7 +447,8 @@ pub fn shell_quote(word: &str) -> String {
 }
 
 fn mutate_command(base: &str, key: &str, ops: &[String]) -> String {
-    let mut cmd = format!("dfc mutate bitstreams/{base}/{STREAM_FILE} -o bitstreams/{key}/{STREAM_FILE}");
+    let mut cmd =
+        format!("dfc mutate bitstreams/{base}/{STREAM_FILE} -o bitstreams/{key}/{STREAM_FILE}");
     for op in ops {
         cmd.push(' ');
         cmd.push_str(&shell_quote(op));
@@ -377,12 +461,23 @@ fn description(e: &Expect) -> String {
     let outcome = match &e.expected {
         Expected::Decode { tensors, .. } => {
             let verified = tensors.iter().filter(|t| t.verified).count();
-            format!("decodes to {} tensor(s), {verified} verified by a tensor_hash unit", tensors.len())
+            format!(
+                "decodes to {} tensor(s), {verified} verified by a tensor_hash unit",
+                tensors.len()
+            )
         }
-        Expected::Reject { class, requirement, location, unit_index, byte_offset } => {
+        Expected::Reject {
+            class,
+            requirement,
+            location,
+            unit_index,
+            byte_offset,
+        } => {
             let at = match (location.as_str(), unit_index, byte_offset) {
                 ("unit", Some(i), Some(o)) => format!("unit {i} (byte {o})"),
-                ("end_of_stream", _, Some(o)) => format!("the end of the stream (byte {o}), where a unit should start"),
+                ("end_of_stream", _, Some(o)) => {
+                    format!("the end of the stream (byte {o}), where a unit should start")
+                }
                 _ => "the identification".to_string(),
             };
             format!("rejected: class `{class}`, {requirement}, at {at}")
@@ -392,13 +487,29 @@ fn description(e: &Expect) -> String {
         ("Expected", outcome),
         ("Requirements", e.exercises.requirements.join(", ")),
         ("Profile, level", format!("{}, {}", e.profile, e.level)),
-        ("Layer selection", e.select_layer.as_ref().map_or("none (every layer)".to_string(), |l| format!("only layer {l:?}"))),
-        ("Stream", format!("`{}`, {} bytes, SHA-256 `{}`", e.stream.file, e.stream.bytes, e.stream.sha256)),
+        (
+            "Layer selection",
+            e.select_layer
+                .as_ref()
+                .map_or("none (every layer)".to_string(), |l| {
+                    format!("only layer {l:?}")
+                }),
+        ),
+        (
+            "Stream",
+            format!(
+                "`{}`, {} bytes, SHA-256 `{}`",
+                e.stream.file, e.stream.bytes, e.stream.sha256
+            ),
+        ),
         (
             "Made by",
             match &e.generator.mutate_command {
                 Some(cmd) => format!("`{cmd}`"),
-                None => format!("`{}` (reference encoder {}, recipe in expect.json)", e.generator.command, e.generator.encoder_version),
+                None => format!(
+                    "`{}` (reference encoder {}, recipe in expect.json)",
+                    e.generator.command, e.generator.encoder_version
+                ),
             },
         ),
     ];
@@ -414,13 +525,25 @@ pub fn suite_readme(cases: &[Generated]) -> String {
     let mut s = String::from(SUITE_README_HEAD);
     for group in Group::ALL {
         let in_group: Vec<&Generated> = cases.iter().filter(|c| c.group == group).collect();
-        s.push_str(&format!("\n## {}/ ({} cases)\n\n| case | expected | purpose |\n|---|---|---|\n", group.name(), in_group.len()));
+        s.push_str(&format!(
+            "\n## {}/ ({} cases)\n\n| case | expected | purpose |\n|---|---|---|\n",
+            group.name(),
+            in_group.len()
+        ));
         for c in in_group {
             let expected = match &c.expect.expected {
                 Expected::Decode { tensors, .. } => format!("{} tensor(s)", tensors.len()),
-                Expected::Reject { class, requirement, .. } => format!("{class}, {requirement}"),
+                Expected::Reject {
+                    class, requirement, ..
+                } => format!("{class}, {requirement}"),
             };
-            s.push_str(&format!("| [`{}`]({}/{}/) | {expected} | {} |\n", c.id, group.name(), c.id, c.expect.purpose.replace('|', "\\|")));
+            s.push_str(&format!(
+                "| [`{}`]({}/{}/) | {expected} | {} |\n",
+                c.id,
+                group.name(),
+                c.id,
+                c.expect.purpose.replace('|', "\\|")
+            ));
         }
     }
     s
@@ -491,10 +614,16 @@ pub fn write(suite: &Path, cases: &[Generated], all: bool) -> std::io::Result<Ve
 fn stale_dirs(suite: &Path, keep: &BTreeSet<String>) -> std::io::Result<Vec<PathBuf>> {
     let mut stale = Vec::new();
     for group in Group::ALL {
-        let Ok(entries) = std::fs::read_dir(suite.join(group.name())) else { continue };
+        let Ok(entries) = std::fs::read_dir(suite.join(group.name())) else {
+            continue;
+        };
         for entry in entries {
             let path = entry?.path();
-            let key = format!("{}/{}", group.name(), path.file_name().unwrap_or_default().to_string_lossy());
+            let key = format!(
+                "{}/{}",
+                group.name(),
+                path.file_name().unwrap_or_default().to_string_lossy()
+            );
             if path.join(EXPECT_FILE).is_file() && !keep.contains(&key) {
                 stale.push(path);
             }
@@ -528,11 +657,18 @@ pub fn check(suite: &Path, cases: &[Generated], all: bool) -> Vec<String> {
     if all {
         let readme = suite.join("README.md");
         if std::fs::read_to_string(&readme).ok().as_deref() != Some(suite_readme(cases).as_str()) {
-            diffs.push(format!("{}: differs from the generated index", readme.display()));
+            diffs.push(format!(
+                "{}: differs from the generated index",
+                readme.display()
+            ));
         }
         let keep: BTreeSet<String> = cases.iter().map(Generated::key).collect();
         match stale_dirs(suite, &keep) {
-            Ok(stale) => diffs.extend(stale.iter().map(|p| format!("{}: not in the catalogue", p.display()))),
+            Ok(stale) => diffs.extend(
+                stale
+                    .iter()
+                    .map(|p| format!("{}: not in the catalogue", p.display())),
+            ),
             Err(e) => diffs.push(format!("{}: {e}", suite.display())),
         }
     }
@@ -541,20 +677,29 @@ pub fn check(suite: &Path, cases: &[Generated], all: bool) -> Vec<String> {
 
 fn first_difference(a: &[u8], b: &[u8]) -> String {
     match a.iter().zip(b).position(|(x, y)| x != y) {
-        Some(i) => format!(", first at byte {i}: {} vs {}", hex::encode(&a[i..(i + 8).min(a.len())]), hex::encode(&b[i..(i + 8).min(b.len())])),
+        Some(i) => format!(
+            ", first at byte {i}: {} vs {}",
+            hex::encode(&a[i..(i + 8).min(a.len())]),
+            hex::encode(&b[i..(i + 8).min(b.len())])
+        ),
         None => String::new(),
     }
 }
 
 /// Regenerates a case from the generator arguments recorded in its `expect.json` alone (the
 /// recipe, or the base stream on disk and the operations) and returns the stream.
-pub fn regenerate_from_record(suite: &Path, root: &Path, expect: &Expect) -> Result<Vec<u8>, String> {
+pub fn regenerate_from_record(
+    suite: &Path,
+    root: &Path,
+    expect: &Expect,
+) -> Result<Vec<u8>, String> {
     let g = &expect.generator;
     match (&g.recipe, &g.base) {
         (Some(r), None) => recipe::build(r, root).map(|b| b.stream),
         (None, Some(base)) => {
             let path = suite.join(base).join(STREAM_FILE);
-            let base_stream = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let base_stream =
+                std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             mutate::apply_text(&base_stream, &g.ops).map_err(|e| e.to_string())
         }
         _ => Err("expect.json records neither a recipe nor a base".into()),

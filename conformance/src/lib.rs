@@ -35,7 +35,11 @@ pub mod sources {
 
 /// `version_major.version_minor` of the spec the suite is generated for.
 pub fn spec_version() -> String {
-    format!("{}.{}", dfc_decoder::VERSION_MAJOR, dfc_decoder::VERSION_MINOR)
+    format!(
+        "{}.{}",
+        dfc_decoder::VERSION_MAJOR,
+        dfc_decoder::VERSION_MINOR
+    )
 }
 
 /// This crate's version, recorded as the generator version.
@@ -56,7 +60,9 @@ pub mod hex {
     /// Hexadecimal digits (either case) as bytes.
     pub fn decode(text: &str) -> Result<Vec<u8>, String> {
         if !text.is_ascii() || text.len() % 2 != 0 {
-            return Err(format!("{text:?}: not an even number of hexadecimal digits"));
+            return Err(format!(
+                "{text:?}: not an even number of hexadecimal digits"
+            ));
         }
         (0..text.len())
             .step_by(2)

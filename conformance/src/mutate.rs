@@ -78,11 +78,20 @@ impl Units {
                 unit_type: rest[0],
                 payload_size: size,
                 payload: rest[5..5 + size as usize].to_vec(),
-                unit_crc: u32::from_be_bytes([rest[total - 4], rest[total - 3], rest[total - 2], rest[total - 1]]),
+                unit_crc: u32::from_be_bytes([
+                    rest[total - 4],
+                    rest[total - 3],
+                    rest[total - 2],
+                    rest[total - 1],
+                ]),
             });
             pos += total;
         }
-        Units { identification: stream[..id_len].to_vec(), units, tail: stream[pos..].to_vec() }
+        Units {
+            identification: stream[..id_len].to_vec(),
+            units,
+            tail: stream[pos..].to_vec(),
+        }
     }
 
     /// The bytes: `payload_size` as declared, the payload bytes as present.
@@ -100,12 +109,18 @@ impl Units {
 
     /// Byte offset of unit `index` (its `unit_type` byte).
     pub fn offset(&self, index: usize) -> usize {
-        self.identification.len() + self.units[..index].iter().map(|u| 9 + u.payload.len()).sum::<usize>()
+        self.identification.len()
+            + self.units[..index]
+                .iter()
+                .map(|u| 9 + u.payload.len())
+                .sum::<usize>()
     }
 
     /// Indices of the units of a type, in stream order.
     pub fn indices_of(&self, t: UnitType) -> Vec<usize> {
-        (0..self.units.len()).filter(|&i| self.units[i].unit_type == t.code()).collect()
+        (0..self.units.len())
+            .filter(|&i| self.units[i].unit_type == t.code())
+            .collect()
     }
 }
 
@@ -119,22 +134,68 @@ pub enum Target {
 /// One edit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
-    Set { target: Target, element: String, value: String },
-    Crc { unit: usize, value: u32 },
-    CrcFlip { unit: usize },
-    PWrite { unit: usize, offset: usize, bytes: Vec<u8> },
-    PTrunc { unit: usize, len: usize },
-    PAppend { unit: usize, bytes: Vec<u8> },
-    PSet { unit: usize, bytes: Vec<u8> },
-    Insert { at: usize, unit_type: u8, payload: Vec<u8> },
-    Delete { unit: usize },
-    Dup { unit: usize },
-    Swap { a: usize, b: usize },
-    Move { from: usize, to: usize },
-    Write { offset: usize, bytes: Vec<u8> },
-    Xor { offset: usize, mask: u8 },
-    Truncate { len: usize },
-    Append { bytes: Vec<u8> },
+    Set {
+        target: Target,
+        element: String,
+        value: String,
+    },
+    Crc {
+        unit: usize,
+        value: u32,
+    },
+    CrcFlip {
+        unit: usize,
+    },
+    PWrite {
+        unit: usize,
+        offset: usize,
+        bytes: Vec<u8>,
+    },
+    PTrunc {
+        unit: usize,
+        len: usize,
+    },
+    PAppend {
+        unit: usize,
+        bytes: Vec<u8>,
+    },
+    PSet {
+        unit: usize,
+        bytes: Vec<u8>,
+    },
+    Insert {
+        at: usize,
+        unit_type: u8,
+        payload: Vec<u8>,
+    },
+    Delete {
+        unit: usize,
+    },
+    Dup {
+        unit: usize,
+    },
+    Swap {
+        a: usize,
+        b: usize,
+    },
+    Move {
+        from: usize,
+        to: usize,
+    },
+    Write {
+        offset: usize,
+        bytes: Vec<u8>,
+    },
+    Xor {
+        offset: usize,
+        mask: u8,
+    },
+    Truncate {
+        len: usize,
+    },
+    Append {
+        bytes: Vec<u8>,
+    },
 }
 
 /// Why an operation cannot be parsed or applied.
@@ -174,7 +235,9 @@ impl std::str::FromStr for Op {
     type Err = MutateError;
 
     fn from_str(text: &str) -> Result<Op, MutateError> {
-        let (name, args) = text.split_once(':').ok_or_else(|| MutateError(format!("{text:?}: expected NAME:ARGS")))?;
+        let (name, args) = text
+            .split_once(':')
+            .ok_or_else(|| MutateError(format!("{text:?}: expected NAME:ARGS")))?;
         let (left, right) = match args.split_once('=') {
             Some((l, r)) => (l, Some(r)),
             None => (args, None),
@@ -183,37 +246,75 @@ impl std::str::FromStr for Op {
             r.ok_or_else(|| MutateError(format!("{text:?}: expected NAME:...=VALUE")))
         }
         let pair = |s: &str| -> Result<(usize, usize), MutateError> {
-            let (a, b) = s.split_once(',').ok_or_else(|| MutateError(format!("{text:?}: expected {name}:U,V")))?;
+            let (a, b) = s
+                .split_once(',')
+                .ok_or_else(|| MutateError(format!("{text:?}: expected {name}:U,V")))?;
             Ok((parse_usize(a)?, parse_usize(b)?))
         };
         Ok(match name {
             "set" => {
-                let (target, element) =
-                    left.split_once('.').ok_or_else(|| MutateError(format!("{text:?}: expected set:U.ELEMENT=VALUE")))?;
-                let target = if target == "id" { Target::Identification } else { Target::Unit(parse_usize(target)?) };
-                Op::Set { target, element: element.to_string(), value: need(right, text)?.to_string() }
+                let (target, element) = left.split_once('.').ok_or_else(|| {
+                    MutateError(format!("{text:?}: expected set:U.ELEMENT=VALUE"))
+                })?;
+                let target = if target == "id" {
+                    Target::Identification
+                } else {
+                    Target::Unit(parse_usize(target)?)
+                };
+                Op::Set {
+                    target,
+                    element: element.to_string(),
+                    value: need(right, text)?.to_string(),
+                }
             }
             "crc" => Op::Crc {
                 unit: parse_usize(left)?,
-                value: u32::try_from(parse_int(need(right, text)?)?).map_err(|_| MutateError("crc above 32 bits".into()))?,
+                value: u32::try_from(parse_int(need(right, text)?)?)
+                    .map_err(|_| MutateError("crc above 32 bits".into()))?,
             },
-            "crcflip" => Op::CrcFlip { unit: parse_usize(left)? },
+            "crcflip" => Op::CrcFlip {
+                unit: parse_usize(left)?,
+            },
             "pwrite" => {
-                let (u, off) = left.split_once('@').ok_or_else(|| MutateError(format!("{text:?}: expected pwrite:U@OFFSET=HEX")))?;
-                Op::PWrite { unit: parse_usize(u)?, offset: parse_usize(off)?, bytes: parse_hex(need(right, text)?)? }
+                let (u, off) = left.split_once('@').ok_or_else(|| {
+                    MutateError(format!("{text:?}: expected pwrite:U@OFFSET=HEX"))
+                })?;
+                Op::PWrite {
+                    unit: parse_usize(u)?,
+                    offset: parse_usize(off)?,
+                    bytes: parse_hex(need(right, text)?)?,
+                }
             }
-            "ptrunc" => Op::PTrunc { unit: parse_usize(left)?, len: parse_usize(need(right, text)?)? },
-            "pappend" => Op::PAppend { unit: parse_usize(left)?, bytes: parse_hex(need(right, text)?)? },
-            "pset" => Op::PSet { unit: parse_usize(left)?, bytes: parse_hex(need(right, text)?)? },
+            "ptrunc" => Op::PTrunc {
+                unit: parse_usize(left)?,
+                len: parse_usize(need(right, text)?)?,
+            },
+            "pappend" => Op::PAppend {
+                unit: parse_usize(left)?,
+                bytes: parse_hex(need(right, text)?)?,
+            },
+            "pset" => Op::PSet {
+                unit: parse_usize(left)?,
+                bytes: parse_hex(need(right, text)?)?,
+            },
             "insert" => {
                 let (t, payload) = need(right, text)?
                     .split_once(':')
                     .ok_or_else(|| MutateError(format!("{text:?}: expected insert:U=TYPE:HEX")))?;
-                let unit_type = u8::try_from(parse_int(t)?).map_err(|_| MutateError("unit type above 255".into()))?;
-                Op::Insert { at: parse_usize(left)?, unit_type, payload: parse_hex(payload)? }
+                let unit_type = u8::try_from(parse_int(t)?)
+                    .map_err(|_| MutateError("unit type above 255".into()))?;
+                Op::Insert {
+                    at: parse_usize(left)?,
+                    unit_type,
+                    payload: parse_hex(payload)?,
+                }
             }
-            "delete" => Op::Delete { unit: parse_usize(left)? },
-            "dup" => Op::Dup { unit: parse_usize(left)? },
+            "delete" => Op::Delete {
+                unit: parse_usize(left)?,
+            },
+            "dup" => Op::Dup {
+                unit: parse_usize(left)?,
+            },
             "swap" => {
                 let (a, b) = pair(left)?;
                 Op::Swap { a, b }
@@ -222,14 +323,26 @@ impl std::str::FromStr for Op {
                 let (from, to) = pair(left)?;
                 Op::Move { from, to }
             }
-            "write" => Op::Write { offset: parse_usize(left)?, bytes: parse_hex(need(right, text)?)? },
+            "write" => Op::Write {
+                offset: parse_usize(left)?,
+                bytes: parse_hex(need(right, text)?)?,
+            },
             "xor" => Op::Xor {
                 offset: parse_usize(left)?,
-                mask: u8::try_from(parse_int(need(right, text)?)?).map_err(|_| MutateError("mask above 255".into()))?,
+                mask: u8::try_from(parse_int(need(right, text)?)?)
+                    .map_err(|_| MutateError("mask above 255".into()))?,
             },
-            "truncate" => Op::Truncate { len: parse_usize(left)? },
-            "append" => Op::Append { bytes: parse_hex(left)? },
-            _ => return err(format!("{text:?}: unknown operation {name:?} (see `dfc mutate --help`)")),
+            "truncate" => Op::Truncate {
+                len: parse_usize(left)?,
+            },
+            "append" => Op::Append {
+                bytes: parse_hex(left)?,
+            },
+            _ => {
+                return err(format!(
+                    "{text:?}: unknown operation {name:?} (see `dfc mutate --help`)"
+                ))
+            }
         })
     }
 }
@@ -238,15 +351,31 @@ impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let h = hex::encode;
         match self {
-            Op::Set { target: Target::Identification, element, value } => write!(f, "set:id.{element}={value}"),
-            Op::Set { target: Target::Unit(u), element, value } => write!(f, "set:{u}.{element}={value}"),
+            Op::Set {
+                target: Target::Identification,
+                element,
+                value,
+            } => write!(f, "set:id.{element}={value}"),
+            Op::Set {
+                target: Target::Unit(u),
+                element,
+                value,
+            } => write!(f, "set:{u}.{element}={value}"),
             Op::Crc { unit, value } => write!(f, "crc:{unit}=0x{value:08X}"),
             Op::CrcFlip { unit } => write!(f, "crcflip:{unit}"),
-            Op::PWrite { unit, offset, bytes } => write!(f, "pwrite:{unit}@{offset}={}", h(bytes)),
+            Op::PWrite {
+                unit,
+                offset,
+                bytes,
+            } => write!(f, "pwrite:{unit}@{offset}={}", h(bytes)),
             Op::PTrunc { unit, len } => write!(f, "ptrunc:{unit}={len}"),
             Op::PAppend { unit, bytes } => write!(f, "pappend:{unit}={}", h(bytes)),
             Op::PSet { unit, bytes } => write!(f, "pset:{unit}={}", h(bytes)),
-            Op::Insert { at, unit_type, payload } => write!(f, "insert:{at}=0x{unit_type:02X}:{}", h(payload)),
+            Op::Insert {
+                at,
+                unit_type,
+                payload,
+            } => write!(f, "insert:{at}=0x{unit_type:02X}:{}", h(payload)),
             Op::Delete { unit } => write!(f, "delete:{unit}"),
             Op::Dup { unit } => write!(f, "dup:{unit}"),
             Op::Swap { a, b } => write!(f, "swap:{a},{b}"),
@@ -263,23 +392,28 @@ impl fmt::Display for Op {
 pub fn apply_all(stream: &[u8], ops: &[Op]) -> Result<Vec<u8>, MutateError> {
     let mut bytes = stream.to_vec();
     for (i, op) in ops.iter().enumerate() {
-        bytes = apply(&bytes, op).map_err(|e| MutateError(format!("operation {} ({op}): {e}", i + 1)))?;
+        bytes = apply(&bytes, op)
+            .map_err(|e| MutateError(format!("operation {} ({op}): {e}", i + 1)))?;
     }
     Ok(bytes)
 }
 
 /// Parses and applies operations given in their text form.
 pub fn apply_text(stream: &[u8], ops: &[impl AsRef<str>]) -> Result<Vec<u8>, MutateError> {
-    let ops = ops.iter().map(|s| s.as_ref().parse()).collect::<Result<Vec<Op>, _>>()?;
+    let ops = ops
+        .iter()
+        .map(|s| s.as_ref().parse())
+        .collect::<Result<Vec<Op>, _>>()?;
     apply_all(stream, &ops)
 }
 
 fn unit_mut(units: &mut Units, index: usize) -> Result<&mut Unit, MutateError> {
     let count = units.units.len();
-    units
-        .units
-        .get_mut(index)
-        .ok_or_else(|| MutateError(format!("no unit {index}: the stream has {count} complete units")))
+    units.units.get_mut(index).ok_or_else(|| {
+        MutateError(format!(
+            "no unit {index}: the stream has {count} complete units"
+        ))
+    })
 }
 
 /// Rebuilds a unit around a new payload with a correct size and CRC.
@@ -294,14 +428,19 @@ pub fn apply(stream: &[u8], op: &Op) -> Result<Vec<u8>, MutateError> {
         Op::Write { offset, bytes: b } => {
             let end = offset + b.len();
             if end > bytes.len() {
-                return err(format!("bytes {offset}..{end} are past the end ({} bytes)", bytes.len()));
+                return err(format!(
+                    "bytes {offset}..{end} are past the end ({} bytes)",
+                    bytes.len()
+                ));
             }
             bytes[*offset..end].copy_from_slice(b);
             return Ok(bytes);
         }
         Op::Xor { offset, mask } => {
             let len = bytes.len();
-            *bytes.get_mut(*offset).ok_or_else(|| MutateError(format!("byte {offset} is past the end ({len} bytes)")))? ^= mask;
+            *bytes.get_mut(*offset).ok_or_else(|| {
+                MutateError(format!("byte {offset} is past the end ({len} bytes)"))
+            })? ^= mask;
             return Ok(bytes);
         }
         Op::Truncate { len } => {
@@ -319,15 +458,30 @@ pub fn apply(stream: &[u8], op: &Op) -> Result<Vec<u8>, MutateError> {
     }
     let mut units = Units::parse(stream);
     match op {
-        Op::Set { target: Target::Identification, element, value } => set_identification(&mut units, element, value)?,
-        Op::Set { target: Target::Unit(i), element, value } => set_element(unit_mut(&mut units, *i)?, element, value)?,
+        Op::Set {
+            target: Target::Identification,
+            element,
+            value,
+        } => set_identification(&mut units, element, value)?,
+        Op::Set {
+            target: Target::Unit(i),
+            element,
+            value,
+        } => set_element(unit_mut(&mut units, *i)?, element, value)?,
         Op::Crc { unit, value } => unit_mut(&mut units, *unit)?.unit_crc = *value,
         Op::CrcFlip { unit } => unit_mut(&mut units, *unit)?.unit_crc ^= 1,
-        Op::PWrite { unit, offset, bytes: b } => {
+        Op::PWrite {
+            unit,
+            offset,
+            bytes: b,
+        } => {
             let u = unit_mut(&mut units, *unit)?;
             let end = offset + b.len();
             if end > u.payload.len() {
-                return err(format!("payload bytes {offset}..{end} are past its end ({} bytes)", u.payload.len()));
+                return err(format!(
+                    "payload bytes {offset}..{end} are past its end ({} bytes)",
+                    u.payload.len()
+                ));
             }
             let mut payload = u.payload.clone();
             payload[*offset..end].copy_from_slice(b);
@@ -336,7 +490,10 @@ pub fn apply(stream: &[u8], op: &Op) -> Result<Vec<u8>, MutateError> {
         Op::PTrunc { unit, len } => {
             let u = unit_mut(&mut units, *unit)?;
             if *len > u.payload.len() {
-                return err(format!("cannot cut a {}-byte payload to {len}", u.payload.len()));
+                return err(format!(
+                    "cannot cut a {}-byte payload to {len}",
+                    u.payload.len()
+                ));
             }
             let payload = u.payload[..*len].to_vec();
             repack(u, payload);
@@ -348,11 +505,20 @@ pub fn apply(stream: &[u8], op: &Op) -> Result<Vec<u8>, MutateError> {
             repack(u, payload);
         }
         Op::PSet { unit, bytes: b } => repack(unit_mut(&mut units, *unit)?, b.clone()),
-        Op::Insert { at, unit_type, payload } => {
+        Op::Insert {
+            at,
+            unit_type,
+            payload,
+        } => {
             if *at > units.units.len() {
-                return err(format!("cannot insert at {at}: the stream has {} units", units.units.len()));
+                return err(format!(
+                    "cannot insert at {at}: the stream has {} units",
+                    units.units.len()
+                ));
             }
-            units.units.insert(*at, Unit::new(*unit_type, payload.clone()));
+            units
+                .units
+                .insert(*at, Unit::new(*unit_type, payload.clone()));
         }
         Op::Delete { unit } => {
             unit_mut(&mut units, *unit)?;
@@ -371,11 +537,16 @@ pub fn apply(stream: &[u8], op: &Op) -> Result<Vec<u8>, MutateError> {
             unit_mut(&mut units, *from)?;
             let unit = units.units.remove(*from);
             if *to > units.units.len() {
-                return err(format!("cannot move to {to}: {} units remain", units.units.len()));
+                return err(format!(
+                    "cannot move to {to}: {} units remain",
+                    units.units.len()
+                ));
             }
             units.units.insert(*to, unit);
         }
-        Op::Write { .. } | Op::Xor { .. } | Op::Truncate { .. } | Op::Append { .. } => unreachable!("handled above"),
+        Op::Write { .. } | Op::Xor { .. } | Op::Truncate { .. } | Op::Append { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(units.to_bytes())
 }
@@ -394,7 +565,9 @@ fn bytes_value(value: &str) -> Result<Vec<u8>, MutateError> {
     } else if let Some(s) = value.strip_prefix("str:") {
         Ok(s.as_bytes().to_vec())
     } else {
-        err(format!("{value:?}: byte strings are written hex:... or str:..."))
+        err(format!(
+            "{value:?}: byte strings are written hex:... or str:..."
+        ))
     }
 }
 
@@ -412,7 +585,11 @@ fn set_identification(units: &mut Units, element: &str, value: &str) -> Result<(
         }
         "version_major" => units.identification[4] = int_value(value, 8)? as u8,
         "version_minor" => units.identification[5] = int_value(value, 8)? as u8,
-        _ => return err(format!("identification has no element {element:?} (magic, version_major, version_minor)")),
+        _ => {
+            return err(format!(
+                "identification has no element {element:?} (magic, version_major, version_minor)"
+            ))
+        }
     }
     Ok(())
 }
@@ -426,8 +603,11 @@ fn parse_failed<T>(what: &str) -> Result<T, MutateError> {
 }
 
 /// Index `i` of `name[i]`.
-fn indexed<'a>(element: &'a str, name: &str) -> Option<Result<usize, MutateError>> {
-    let rest = element.strip_prefix(name)?.strip_prefix('[')?.strip_suffix(']')?;
+fn indexed(element: &str, name: &str) -> Option<Result<usize, MutateError>> {
+    let rest = element
+        .strip_prefix(name)?
+        .strip_prefix('[')?
+        .strip_suffix(']')?;
     Some(parse_usize(rest))
 }
 
@@ -456,7 +636,9 @@ fn set_element(unit: &mut Unit, element: &str, value: &str) -> Result<(), Mutate
     let size = unit.payload_size;
     let payload = match UnitType::from_code(unit.unit_type) {
         Some(UnitType::SequenceHeader) => {
-            let Ok(mut s) = SequenceHeader::from_reader(&mut reader(&unit.payload)) else { return parse_failed("sequence_header") };
+            let Ok(mut s) = SequenceHeader::from_reader(&mut reader(&unit.payload)) else {
+                return parse_failed("sequence_header");
+            };
             match element {
                 "version_major" => s.version_major = int_value(value, 8)? as u8,
                 "version_minor" => s.version_minor = int_value(value, 8)? as u8,
@@ -469,7 +651,9 @@ fn set_element(unit: &mut Unit, element: &str, value: &str) -> Result<(), Mutate
             with_rest(s.to_bytes(), &unit.payload, s.coded_bytes())
         }
         Some(UnitType::LayerParameters) => {
-            let Ok(mut p) = LayerParameters::from_reader(&mut reader(&unit.payload)) else { return parse_failed("layer_parameters") };
+            let Ok(mut p) = LayerParameters::from_reader(&mut reader(&unit.payload)) else {
+                return parse_failed("layer_parameters");
+            };
             match element {
                 "layer_id" => p.layer_id = int_value(value, 16)? as u16,
                 "layer_kind" => p.layer_kind = int_value(value, 8)? as u8,
@@ -500,17 +684,24 @@ fn set_element(unit: &mut Unit, element: &str, value: &str) -> Result<(), Mutate
                     Some(i) => {
                         let i = i?;
                         let n = p.dims.len();
-                        *p.dims.get_mut(i).ok_or_else(|| MutateError(format!("no dim[{i}]: rank is {n}")))? = int_value(value, 32)? as u32;
+                        *p.dims
+                            .get_mut(i)
+                            .ok_or_else(|| MutateError(format!("no dim[{i}]: rank is {n}")))? =
+                            int_value(value, 32)? as u32;
                     }
                     None => return unknown(element, "layer_parameters"),
                 },
             }
             // Bytes after the structure (if any) stay after it.
-            let original = LayerParameters::from_reader(&mut reader(&unit.payload)).expect("parsed above").coded_bytes();
+            let original = LayerParameters::from_reader(&mut reader(&unit.payload))
+                .expect("parsed above")
+                .coded_bytes();
             with_rest(p.to_bytes(), &unit.payload, original)
         }
         Some(UnitType::FeatureData) => {
-            let Ok(mut d) = FeatureData::from_reader(&mut reader(&unit.payload), &size) else { return parse_failed("feature_data") };
+            let Ok(mut d) = FeatureData::from_reader(&mut reader(&unit.payload), &size) else {
+                return parse_failed("feature_data");
+            };
             match element {
                 "layer_id" => d.layer_id = int_value(value, 16)? as u16,
                 "frame_index" => d.frame_index = int_value(value, 32)? as u32,
@@ -521,7 +712,9 @@ fn set_element(unit: &mut Unit, element: &str, value: &str) -> Result<(), Mutate
             d.to_bytes()
         }
         Some(UnitType::TensorHash) => {
-            let Ok(mut h) = TensorHash::from_reader(&mut reader(&unit.payload), &size) else { return parse_failed("tensor_hash") };
+            let Ok(mut h) = TensorHash::from_reader(&mut reader(&unit.payload), &size) else {
+                return parse_failed("tensor_hash");
+            };
             match element {
                 "layer_id" => h.layer_id = int_value(value, 16)? as u16,
                 "frame_index" => h.frame_index = int_value(value, 32)? as u32,
@@ -532,11 +725,17 @@ fn set_element(unit: &mut Unit, element: &str, value: &str) -> Result<(), Mutate
             h.to_bytes()
         }
         Some(UnitType::Metadata) => {
-            let Ok(mut m) = Metadata::from_reader(&mut reader(&unit.payload)) else { return parse_failed("metadata") };
+            let Ok(mut m) = Metadata::from_reader(&mut reader(&unit.payload)) else {
+                return parse_failed("metadata");
+            };
             let original = m.coded_bytes();
             let count = m.entries.len();
             let entry = |i: usize, m: &mut Metadata| -> Result<usize, MutateError> {
-                if i < m.entries.len() { Ok(i) } else { err(format!("no entry {i}: num_entries is {count}")) }
+                if i < m.entries.len() {
+                    Ok(i)
+                } else {
+                    err(format!("no entry {i}: num_entries is {count}"))
+                }
             };
             if let Some(i) = indexed(element, "key") {
                 let i = entry(i?, &mut m)?;
@@ -550,7 +749,12 @@ fn set_element(unit: &mut Unit, element: &str, value: &str) -> Result<(), Mutate
             with_rest(m.to_bytes(), &unit.payload, original)
         }
         Some(UnitType::EndOfSequence) => return unknown(element, "end_of_sequence"),
-        None => return err(format!("unit type 0x{:02X} has no syntax; use unit_payload or pset", unit.unit_type)),
+        None => {
+            return err(format!(
+                "unit type 0x{:02X} has no syntax; use unit_payload or pset",
+                unit.unit_type
+            ))
+        }
     };
     repack(unit, payload);
     Ok(())
@@ -563,7 +767,9 @@ fn with_rest(mut structure: Vec<u8>, payload: &[u8], original_len: usize) -> Vec
 }
 
 fn unknown<T>(element: &str, structure: &str) -> Result<T, MutateError> {
-    err(format!("{structure}() has no settable element {element:?} (see `dfc mutate --help`)"))
+    err(format!(
+        "{structure}() has no settable element {element:?} (see `dfc mutate --help`)"
+    ))
 }
 
 #[cfg(test)]
@@ -586,10 +792,26 @@ mod tests {
     #[test]
     fn text_form_round_trips() {
         for text in [
-            "set:0.level_idc=20", "set:id.magic=hex:89444643", "set:2.dims=2x3", "set:2.dims=-", "set:3.name=str:a b",
-            "crc:1=0x0000ABCD", "crcflip:4", "pwrite:2@7=00ff", "ptrunc:2=6", "pappend:1=", "pset:1=00",
-            "insert:3=0x80:0102", "delete:1", "dup:2", "swap:1,2", "move:3,1", "write:0=00", "xor:10=0x01",
-            "truncate:5", "append:00",
+            "set:0.level_idc=20",
+            "set:id.magic=hex:89444643",
+            "set:2.dims=2x3",
+            "set:2.dims=-",
+            "set:3.name=str:a b",
+            "crc:1=0x0000ABCD",
+            "crcflip:4",
+            "pwrite:2@7=00ff",
+            "ptrunc:2=6",
+            "pappend:1=",
+            "pset:1=00",
+            "insert:3=0x80:0102",
+            "delete:1",
+            "dup:2",
+            "swap:1,2",
+            "move:3,1",
+            "write:0=00",
+            "xor:10=0x01",
+            "truncate:5",
+            "append:00",
         ] {
             let op: Op = text.parse().unwrap();
             assert_eq!(op.to_string(), text);
@@ -614,10 +836,21 @@ mod tests {
     #[test]
     fn set_keeps_the_stream_framed_and_checked() {
         let s = sample();
-        let out = apply_text(&s, &["set:0.level_idc=20", "set:1.dims=2x2", "set:2.frame_index=7"]).unwrap();
+        let out = apply_text(
+            &s,
+            &[
+                "set:0.level_idc=20",
+                "set:1.dims=2x2",
+                "set:2.frame_index=7",
+            ],
+        )
+        .unwrap();
         let u = Units::parse(&out);
         assert!(u.units.iter().all(Unit::crc_matches));
-        let (info, _) = dfc_decoder::decode_all(&apply_text(&s, &["set:0.level_idc=20", "set:1.dims=2x2"]).unwrap()).unwrap();
+        let (info, _) = dfc_decoder::decode_all(
+            &apply_text(&s, &["set:0.level_idc=20", "set:1.dims=2x2"]).unwrap(),
+        )
+        .unwrap();
         assert_eq!(info.level.level_idc, 20);
         assert_eq!(info.layers[0].shape, vec![2, 2]);
         let e = dfc_decoder::decode_all(&out).unwrap_err();
@@ -634,7 +867,8 @@ mod tests {
         let e = dfc_decoder::decode_all(&apply_text(&s, &["insert:4=0x80:00", "dup:4"]).unwrap());
         assert!(e.is_ok());
         assert!(apply_text(&s, &["delete:9"]).is_err());
-        let e = dfc_decoder::decode_all(&apply_text(&s, &["set:4.payload_size=9000000"]).unwrap()).unwrap_err();
+        let e = dfc_decoder::decode_all(&apply_text(&s, &["set:4.payload_size=9000000"]).unwrap())
+            .unwrap_err();
         assert_eq!(e.requirement, "REQ-A.2-3");
     }
 }

@@ -18,16 +18,28 @@ pub fn descr(t: ElementType) -> &'static str {
 /// Also accepted for one-byte types: NumPy writes `|i1`/`|u1`, other writers `<i1`/`<u1`.
 pub fn descr_matches(found: &str, t: ElementType) -> bool {
     found == descr(t)
-        || (t.size() == 1 && found.len() == 3 && found[1..] == descr(t)[1..] && matches!(&found[..1], "<" | "="))
+        || (t.size() == 1
+            && found.len() == 3
+            && found[1..] == descr(t)[1..]
+            && matches!(&found[..1], "<" | "="))
 }
 
 /// A .npy file: header (format 1.0, C order, 64-byte aligned as NumPy writes it) and data.
 pub fn write(t: ElementType, shape: &[u32], data: &[u8]) -> Vec<u8> {
     let shape_text = match shape {
         [d] => format!("({d},)"),
-        dims => format!("({})", dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+        dims => format!(
+            "({})",
+            dims.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
-    let mut header = format!("{{'descr': '{}', 'fortran_order': False, 'shape': {shape_text}, }}", descr(t));
+    let mut header = format!(
+        "{{'descr': '{}', 'fortran_order': False, 'shape': {shape_text}, }}",
+        descr(t)
+    );
     let unpadded = 10 + header.len() + 1;
     header.extend(std::iter::repeat_n(' ', (64 - unpadded % 64) % 64));
     header.push('\n');
@@ -39,20 +51,33 @@ pub fn write(t: ElementType, shape: &[u32], data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Parses a .npy file: (descr, fortran_order, shape, data bytes after the header).
-pub fn parse(bytes: &[u8]) -> Result<(String, bool, Vec<u32>, &[u8]), String> {
+/// A parsed .npy file: (descr, fortran_order, shape, data bytes after the header).
+pub type Parsed<'a> = (String, bool, Vec<u32>, &'a [u8]);
+
+/// Parses a .npy file.
+pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, String> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err("not a .npy file (no \\x93NUMPY magic)".into());
     }
     let (len, start): (usize, usize) = match bytes[6] {
         1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
-        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
         v => return Err(format!(".npy format version {v} is not supported")),
     };
-    let end = start.checked_add(len).filter(|&e| e <= bytes.len()).ok_or(".npy header runs past the end of the file")?;
+    let end = start
+        .checked_add(len)
+        .filter(|&e| e <= bytes.len())
+        .ok_or(".npy header runs past the end of the file")?;
     let text = std::str::from_utf8(&bytes[start..end]).map_err(|_| ".npy header is not text")?;
     let descr = dict_value(text, "descr")
-        .and_then(|v| v.strip_prefix('\'').and_then(|v| v.split('\'').next()).map(str::to_string))
+        .and_then(|v| {
+            v.strip_prefix('\'')
+                .and_then(|v| v.split('\'').next())
+                .map(str::to_string)
+        })
         .ok_or("the .npy header has no 'descr'")?;
     let fortran = match dict_value(text, "fortran_order") {
         Some(v) if v.starts_with("True") => true,
@@ -67,7 +92,11 @@ pub fn parse(bytes: &[u8]) -> Result<(String, bool, Vec<u32>, &[u8]), String> {
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.trim_end_matches('L').parse::<u32>().map_err(|_| format!("bad dimension {s:?} in the .npy shape")))
+        .map(|s| {
+            s.trim_end_matches('L')
+                .parse::<u32>()
+                .map_err(|_| format!("bad dimension {s:?} in the .npy shape"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((descr, fortran, shape, &bytes[end..]))
 }
@@ -75,7 +104,9 @@ pub fn parse(bytes: &[u8]) -> Result<(String, bool, Vec<u32>, &[u8]), String> {
 /// The text after `'key':` in a Python dict literal.
 fn dict_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let quoted = [format!("'{key}'"), format!("\"{key}\"")];
-    let p = quoted.iter().find_map(|q| text.find(q.as_str()).map(|p| p + q.len()))?;
+    let p = quoted
+        .iter()
+        .find_map(|q| text.find(q.as_str()).map(|p| p + q.len()))?;
     let rest = text[p..].trim_start().strip_prefix(':')?;
     Some(rest.trim_start())
 }
@@ -86,13 +117,20 @@ mod tests {
 
     #[test]
     fn round_trip_and_alignment() {
-        for (t, shape) in [(ElementType::Float32, vec![2, 3]), (ElementType::BFloat16, vec![5]), (ElementType::Uint8, vec![1, 1, 1, 7])] {
+        for (t, shape) in [
+            (ElementType::Float32, vec![2, 3]),
+            (ElementType::BFloat16, vec![5]),
+            (ElementType::Uint8, vec![1, 1, 1, 7]),
+        ] {
             let n: u32 = shape.iter().product();
             let data: Vec<u8> = (0..n as usize * t.size()).map(|i| i as u8).collect();
             let file = write(t, &shape, &data);
             assert_eq!((file.len() - data.len()) % 64, 0);
             let (d, f, s, bytes) = parse(&file).unwrap();
-            assert_eq!((d.as_str(), f, s, bytes), (descr(t), false, shape, &data[..]));
+            assert_eq!(
+                (d.as_str(), f, s, bytes),
+                (descr(t), false, shape, &data[..])
+            );
         }
     }
 
@@ -104,7 +142,10 @@ mod tests {
         file.extend_from_slice(h.as_bytes());
         file.extend_from_slice(&[1, 2, 3, 4]);
         let (d, f, s, data) = parse(&file).unwrap();
-        assert_eq!((d.as_str(), f, s, data), ("<f4", false, vec![512, 14, 14], &[1u8, 2, 3, 4][..]));
+        assert_eq!(
+            (d.as_str(), f, s, data),
+            ("<f4", false, vec![512, 14, 14], &[1u8, 2, 3, 4][..])
+        );
         assert!(descr_matches("<u1", ElementType::Uint8));
         assert!(!descr_matches("<f2", ElementType::BFloat16));
     }

@@ -14,7 +14,9 @@ use dfc_decoder::syntax::{
 use dfc_decoder::{
     tensor_sha256, ElementType, HashType, LayerKind, LevelLimits, Profile, UnitType,
 };
-use dfc_encoder::{choose_method, encode_stream, EncoderConfig, LayerInput, MethodChoice, TensorRef};
+use dfc_encoder::{
+    choose_method, encode_stream, EncoderConfig, LayerInput, MethodChoice, TensorRef,
+};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -147,24 +149,41 @@ impl SpecialSet {
         use SpecialSet as S;
         match (self, t) {
             (S::Nan, E::Float32) => w32(&[
-                0x7FC0_0000, 0xFFC0_0000, 0x7FC0_0001, 0x7F80_0001, 0xFF80_0001, 0x7FFF_FFFF,
-                0xFFFF_FFFF, 0x7FA5_A5A5, 0xFFD2_D2D2, 0x7F80_0100,
+                0x7FC0_0000,
+                0xFFC0_0000,
+                0x7FC0_0001,
+                0x7F80_0001,
+                0xFF80_0001,
+                0x7FFF_FFFF,
+                0xFFFF_FFFF,
+                0x7FA5_A5A5,
+                0xFFD2_D2D2,
+                0x7F80_0100,
             ]),
-            (S::Nan, E::Float16) => {
-                w16(&[0x7E00, 0xFE00, 0x7E01, 0x7C01, 0xFC01, 0x7FFF, 0xFFFF, 0x7D55, 0xFEAA])
-            }
-            (S::Nan, E::BFloat16) => {
-                w16(&[0x7FC0, 0xFFC0, 0x7FC1, 0x7F81, 0xFF81, 0x7FFF, 0xFFFF, 0x7FA5, 0xFFD2])
-            }
+            (S::Nan, E::Float16) => w16(&[
+                0x7E00, 0xFE00, 0x7E01, 0x7C01, 0xFC01, 0x7FFF, 0xFFFF, 0x7D55, 0xFEAA,
+            ]),
+            (S::Nan, E::BFloat16) => w16(&[
+                0x7FC0, 0xFFC0, 0x7FC1, 0x7F81, 0xFF81, 0x7FFF, 0xFFFF, 0x7FA5, 0xFFD2,
+            ]),
             (S::NegZero, E::Float32) => w32(&[0x8000_0000, 0x0000_0000, 0x8000_0000]),
             (S::NegZero, E::Float16 | E::BFloat16) => w16(&[0x8000, 0x0000, 0x8000]),
-            (S::Inf, E::Float32) => {
-                w32(&[0x7F80_0000, 0xFF80_0000, 0x7F7F_FFFF, 0xFF7F_FFFF, 0x3F80_0000])
-            }
+            (S::Inf, E::Float32) => w32(&[
+                0x7F80_0000,
+                0xFF80_0000,
+                0x7F7F_FFFF,
+                0xFF7F_FFFF,
+                0x3F80_0000,
+            ]),
             (S::Inf, E::Float16) => w16(&[0x7C00, 0xFC00, 0x7BFF, 0xFBFF, 0x3C00]),
             (S::Inf, E::BFloat16) => w16(&[0x7F80, 0xFF80, 0x7F7F, 0xFF7F, 0x3F80]),
             (S::Subnormal, E::Float32) => w32(&[
-                0x0000_0001, 0x8000_0001, 0x007F_FFFF, 0x807F_FFFF, 0x0040_0000, 0x0000_0100,
+                0x0000_0001,
+                0x8000_0001,
+                0x007F_FFFF,
+                0x807F_FFFF,
+                0x0040_0000,
+                0x0000_0100,
             ]),
             (S::Subnormal, E::Float16) => w16(&[0x0001, 0x8001, 0x03FF, 0x83FF, 0x0200, 0x0010]),
             (S::Subnormal, E::BFloat16) => w16(&[0x0001, 0x8001, 0x007F, 0x807F, 0x0040, 0x0002]),
@@ -250,13 +269,18 @@ fn parse_method(name: &str) -> Result<MethodChoice, String> {
 fn expand(layers: &[LayerRecipe]) -> Result<Vec<Layer>, String> {
     let mut out = Vec::new();
     for l in layers {
-        let kind = LayerKind::from_name(&l.kind).ok_or_else(|| format!("unknown layer kind {:?}", l.kind))?;
+        let kind = LayerKind::from_name(&l.kind)
+            .ok_or_else(|| format!("unknown layer kind {:?}", l.kind))?;
         let element_type = ElementType::from_name(&l.element_type)
             .ok_or_else(|| format!("unknown element type {:?}", l.element_type))?;
         let method = parse_method(&l.method)?;
         for i in 0..l.repeat {
             out.push(Layer {
-                name: if l.repeat == 1 { l.name.clone() } else { format!("{}{i:04}", l.name) },
+                name: if l.repeat == 1 {
+                    l.name.clone()
+                } else {
+                    format!("{}{i:04}", l.name)
+                },
                 kind,
                 element_type,
                 shape: l.shape.clone(),
@@ -279,7 +303,13 @@ pub fn tensor_file(name: &str, frame_index: u32) -> String {
     }
 }
 
-fn expected(layer_id: u16, layer: &Layer, frame_index: u32, data: &[u8], verified: bool) -> ExpectedTensor {
+fn expected(
+    layer_id: u16,
+    layer: &Layer,
+    frame_index: u32,
+    data: &[u8],
+    verified: bool,
+) -> ExpectedTensor {
     ExpectedTensor {
         layer_id,
         name: layer.name.clone(),
@@ -306,7 +336,11 @@ pub fn build(recipe: &Recipe, root: &Path) -> Result<Built, String> {
         if !recipe.extra_frames.is_empty() {
             return Err("a stream without frame-0 data cannot have later frames".into());
         }
-        return Ok(Built { stream: declared_only(recipe, profile, &layers)?, tensors: Vec::new(), recipe: resolved });
+        return Ok(Built {
+            stream: declared_only(recipe, profile, &layers)?,
+            tensors: Vec::new(),
+            recipe: resolved,
+        });
     }
     if with_data != layers.len() {
         return Err("either every layer or no layer has data".into());
@@ -364,12 +398,19 @@ pub fn build(recipe: &Recipe, root: &Path) -> Result<Built, String> {
                 let id = layers
                     .iter()
                     .position(|l| l.name == fl.layer)
-                    .ok_or_else(|| format!("frame {}: no layer {:?}", frame.frame_index, fl.layer))?;
+                    .ok_or_else(|| {
+                        format!("frame {}: no layer {:?}", frame.frame_index, fl.layer)
+                    })?;
                 let layer = &layers[id];
                 let (data, spec) = materialize(&fl.data, layer.element_type, &layer.shape, root)?;
                 resolved.extra_frames[fi].layers[li].data = spec;
-                let tensor = TensorRef { element_type: layer.element_type, shape: &layer.shape, data: &data };
-                let (method, payload) = choose_method(parse_method(&fl.method)?, profile, &tensor, 1);
+                let tensor = TensorRef {
+                    element_type: layer.element_type,
+                    shape: &layer.shape,
+                    data: &data,
+                };
+                let (method, payload) =
+                    choose_method(parse_method(&fl.method)?, profile, &tensor, 1);
                 let unit = FeatureData {
                     layer_id: id as u16,
                     frame_index: frame.frame_index,
@@ -384,14 +425,25 @@ pub fn build(recipe: &Recipe, root: &Path) -> Result<Built, String> {
                         hash_type: HashType::Sha256.code(),
                         hash_value: tensor_sha256(&data).to_vec(),
                     };
-                    stream.extend(Unit::new(UnitType::TensorHash.code(), hash.to_bytes()).to_bytes());
+                    stream
+                        .extend(Unit::new(UnitType::TensorHash.code(), hash.to_bytes()).to_bytes());
                 }
-                tensors.push(expected(id as u16, layer, frame.frame_index, &data, recipe.tensor_hashes));
+                tensors.push(expected(
+                    id as u16,
+                    layer,
+                    frame.frame_index,
+                    &data,
+                    recipe.tensor_hashes,
+                ));
             }
         }
         stream.extend(eos);
     }
-    Ok(Built { stream, tensors, recipe: resolved })
+    Ok(Built {
+        stream,
+        tensors,
+        recipe: resolved,
+    })
 }
 
 /// A stream that declares its layers and carries no feature data (clause 5.2 allows it).
@@ -401,7 +453,10 @@ fn declared_only(recipe: &Recipe, profile: Profile, layers: &[Layer]) -> Result<
         .enumerate()
         .map(|(i, l)| {
             let MethodChoice::Fixed(m) = l.method else {
-                return Err(format!("layer {}: a layer without data needs a fixed method", l.name));
+                return Err(format!(
+                    "layer {}: a layer without data needs a fixed method",
+                    l.name
+                ));
             };
             Ok(LayerParameters {
                 layer_id: i as u16,
@@ -419,7 +474,10 @@ fn declared_only(recipe: &Recipe, profile: Profile, layers: &[Layer]) -> Result<
         entries: recipe
             .metadata
             .iter()
-            .map(|(k, v)| MetadataEntry { key: k.as_bytes().to_vec(), value: v.as_bytes().to_vec() })
+            .map(|(k, v)| MetadataEntry {
+                key: k.as_bytes().to_vec(),
+                value: v.as_bytes().to_vec(),
+            })
             .collect(),
     });
     let largest_tensor = layers
@@ -435,16 +493,26 @@ fn declared_only(recipe: &Recipe, profile: Profile, layers: &[Layer]) -> Result<
         .unwrap_or(0);
     let frame_bytes: u64 = layers
         .iter()
-        .map(|l| l.shape.iter().map(|&d| u64::from(d)).product::<u64>() * l.element_type.size() as u64)
+        .map(|l| {
+            l.shape.iter().map(|&d| u64::from(d)).product::<u64>() * l.element_type.size() as u64
+        })
         .sum();
     let level = match recipe.level_idc {
         Some(idc) => idc,
-        None => LevelLimits::smallest_fitting(layers.len() as u32, largest_tensor, largest_unit, frame_bytes)
+        None => {
+            LevelLimits::smallest_fitting(
+                layers.len() as u32,
+                largest_tensor,
+                largest_unit,
+                frame_bytes,
+            )
             .ok_or("no level fits")?
-            .level_idc,
+            .level_idc
+        }
     };
     let mut out = Identification::current().to_bytes();
-    let mut push = |t: UnitType, payload: Vec<u8>| out.extend(Unit::new(t.code(), payload).to_bytes());
+    let mut push =
+        |t: UnitType, payload: Vec<u8>| out.extend(Unit::new(t.code(), payload).to_bytes());
     push(
         UnitType::SequenceHeader,
         SequenceHeader {
@@ -478,7 +546,11 @@ pub fn materialize(
     let size = t.size();
     let data = match spec {
         DataSpec::Pattern { specials, phase } => {
-            let specials = if *specials { SpecialSet::ALL.iter().flat_map(|s| s.values(t)).collect() } else { Vec::new() };
+            let specials = if *specials {
+                SpecialSet::ALL.iter().flat_map(|s| s.values(t)).collect()
+            } else {
+                Vec::new()
+            };
             let mut out = Vec::with_capacity(n * size);
             for i in 0..n {
                 if let Some(s) = specials.get(i) {
@@ -492,31 +564,50 @@ pub fn materialize(
         }
         DataSpec::Specials { set } => {
             let values = set.values(t);
-            (0..n).flat_map(|i| values[i % values.len()].clone()).collect()
+            (0..n)
+                .flat_map(|i| values[i % values.len()].clone())
+                .collect()
         }
         DataSpec::Zeros => vec![0u8; n * size],
         DataSpec::Fill { hex: h } => {
             let e = hex::decode(h)?;
             if e.len() != size {
-                return Err(format!("fill value has {} bytes, {t} elements have {size}", e.len()));
+                return Err(format!(
+                    "fill value has {} bytes, {t} elements have {size}",
+                    e.len()
+                ));
             }
             e.repeat(n)
         }
-        DataSpec::Crop { file, file_sha256, start, convert } => {
+        DataSpec::Crop {
+            file,
+            file_sha256,
+            start,
+            convert,
+        } => {
             let bytes = std::fs::read(root.join(file)).map_err(|e| format!("{file}: {e}"))?;
             let sha = hex::encode(&tensor_sha256(&bytes));
             if let Some(expected) = file_sha256 {
                 if *expected != sha {
-                    return Err(format!("{file} has changed: SHA-256 {sha}, the recipe records {expected}"));
+                    return Err(format!(
+                        "{file} has changed: SHA-256 {sha}, the recipe records {expected}"
+                    ));
                 }
             }
             let values = crop(&bytes, shape, start).map_err(|e| format!("{file}: {e}"))?;
             let data = match convert {
-                None if t == ElementType::Float32 => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                None if t == ElementType::Float32 => {
+                    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+                }
                 None => return Err(format!("a float32 crop needs a conversion to {t}")),
                 Some(c) => convert_values(&values, c, t)?,
             };
-            let resolved = DataSpec::Crop { file: file.clone(), file_sha256: Some(sha), start: start.clone(), convert: convert.clone() };
+            let resolved = DataSpec::Crop {
+                file: file.clone(),
+                file_sha256: Some(sha),
+                start: start.clone(),
+                convert: convert.clone(),
+            };
             return Ok((data, resolved));
         }
     };
@@ -549,8 +640,12 @@ fn convert_values(values: &[f32], c: &Convert, t: ElementType) -> Result<Vec<u8>
         .flat_map(|&v| match c {
             Convert::Float16 => half::f16::from_f32(v).to_bits().to_le_bytes().to_vec(),
             Convert::Bfloat16 => half::bf16::from_f32(v).to_bits().to_le_bytes().to_vec(),
-            Convert::Uint8 { scale } => vec![(f64::from(v) * scale).round_ties_even().clamp(0.0, 255.0) as u8],
-            Convert::Int8 { scale } => vec![(f64::from(v) * scale).round_ties_even().clamp(-128.0, 127.0) as i8 as u8],
+            Convert::Uint8 { scale } => {
+                vec![(f64::from(v) * scale).round_ties_even().clamp(0.0, 255.0) as u8]
+            }
+            Convert::Int8 { scale } => vec![(f64::from(v) * scale)
+                .round_ties_even()
+                .clamp(-128.0, 127.0) as i8 as u8],
         })
         .collect())
 }
@@ -568,11 +663,16 @@ pub fn read_f32_npy(bytes: &[u8]) -> Result<(Vec<u32>, &[u8]), String> {
 fn crop(bytes: &[u8], shape: &[u32], start: &[u32]) -> Result<Vec<f32>, String> {
     let (src_shape, data) = read_f32_npy(bytes)?;
     if src_shape.len() != shape.len() || start.len() != shape.len() {
-        return Err(format!("crop of rank {} at {start:?} from a tensor of shape {src_shape:?}", shape.len()));
+        return Err(format!(
+            "crop of rank {} at {start:?} from a tensor of shape {src_shape:?}",
+            shape.len()
+        ));
     }
     for k in 0..shape.len() {
         if u64::from(start[k]) + u64::from(shape[k]) > u64::from(src_shape[k]) {
-            return Err(format!("crop {shape:?} at {start:?} exceeds the shape {src_shape:?}"));
+            return Err(format!(
+                "crop {shape:?} at {start:?} exceeds the shape {src_shape:?}"
+            ));
         }
     }
     let count: usize = shape.iter().map(|&d| d as usize).product();

@@ -44,27 +44,48 @@ pub fn load(dir: &Path, pattern: Option<&str>) -> Result<Vec<LoadedCase>, String
     let mut cases = Vec::new();
     for group in Group::ALL {
         let group_dir = dir.join(group.name());
-        let Ok(entries) = std::fs::read_dir(&group_dir) else { continue };
-        let mut dirs: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join(EXPECT_FILE).is_file()).collect();
+        let Ok(entries) = std::fs::read_dir(&group_dir) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join(EXPECT_FILE).is_file())
+            .collect();
         dirs.sort();
         for case_dir in dirs {
             let path = case_dir.join(EXPECT_FILE);
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let expect: Expect = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let expect: Expect =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
             let key = expect.key();
-            let folder = format!("{}/{}", group.name(), case_dir.file_name().unwrap_or_default().to_string_lossy());
+            let folder = format!(
+                "{}/{}",
+                group.name(),
+                case_dir.file_name().unwrap_or_default().to_string_lossy()
+            );
             if key != folder {
-                return Err(format!("{}: names case {key} but is in {folder}", path.display()));
+                return Err(format!(
+                    "{}: names case {key} but is in {folder}",
+                    path.display()
+                ));
             }
             if pattern.is_none_or(|p| matches(p, &key)) {
-                cases.push(LoadedCase { dir: case_dir, expect });
+                cases.push(LoadedCase {
+                    dir: case_dir,
+                    expect,
+                });
             }
         }
     }
     if cases.is_empty() {
         return Err(match pattern {
             Some(p) => format!("{}: no case matches {p:?}", dir.display()),
-            None => format!("{}: no cases (expected <group>/<ID>/{EXPECT_FILE})", dir.display()),
+            None => format!(
+                "{}: no cases (expected <group>/<ID>/{EXPECT_FILE})",
+                dir.display()
+            ),
         });
     }
     Ok(cases)
@@ -153,8 +174,17 @@ pub struct CaseResult {
 pub fn expected_text(e: &Expected) -> String {
     match e {
         Expected::Decode { tensors, .. } => format!("decode {} tensor(s)", tensors.len()),
-        Expected::Reject { class, requirement, location, unit_index, .. } => {
-            format!("reject {class} {requirement} {}", where_text(location, *unit_index))
+        Expected::Reject {
+            class,
+            requirement,
+            location,
+            unit_index,
+            ..
+        } => {
+            format!(
+                "reject {class} {requirement} {}",
+                where_text(location, *unit_index)
+            )
         }
     }
 }
@@ -170,25 +200,41 @@ fn where_text(location: &str, unit_index: Option<u64>) -> String {
 /// Runs one case.
 pub fn run_case(case: &LoadedCase, decoder: &DecoderUnderTest) -> CaseResult {
     let expected = expected_text(&case.expect.expected);
-    let mut result = CaseResult { case: case.key(), status: Status::Fail, expected, got: String::new(), details: Vec::new(), info: None };
+    let mut result = CaseResult {
+        case: case.key(),
+        status: Status::Fail,
+        expected,
+        got: String::new(),
+        details: Vec::new(),
+        info: None,
+    };
     let stream_path = case.dir.join(STREAM_FILE);
     let stream = match std::fs::read(&stream_path) {
         Ok(s) => s,
         Err(e) => {
             result.got = "no stream".into();
-            result.details.push(format!("{}: {e}", stream_path.display()));
+            result
+                .details
+                .push(format!("{}: {e}", stream_path.display()));
             return result;
         }
     };
     let sha = sha256_hex(&stream);
     if sha != case.expect.stream.sha256 || stream.len() as u64 != case.expect.stream.bytes {
         result.got = "stream changed".into();
-        result.details.push(format!("{STREAM_FILE} has SHA-256 {sha}, expect.json says {} (the suite is damaged)", case.expect.stream.sha256));
+        result.details.push(format!(
+            "{STREAM_FILE} has SHA-256 {sha}, expect.json says {} (the suite is damaged)",
+            case.expect.stream.sha256
+        ));
         return result;
     }
     match decoder {
         DecoderUnderTest::Reference => run_reference(case, &stream, &mut result),
-        DecoderUnderTest::External { command, select_command, timeout } => {
+        DecoderUnderTest::External {
+            command,
+            select_command,
+            timeout,
+        } => {
             let template = match (&case.expect.select_layer, select_command) {
                 (None, _) => command,
                 (Some(_), Some(t)) => t,
@@ -217,23 +263,50 @@ fn run_reference(case: &LoadedCase, stream: &[u8], result: &mut CaseResult) {
         }
         (Expected::Decode { .. }, Err(e)) => {
             result.got = format!("rejected {} {}", e.class, e.requirement);
-            result.details.push(format!("rejected a stream it must decode: {e}"));
+            result
+                .details
+                .push(format!("rejected a stream it must decode: {e}"));
         }
         (Expected::Reject { .. }, Ok(got)) => {
             result.got = format!("decoded {} tensor(s)", got.len());
-            result.details.push("decoded a stream it must reject".into());
+            result
+                .details
+                .push("decoded a stream it must reject".into());
         }
-        (Expected::Reject { class, requirement, location, unit_index, .. }, Err(e)) => {
+        (
+            Expected::Reject {
+                class,
+                requirement,
+                location,
+                unit_index,
+                ..
+            },
+            Err(e),
+        ) => {
             let (loc, index, _) = location_fields(&e.location);
-            result.got = format!("reject {} {} {}", e.class, e.requirement, where_text(loc, index));
+            result.got = format!(
+                "reject {} {} {}",
+                e.class,
+                e.requirement,
+                where_text(loc, index)
+            );
             if e.class.name() != class {
-                result.details.push(format!("error class {} instead of {class}", e.class));
+                result
+                    .details
+                    .push(format!("error class {} instead of {class}", e.class));
             }
             if e.requirement != requirement {
-                result.details.push(format!("requirement {} instead of {requirement}", e.requirement));
+                result.details.push(format!(
+                    "requirement {} instead of {requirement}",
+                    e.requirement
+                ));
             }
             if loc != location || index != *unit_index {
-                result.details.push(format!("found at {} instead of {}", where_text(loc, index), where_text(location, *unit_index)));
+                result.details.push(format!(
+                    "found at {} instead of {}",
+                    where_text(loc, index),
+                    where_text(location, *unit_index)
+                ));
             }
             if !result.details.is_empty() {
                 result.details.push(format!("decoder said: {e}"));
@@ -250,13 +323,25 @@ fn compare_tensors(want: &[ExpectedTensor], got: &[ExpectedTensor], details: &mu
     for (i, (w, g)) in want.iter().zip(got).enumerate() {
         let what = format!("tensor {i} ({} frame {})", w.name, w.frame_index);
         if (w.layer_id, w.frame_index) != (g.layer_id, g.frame_index) {
-            details.push(format!("{what}: got layer {} frame {}", g.layer_id, g.frame_index));
+            details.push(format!(
+                "{what}: got layer {} frame {}",
+                g.layer_id, g.frame_index
+            ));
         } else if (&w.element_type, &w.shape) != (&g.element_type, &g.shape) {
-            details.push(format!("{what}: {} {:?} instead of {} {:?}", g.element_type, g.shape, w.element_type, w.shape));
+            details.push(format!(
+                "{what}: {} {:?} instead of {} {:?}",
+                g.element_type, g.shape, w.element_type, w.shape
+            ));
         } else if w.sha256 != g.sha256 {
-            details.push(format!("{what}: the decoded bytes differ (SHA-256 {} instead of {})", g.sha256, w.sha256));
+            details.push(format!(
+                "{what}: the decoded bytes differ (SHA-256 {} instead of {})",
+                g.sha256, w.sha256
+            ));
         } else if w.verified != g.verified {
-            details.push(format!("{what}: hash_verified is {} instead of {}", g.verified, w.verified));
+            details.push(format!(
+                "{what}: hash_verified is {} instead of {}",
+                g.verified, w.verified
+            ));
         }
     }
 }
@@ -292,7 +377,13 @@ struct Finished {
 }
 
 fn run_command(command: &str, timeout: Duration) -> std::io::Result<Finished> {
-    let mut child = Command::new("sh").arg("-c").arg(command).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
     let mut stderr_pipe = child.stderr.take().expect("piped");
     let reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
@@ -314,7 +405,11 @@ fn run_command(command: &str, timeout: Duration) -> std::io::Result<Finished> {
         std::thread::sleep(Duration::from_millis(5));
     };
     let stderr = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
-    Ok(Finished { status, stderr, timed_out })
+    Ok(Finished {
+        status,
+        stderr,
+        timed_out,
+    })
 }
 
 /// Expands a command template.
@@ -328,43 +423,70 @@ pub fn expand(template: &str, input: &Path, outdir: &Path, layer: Option<&str>) 
     cmd
 }
 
-fn run_external(case: &LoadedCase, stream_path: &Path, template: &str, timeout: Duration, result: &mut CaseResult) {
+fn run_external(
+    case: &LoadedCase,
+    stream_path: &Path,
+    template: &str,
+    timeout: Duration,
+    result: &mut CaseResult,
+) {
     let outdir = match TempDir::new() {
         Ok(d) => d,
         Err(e) => {
             result.got = "not run".into();
-            result.details.push(format!("cannot make an output directory: {e}"));
+            result
+                .details
+                .push(format!("cannot make an output directory: {e}"));
             return;
         }
     };
     let input = std::fs::canonicalize(stream_path).unwrap_or_else(|_| stream_path.to_path_buf());
-    let cmd = expand(template, &input, &outdir.0, case.expect.select_layer.as_deref());
+    let cmd = expand(
+        template,
+        &input,
+        &outdir.0,
+        case.expect.select_layer.as_deref(),
+    );
     let finished = match run_command(&cmd, timeout) {
         Ok(f) => f,
         Err(e) => {
             result.got = "not run".into();
-            result.details.push(format!("cannot run `sh -c {cmd}`: {e}"));
+            result
+                .details
+                .push(format!("cannot run `sh -c {cmd}`: {e}"));
             return;
         }
     };
     let reported = first_requirement(&finished.stderr);
-    let stderr_line = finished.stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("").to_string();
+    let stderr_line = finished
+        .stderr
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .to_string();
     let outputs = npy_files(&outdir.0);
     if finished.timed_out {
         result.got = "timed out".into();
-        result.details.push(format!("no result after {} s", timeout.as_secs_f64()));
+        result
+            .details
+            .push(format!("no result after {} s", timeout.as_secs_f64()));
         return;
     }
     let Some(code) = finished.status.and_then(|s| s.code()) else {
         result.got = "crashed".into();
-        result.details.push(format!("the decoder was terminated by a signal ({:?}); {stderr_line}", finished.status));
+        result.details.push(format!(
+            "the decoder was terminated by a signal ({:?}); {stderr_line}",
+            finished.status
+        ));
         return;
     };
     match &case.expect.expected {
         Expected::Reject { requirement, .. } => {
             if code == 0 {
                 result.got = format!("exit 0, {} file(s)", outputs.len());
-                result.details.push("accepted a stream it must reject (exit status 0)".into());
+                result
+                    .details
+                    .push("accepted a stream it must reject (exit status 0)".into());
             } else {
                 result.got = format!("exit {code}");
                 result.info = Some(match reported {
@@ -377,7 +499,9 @@ fn run_external(case: &LoadedCase, stream_path: &Path, template: &str, timeout: 
         Expected::Decode { tensors, .. } => {
             if code != 0 {
                 result.got = format!("exit {code}");
-                result.details.push(format!("rejected a stream it must decode: {stderr_line}"));
+                result
+                    .details
+                    .push(format!("rejected a stream it must decode: {stderr_line}"));
                 return;
             }
             result.got = format!("exit 0, {} file(s)", outputs.len());
@@ -389,17 +513,26 @@ fn run_external(case: &LoadedCase, stream_path: &Path, template: &str, timeout: 
 /// The first `REQ-…` identifier in a text.
 pub fn first_requirement(text: &str) -> Option<String> {
     let p = text.find("REQ-")?;
-    let id: String = text[p..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-').collect();
+    let id: String = text[p..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .collect();
     Some(id.trim_end_matches(['.', '-']).to_string())
 }
 
 /// Every `.npy` file under `dir`, as paths relative to it with `/` separators.
 fn npy_files(dir: &Path) -> Vec<String> {
     fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.filter_map(Result::ok) {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+            let rel = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
             let path = entry.path();
             if path.is_dir() {
                 walk(&path, &rel, out);
@@ -415,7 +548,12 @@ fn npy_files(dir: &Path) -> Vec<String> {
 }
 
 /// Checks the `.npy` outputs of an external decoder against the expected tensors.
-fn check_outputs(tensors: &[ExpectedTensor], outdir: &Path, outputs: &[String], details: &mut Vec<String>) {
+fn check_outputs(
+    tensors: &[ExpectedTensor],
+    outdir: &Path,
+    outputs: &[String],
+    details: &mut Vec<String>,
+) {
     for t in tensors {
         let what = format!("{} (layer {} frame {})", t.file, t.name, t.frame_index);
         let bytes = match std::fs::read(outdir.join(&t.file)) {
@@ -434,7 +572,10 @@ fn check_outputs(tensors: &[ExpectedTensor], outdir: &Path, outputs: &[String], 
         };
         let t_type = ElementType::from_name(&t.element_type).expect("a defined element type");
         if !npy::descr_matches(&descr, t_type) {
-            details.push(format!("{what}: descr {descr:?} instead of {:?}", npy::descr(t_type)));
+            details.push(format!(
+                "{what}: descr {descr:?} instead of {:?}",
+                npy::descr(t_type)
+            ));
         }
         if fortran && shape.len() > 1 {
             details.push(format!("{what}: fortran_order is True (C order expected)"));
@@ -443,9 +584,17 @@ fn check_outputs(tensors: &[ExpectedTensor], outdir: &Path, outputs: &[String], 
             details.push(format!("{what}: shape {shape:?} instead of {:?}", t.shape));
         }
         if data.len() as u64 != t.bytes {
-            details.push(format!("{what}: {} data bytes instead of {}", data.len(), t.bytes));
+            details.push(format!(
+                "{what}: {} data bytes instead of {}",
+                data.len(),
+                t.bytes
+            ));
         } else if sha256_hex(data) != t.sha256 {
-            details.push(format!("{what}: the data bytes differ from the expected tensor (SHA-256 {} instead of {})", sha256_hex(data), t.sha256));
+            details.push(format!(
+                "{what}: the data bytes differ from the expected tensor (SHA-256 {} instead of {})",
+                sha256_hex(data),
+                t.sha256
+            ));
         }
     }
     for extra in outputs {
@@ -483,7 +632,12 @@ pub fn table(results: &[CaseResult]) -> String {
                 Some(i) => format!("{} ({i})", r.got),
                 None => r.got.clone(),
             };
-            [r.status.name().to_string(), r.case.clone(), r.expected.clone(), got]
+            [
+                r.status.name().to_string(),
+                r.case.clone(),
+                r.expected.clone(),
+                got,
+            ]
         })
         .collect();
     let mut widths = headers.map(str::len);
@@ -507,7 +661,10 @@ pub fn table(results: &[CaseResult]) -> String {
     for row in &rows {
         out.push_str(&line([&row[0], &row[1], &row[2], &row[3]]));
     }
-    let failures: Vec<&CaseResult> = results.iter().filter(|r| r.status != Status::Pass).collect();
+    let failures: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| r.status != Status::Pass)
+        .collect();
     if !failures.is_empty() {
         out.push('\n');
         for r in failures {
@@ -530,17 +687,32 @@ pub fn table(results: &[CaseResult]) -> String {
 pub fn is_plain_relative_path(name: &str) -> bool {
     !name.is_empty()
         && !name.contains(['\0', '\\'])
-        && name.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+        && name
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
 /// The reference implementation of the external protocol: decodes `stream` with the reference
 /// decoder and writes one `.npy` per tensor under `outdir`. Returns the files written, or the
 /// decoder's error (which names the requirement).
-pub fn protocol_decode(stream: &[u8], outdir: &Path, select: Option<&str>) -> Result<Vec<PathBuf>, String> {
+pub fn protocol_decode(
+    stream: &[u8],
+    outdir: &Path,
+    select: Option<&str>,
+) -> Result<Vec<PathBuf>, String> {
     let mut decoder = dfc_decoder::Decoder::new(stream);
-    let names: Vec<String> = decoder.info().map_err(|e| e.to_string())?.layers.iter().map(|l| l.name.clone()).collect();
+    let names: Vec<String> = decoder
+        .info()
+        .map_err(|e| e.to_string())?
+        .layers
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
     if let Some(name) = select {
-        let id = names.iter().position(|n| n == name).ok_or_else(|| format!("the stream has no layer {name:?}"))?;
+        let id = names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| format!("the stream has no layer {name:?}"))?;
         decoder.select_layers([id as u16]);
     }
     std::fs::create_dir_all(outdir).map_err(|e| format!("{}: {e}", outdir.display()))?;
@@ -554,8 +726,73 @@ pub fn protocol_decode(stream: &[u8], outdir: &Path, select: Option<&str>) -> Re
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
-        std::fs::write(&path, npy::write(t.element_type, &t.shape, &t.data)).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&path, npy::write(t.element_type, &t.shape, &t.data))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// Runs the cases on up to `jobs` threads; results are in case order.
+pub fn run_all(cases: &[LoadedCase], decoder: &DecoderUnderTest, jobs: usize) -> Vec<CaseResult> {
+    let jobs = jobs.clamp(1, cases.len().max(1));
+    if jobs == 1 {
+        return cases.iter().map(|c| run_case(c, decoder)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<CaseResult>> = vec![None; cases.len()];
+    let done = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(case) = cases.get(i) else { break };
+                let r = run_case(case, decoder);
+                done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.expect("every case ran"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(matches("invalid/req-7.2-3*", "invalid/req-7.2-3-crc-flip"));
+        assert!(!matches("invalid/req-7.2-3*", "valid/x"));
+        assert!(matches("*crc*", "invalid/req-7.2-3-crc-flip"));
+        assert!(matches("valid/m-?aw-*", "valid/m-raw-int8-r1"));
+        assert!(matches("native", "valid/m-native-int8-r1"));
+        assert!(!matches("native", "valid/m-raw-int8-r1"));
+    }
+
+    #[test]
+    fn requirement_on_stderr() {
+        assert_eq!(
+            first_requirement("dfc: unit 4: bad crc [corrupt, REQ-7.2-3]\n").as_deref(),
+            Some("REQ-7.2-3")
+        );
+        assert_eq!(
+            first_requirement("error (REQ-A.2-1).").as_deref(),
+            Some("REQ-A.2-1")
+        );
+        assert_eq!(first_requirement("no id"), None);
+    }
+
+    #[test]
+    fn protocol_paths() {
+        assert!(is_plain_relative_path("a/b.c"));
+        for bad in ["", "/a", "a//b", "../a", "a/./b", "a\\b"] {
+            assert!(!is_plain_relative_path(bad), "{bad:?}");
+        }
+        assert_eq!(crate::recipe::tensor_file("a/b", 0), "a/b.npy");
+        assert_eq!(crate::recipe::tensor_file("x", 3), "frame_03/x.npy");
+        assert_eq!(crate::recipe::tensor_file("x", 123), "frame_123/x.npy");
+    }
 }

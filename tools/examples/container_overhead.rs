@@ -4,11 +4,16 @@
 //! cargo run --release -p dfc-tools --example container_overhead -- DIR
 
 use dfc_decoder::{decode_all, CodingMethod, LayerKind};
-use dfc_encoder::{encode_payload, encode_stream, EncoderConfig, LayerInput, MethodChoice, TensorRef};
+use dfc_encoder::{
+    encode_payload, encode_stream, EncoderConfig, LayerInput, MethodChoice, TensorRef,
+};
 use std::path::{Path, PathBuf};
 
 fn npy_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -20,18 +25,29 @@ fn npy_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let dir = PathBuf::from(std::env::args().nth(1).expect("usage: container_overhead DIR"));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .expect("usage: container_overhead DIR"),
+    );
     let mut files = Vec::new();
     npy_files(&dir, &mut files);
     println!("{} tensors under {}", files.len(), dir.display());
     println!("| method | tensors | bare bytes | DFC bytes (with hash) | DFC bytes (no hash) | overhead per tensor, with hash / no hash | worst relative overhead (tensor, bare → DFC no hash) |");
     println!("|---|---|---|---|---|---|---|");
-    let tensors: Vec<_> = files.iter().map(|f| (f, dfc_tools::io::npy::read_npy(f).unwrap())).collect();
+    let tensors: Vec<_> = files
+        .iter()
+        .map(|f| (f, dfc_tools::io::npy::read_npy(f).unwrap()))
+        .collect();
     for &method in CodingMethod::ALL {
         let (mut bare, mut with_hash, mut without) = (0u64, 0u64, 0u64);
         let mut worst = (0.0f64, String::new());
         for (file, t) in &tensors {
-            let tensor = TensorRef { element_type: t.element_type, shape: &t.shape, data: &t.data };
+            let tensor = TensorRef {
+                element_type: t.element_type,
+                shape: &t.shape,
+                data: &t.data,
+            };
             let payload = encode_payload(method, &tensor, 1);
             let layer = LayerInput {
                 name: file.file_stem().unwrap().to_string_lossy().into_owned(),
@@ -43,10 +59,17 @@ fn main() {
             };
             let mut sizes = [0usize; 2];
             for (i, hashes) in [true, false].into_iter().enumerate() {
-                let config = EncoderConfig { tensor_hashes: hashes, ..EncoderConfig::default() };
-                let stream = encode_stream(&[layer.clone()], &config).unwrap();
+                let config = EncoderConfig {
+                    tensor_hashes: hashes,
+                    ..EncoderConfig::default()
+                };
+                let stream = encode_stream(std::slice::from_ref(&layer), &config).unwrap();
                 let (_, decoded) = decode_all(&stream).unwrap();
-                assert!(decoded[0].data == t.data, "{} {method}: not bit-exact", file.display());
+                assert!(
+                    decoded[0].data == t.data,
+                    "{} {method}: not bit-exact",
+                    file.display()
+                );
                 sizes[i] = stream.len();
             }
             bare += payload.len() as u64;
@@ -69,5 +92,8 @@ fn main() {
             worst.1
         );
     }
-    println!("all {} tensors round-trip bit for bit through every method", tensors.len());
+    println!(
+        "all {} tensors round-trip bit for bit through every method",
+        tensors.len()
+    );
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 /// Options of `dfc conform`.
 #[derive(clap::Args, Debug)]
-#[command(args_conflicts_with_subcommands = true, after_help = "\
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "\
 Runs every case of the suite (bitstreams/<group>/<ID>/) and compares the decoder's result with
 the case's expect.json bit for bit; prints a pass/fail table and exits non-zero on any failure.
 
@@ -29,7 +31,8 @@ Examples:
               --decoder-select 'dfc decode {input} -o {outdir} --layer {layer}'
   dfc conform --coverage            (needs: cargo run -p dfc-tools --features coverage -- ...)
   dfc conform generate              (rewrite bitstreams/ from the catalogue)
-  dfc conform generate --check      (fail if bitstreams/ is not what the generator makes)")]
+  dfc conform generate --check      (fail if bitstreams/ is not what the generator makes)"
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Sub>,
@@ -51,6 +54,10 @@ pub struct Args {
     /// Seconds an external decoder may take per case.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub timeout: f64,
+
+    /// Cases run at the same time with an external decoder (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
 
     /// Only the cases whose group/ID matches: a glob (* and ?) or a substring.
     #[arg(long, value_name = "PATTERN")]
@@ -143,8 +150,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.coverage {
         dfc_decoder::coverage::take();
     }
-    let results: Vec<runner::CaseResult> = cases.iter().map(|c| runner::run_case(c, &decoder)).collect();
-    let report = args.coverage.then(|| coverage::report(&dfc_decoder::coverage::take()));
+    let jobs = match decoder {
+        // In-process decoding is fast; one thread keeps the coverage counters simple.
+        DecoderUnderTest::Reference => 1,
+        DecoderUnderTest::External { .. } => args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+    };
+    let results = runner::run_all(&cases, &decoder, jobs);
+    let report = args
+        .coverage
+        .then(|| coverage::report(&dfc_decoder::coverage::take()));
     let summary = runner::summarize(&results);
     if args.json {
         let json = serde_json::json!({
@@ -165,13 +181,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         print_out(&text)?;
     }
     if summary.failed > 0 {
-        let failed: Vec<&str> = results.iter().filter(|r| r.status == Status::Fail).map(|r| r.case.as_str()).take(5).collect();
+        let failed: Vec<&str> = results
+            .iter()
+            .filter(|r| r.status == Status::Fail)
+            .map(|r| r.case.as_str())
+            .take(5)
+            .collect();
         bail!(
             "{} of {} cases failed ({}{})",
             summary.failed,
             summary.cases,
             failed.join(", "),
-            if summary.failed > failed.len() { ", ..." } else { "" }
+            if summary.failed > failed.len() {
+                ", ..."
+            } else {
+                ""
+            }
         );
     }
     if let Some(r) = &report {
@@ -197,16 +222,25 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<()> {
         Some(r) => r.clone(),
         None => {
             let parent = args.suite.parent().unwrap_or(Path::new(""));
-            if parent.as_os_str().is_empty() { PathBuf::from(".") } else { parent.to_path_buf() }
+            if parent.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                parent.to_path_buf()
+            }
         }
     };
-    let only: Option<BTreeSet<String>> = (!args.case.is_empty()).then(|| args.case.iter().cloned().collect());
+    let only: Option<BTreeSet<String>> =
+        (!args.case.is_empty()).then(|| args.case.iter().cloned().collect());
     let cases = generate::generate(&root, only.as_ref()).map_err(anyhow::Error::msg)?;
     let all = only.is_none();
     if args.check {
         let diffs = generate::check(&args.suite, &cases, all);
         if diffs.is_empty() {
-            println!("{}: {} case(s) are exactly what the generator makes", args.suite.display(), cases.len());
+            println!(
+                "{}: {} case(s) are exactly what the generator makes",
+                args.suite.display(),
+                cases.len()
+            );
             return Ok(());
         }
         for d in &diffs {
@@ -217,8 +251,10 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<()> {
             diffs.len()
         );
     }
-    std::fs::create_dir_all(&args.suite).with_context(|| format!("cannot create {}", args.suite.display()))?;
-    let touched = generate::write(&args.suite, &cases, all).with_context(|| format!("writing {}", args.suite.display()))?;
+    std::fs::create_dir_all(&args.suite)
+        .with_context(|| format!("cannot create {}", args.suite.display()))?;
+    let touched = generate::write(&args.suite, &cases, all)
+        .with_context(|| format!("writing {}", args.suite.display()))?;
     for path in &touched {
         println!("wrote {}", path.display());
     }
@@ -227,8 +263,10 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<()> {
 }
 
 fn run_reference_decode(args: ReferenceDecodeArgs) -> anyhow::Result<()> {
-    let stream = std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input.display()))?;
-    let written = runner::protocol_decode(&stream, &args.outdir, args.layer.as_deref()).map_err(anyhow::Error::msg)?;
+    let stream = std::fs::read(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let written = runner::protocol_decode(&stream, &args.outdir, args.layer.as_deref())
+        .map_err(anyhow::Error::msg)?;
     for path in written {
         println!("{}", path.display());
     }

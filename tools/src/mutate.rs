@@ -60,12 +60,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let stream = std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input.display()))?;
+    let stream = std::fs::read(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
     let out = apply_text(&stream, &args.ops)?;
-    std::fs::write(&args.output, &out).with_context(|| format!("cannot write {}", args.output.display()))?;
+    std::fs::write(&args.output, &out)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
     if !args.quiet {
         let units = Units::parse(&out);
-        let tail = if units.tail.is_empty() { String::new() } else { format!(" and {} bytes after them", units.tail.len()) };
+        let tail = if units.tail.is_empty() {
+            String::new()
+        } else {
+            format!(" and {} bytes after them", units.tail.len())
+        };
         println!(
             "{}: {} bytes, {} complete unit(s){tail}",
             args.output.display(),

@@ -31,16 +31,16 @@ pub struct Args {
     /// A corpus directory with manifest.json, a plain tree MODEL/IMAGE/LAYER.npy, a manifest
     /// file or a single .npy file.
     pub corpus: PathBuf,
-    /// Comma-separated methods (default: all). DFC: dfc-raw, dfc-zlib, dfc-gzip, dfc-bzip2,
-    /// dfc-lzma, dfc-auto; anchors: gzip, zlib, bzip2, lzma, zstd-3, zstd-19, pcodec; groups:
-    /// all, dfc, anchors.
+    /// Comma-separated methods (default: all). DFC streams: dfc-raw, dfc-zlib, dfc-gzip,
+    /// dfc-bzip2, dfc-lzma, dfc-native, dfc-auto; anchors on the bare bytes: gzip, zlib, bzip2,
+    /// lzma, zstd-3, zstd-19, pcodec; groups: all, dfc, anchors.
     #[arg(long, default_value = "all")]
     pub methods: String,
     /// Only these layer kinds (comma-separated: conv, pool, fc, other).
     #[arg(long, value_delimiter = ',')]
     pub kinds: Vec<String>,
-    /// Sets the kind of a layer by name, e.g. --kind pool5=pool (repeatable).
-    #[arg(long = "kind", value_name = "LAYER=KIND")]
+    /// Sets the kind of a layer by name, e.g. --kind pool5=pool (repeatable, or comma-separated).
+    #[arg(long = "kind", value_name = "LAYER=KIND", value_delimiter = ',')]
     pub kind_overrides: Vec<String>,
     /// Tensors measured in parallel; each measurement stays on one thread.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]

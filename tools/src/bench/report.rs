@@ -61,6 +61,9 @@ pub struct Stats {
     pub coded_bytes: u64,
     pub encode_s: f64,
     pub decode_s: f64,
+    /// Thread CPU time, when every rated row has it.
+    pub encode_cpu_s: Option<f64>,
+    pub decode_cpu_s: Option<f64>,
 }
 
 impl Stats {
@@ -73,6 +76,14 @@ impl Stats {
                 self.coded_bytes += coded;
                 self.encode_s += row.encode_s.unwrap_or(0.0);
                 self.decode_s += row.decode_s.unwrap_or(0.0);
+                let first = self.rated == 1;
+                let sum = |acc: Option<f64>, x: Option<f64>| match (first, acc, x) {
+                    (true, _, Some(x)) => Some(x),
+                    (false, Some(a), Some(x)) => Some(a + x),
+                    _ => None,
+                };
+                self.encode_cpu_s = sum(self.encode_cpu_s, row.encode_cpu_s);
+                self.decode_cpu_s = sum(self.decode_cpu_s, row.decode_cpu_s);
             }
             _ => self.not_applicable += 1,
         }
@@ -96,6 +107,20 @@ impl Stats {
     /// Original MB decoded per second of decoding.
     pub fn decode_mb_s(&self) -> Option<f64> {
         (self.decode_s > 0.0).then(|| self.bytes as f64 / MB / self.decode_s)
+    }
+
+    /// Original MB encoded per second of thread CPU time.
+    pub fn encode_cpu_mb_s(&self) -> Option<f64> {
+        self.encode_cpu_s
+            .filter(|&t| t > 0.0)
+            .map(|t| self.bytes as f64 / MB / t)
+    }
+
+    /// Original MB decoded per second of thread CPU time.
+    pub fn decode_cpu_mb_s(&self) -> Option<f64> {
+        self.decode_cpu_s
+            .filter(|&t| t > 0.0)
+            .map(|t| self.bytes as f64 / MB / t)
     }
 
     /// Milliseconds of encoding per original MB.
@@ -313,7 +338,7 @@ impl Report {
         let _ = writeln!(md, "## Summary per model\n");
         let _ = writeln!(
             md,
-            "Throughput is original MB per second of one thread; r is the Pearson correlation of the per-tensor ratio with 1 / non-zero rate.\n"
+            "Throughput is original MB per second of one thread, by the wall clock and by the thread's CPU time (the latter is what the coder costs when other load competes for the cores); r is the Pearson correlation of the per-tensor ratio with 1 / non-zero rate.\n"
         );
         // (title, model); `None` is every model.
         let mut groups: Vec<(String, Option<&str>)> = self
@@ -334,9 +359,12 @@ impl Report {
                 tensors.len(),
                 sig(bytes as f64 / MB)
             );
+            let cpu = self.cpu_share().is_some();
             let _ = writeln!(
                 md,
-                "| method | mean ratio | aggregate ratio | encode MB/s | decode MB/s | encode ms/MB | decode ms/MB | r vs 1/nz |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+                "| method | mean ratio | aggregate ratio | encode MB/s | decode MB/s | encode ms/MB | decode ms/MB |{} r vs 1/nz |\n|---|---:|---:|---:|---:|---:|---:|{}---:|",
+                if cpu { " encode MB/s, CPU time | decode MB/s, CPU time |" } else { "" },
+                if cpu { "---:|---:|" } else { "" },
             );
             for m in &self.methods {
                 let s = self.stats(&m.name, keep);
@@ -346,9 +374,18 @@ impl Report {
                 } else {
                     String::new()
                 };
+                let cpu_cells = if cpu {
+                    format!(
+                        " {} | {} |",
+                        opt(s.encode_cpu_mb_s()),
+                        opt(s.decode_cpu_mb_s())
+                    )
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     md,
-                    "| {}{na} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {}{na} | {} | {} | {} | {} | {} | {} |{cpu_cells} {} |",
                     m.name,
                     opt(s.mean_ratio()),
                     opt(s.aggregate_ratio()),

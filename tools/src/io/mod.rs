@@ -120,11 +120,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
                 s.push_str("  ");
             }
             if right.get(i).copied().unwrap_or(false) {
-                s.extend(std::iter::repeat(' ').take(pad));
+                s.extend(std::iter::repeat_n(' ', pad));
                 s.push_str(cell);
             } else {
                 s.push_str(cell);
-                s.extend(std::iter::repeat(' ').take(pad));
+                s.extend(std::iter::repeat_n(' ', pad));
             }
         }
         s.truncate(s.trim_end().len());

@@ -144,7 +144,7 @@ pub fn header(element_type: ElementType, shape: &[u32]) -> Vec<u8> {
     if let Some(first) = shape.first() {
         let digits = first.to_string().len();
         let spare = GROWTH_AXIS_MAX_DIGITS.saturating_sub(digits);
-        text.extend(std::iter::repeat(' ').take(spare));
+        text.extend(std::iter::repeat_n(' ', spare));
     }
     // `_wrap_header`: the text, padding spaces and '\n' fill up to a multiple of ARRAY_ALIGN,
     // and a header that is already aligned still gets a full ARRAY_ALIGN of padding.
@@ -169,7 +169,7 @@ pub fn header(element_type: ElementType, shape: &[u32]) -> Vec<u8> {
         out.extend_from_slice(&(total as u32).to_le_bytes());
     }
     out.extend_from_slice(text.as_bytes());
-    out.extend(std::iter::repeat(b' ').take(padlen));
+    out.extend(std::iter::repeat_n(b' ', padlen));
     out.push(b'\n');
     out
 }
