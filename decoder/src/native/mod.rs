@@ -446,34 +446,37 @@ fn decode_slices_with<const SIZE: usize, const S: u32, const E: u32, const M: u3
     // failing slice, whatever the pairing (clause 8.3.6.7).
     while let Some(a) = jobs.next() {
         let mut a = Lane::new(a, width)?;
-        let mut b = jobs.next().map(|b| Lane::new(b, width)).transpose()?;
-        let (mut a_error, mut b_error) = (None, None);
-        if let Some(b) = b.as_mut() {
-            // Rows both slices have are decoded in lockstep while both are sound.
-            while a.next_row < a.rows
-                && b.next_row < b.rows
-                && a_error.is_none()
-                && b_error.is_none()
-            {
-                match (a.begin_row(ctx), b.begin_row(ctx)) {
-                    (true, true) => decode_row_pair::<S, E, M>(ctx, &mut a, b),
-                    (true, false) => a.decode_row::<S, E, M>(ctx),
-                    (false, true) => b.decode_row::<S, E, M>(ctx),
-                    (false, false) => {}
-                }
-                a_error = a.end_row::<SIZE>().err();
-                b_error = b.end_row::<SIZE>().err();
+        let mut b = match jobs.next().map(|b| Lane::new(b, width)) {
+            None => {
+                a.run_to_end::<SIZE, S, E, M>(ctx)?;
+                continue;
             }
+            // Slice a comes first: its error, if any, is the one to report.
+            Some(Err(e)) => {
+                a.run_to_end::<SIZE, S, E, M>(ctx)?;
+                return Err(e);
+            }
+            Some(Ok(b)) => b,
+        };
+        // Rows both slices have are decoded in lockstep while both are sound.
+        let (mut a_error, mut b_error) = (None, None);
+        while a.next_row < a.rows && b.next_row < b.rows && a_error.is_none() && b_error.is_none() {
+            match (a.begin_row(ctx), b.begin_row(ctx)) {
+                (true, true) => decode_row_pair::<S, E, M>(ctx, &mut a, &mut b),
+                (true, false) => a.decode_row::<S, E, M>(ctx),
+                (false, true) => b.decode_row::<S, E, M>(ctx),
+                (false, false) => {}
+            }
+            a_error = a.end_row::<SIZE>().err();
+            b_error = b.end_row::<SIZE>().err();
         }
         match a_error {
             Some(e) => return Err(e),
             None => a.run_to_end::<SIZE, S, E, M>(ctx)?,
         }
-        if let Some(b) = b.as_mut() {
-            match b_error {
-                Some(e) => return Err(e),
-                None => b.run_to_end::<SIZE, S, E, M>(ctx)?,
-            }
+        match b_error {
+            Some(e) => return Err(e),
+            None => b.run_to_end::<SIZE, S, E, M>(ctx)?,
         }
     }
     Ok(())
