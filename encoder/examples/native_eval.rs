@@ -1,48 +1,51 @@
-//! Quick evaluation of the native method against zlib-6 and LZMA (xz, preset 6) on the conv and
-//! pool tensors of a corpus with a manifest.json. `dfc bench` is the full tool; this is the
-//! method developer's loop.
+//! Evaluation of the native method against zlib-6 and LZMA (xz, preset 6) on the conv and pool
+//! tensors of a corpus with a manifest.json, per model and layer kind: aggregate ratios, where
+//! the bits go, and encode/decode throughput with 1 and 2 threads (fastest of alternating runs,
+//! so that load on a shared machine hits every coder alike). `dfc bench` is the full tool; this
+//! is the method developer's loop.
 //!
-//! cargo run --release -p dfc-encoder --example native_eval -- CORPUS [THREADS]
+//! cargo run --release -p dfc-encoder --example native_eval -- CORPUS
 
 use dfc_decoder::methods::decode_payload;
 use dfc_decoder::native::TensorDesc;
 use dfc_decoder::{CodingMethod, ElementType};
-use dfc_encoder::{encode_payload, is_non_negative, TensorRef};
+use dfc_encoder::{encode_payload, is_non_negative, native_cost_breakdown, TensorRef};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::time::Instant;
 
-fn time<T>(f: impl Fn() -> T) -> (T, f64) {
-    let start = Instant::now();
-    let mut out = f();
-    let mut reps = 1;
-    while start.elapsed().as_secs_f64() < 0.2 {
-        out = f();
-        reps += 1;
+/// Fastest of `runs` timings of each closure, the closures run in turn.
+fn fastest(runs: usize, jobs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let mut best = vec![f64::MAX; jobs.len()];
+    for _ in 0..runs {
+        for (b, job) in best.iter_mut().zip(jobs.iter_mut()) {
+            let start = Instant::now();
+            job();
+            *b = b.min(start.elapsed().as_secs_f64());
+        }
     }
-    (out, start.elapsed().as_secs_f64() / reps as f64)
+    best
+}
+
+#[derive(Default)]
+struct Totals {
+    tensors: usize,
+    elements: f64,
+    bytes: f64,
+    native: f64,
+    lzma: f64,
+    zlib: f64,
+    /// zero map (row and element kinds), exponents, raw bits, side information: bits.
+    parts: [f64; 4],
+    /// seconds: native enc 1t, enc 2t, dec 1t, dec 2t, zlib enc, zlib dec.
+    time: [f64; 6],
 }
 
 fn main() {
     let root = std::path::PathBuf::from(std::env::args().nth(1).expect("CORPUS"));
-    let threads: usize = std::env::args().nth(2).map_or(1, |t| t.parse().unwrap());
     let manifest: serde_json::Value =
         serde_json::from_reader(std::fs::File::open(root.join("manifest.json")).unwrap()).unwrap();
-    // per model: [bytes, native, lzma, zlib, native_enc_s, native_dec_s, zlib_enc_s, zlib_dec_s, lzma_enc_s]
-    let mut totals: BTreeMap<String, [f64; 9]> = BTreeMap::new();
-    println!(
-        "{:<24} {:<16} {:>9} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8}",
-        "model",
-        "layer",
-        "bytes",
-        "native",
-        "lzma",
-        "zlib",
-        "nat enc",
-        "nat dec",
-        "zl enc",
-        "zl dec"
-    );
+    let mut totals: BTreeMap<(String, String), Totals> = BTreeMap::new();
     for t in manifest["tensors"].as_array().unwrap() {
         let kind = t["kind"].as_str().unwrap();
         if kind != "conv" && kind != "pool" {
@@ -56,79 +59,93 @@ fn main() {
         }
         let mut data = Vec::new();
         npy.into_inner().read_to_end(&mut data).unwrap();
+        let f32 = ElementType::Float32;
         let tensor = TensorRef {
-            element_type: ElementType::Float32,
+            element_type: f32,
             shape: &shape,
             data: &data,
         };
         let desc = TensorDesc {
-            element_type: ElementType::Float32,
+            element_type: f32,
             shape: &shape,
-            non_negative: is_non_negative(ElementType::Float32, &data),
+            non_negative: is_non_negative(f32, &data),
         };
-        let (native, ne) = time(|| encode_payload(CodingMethod::Native, &tensor, threads));
-        let (zlib, ze) = time(|| encode_payload(CodingMethod::Zlib, &tensor, 1));
-        // Decoders alternate, and the fastest of each is kept, so that load on a shared
-        // machine hits both alike.
-        let (mut nd, mut zd) = (f64::MAX, f64::MAX);
-        for _ in 0..15 {
-            let start = Instant::now();
-            let decoded = decode_payload(CodingMethod::Native, &native, &desc, threads).unwrap();
-            nd = nd.min(start.elapsed().as_secs_f64());
-            assert!(
-                decoded == data,
-                "{}: native is not bit-exact",
-                path.display()
-            );
-            let start = Instant::now();
-            decode_payload(CodingMethod::Zlib, &zlib, &desc, 1).unwrap();
-            zd = zd.min(start.elapsed().as_secs_f64());
-        }
-        let (xz, le) = time(|| {
-            let mut e = xz2::write::XzEncoder::new(Vec::new(), 6);
-            e.write_all(&data).unwrap();
-            e.finish().unwrap()
-        });
-        let n = data.len() as f64;
-        println!(
-            "{:<24} {:<16} {:>9} {:>7.3} {:>7.3} {:>7.3} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
-            t["model"].as_str().unwrap(),
-            t["layer"].as_str().unwrap(),
-            data.len(),
-            n / native.len() as f64,
-            n / xz.len() as f64,
-            n / zlib.len() as f64,
-            n / ne / 1e6,
-            n / nd / 1e6,
-            n / ze / 1e6,
-            n / zd / 1e6
+        let native = encode_payload(CodingMethod::Native, &tensor, 1);
+        assert_eq!(native, encode_payload(CodingMethod::Native, &tensor, 2));
+        assert!(
+            decode_payload(CodingMethod::Native, &native, &desc, 1).unwrap() == data,
+            "{}",
+            path.display()
         );
+        let zlib = encode_payload(CodingMethod::Zlib, &tensor, 1);
+        let mut xz = xz2::write::XzEncoder::new(Vec::new(), 6);
+        xz.write_all(&data).unwrap();
+        let xz = xz.finish().unwrap();
+        let time = fastest(
+            5,
+            &mut [
+                &mut || drop(encode_payload(CodingMethod::Native, &tensor, 1)),
+                &mut || drop(encode_payload(CodingMethod::Native, &tensor, 2)),
+                &mut || drop(decode_payload(CodingMethod::Native, &native, &desc, 1).unwrap()),
+                &mut || drop(decode_payload(CodingMethod::Native, &native, &desc, 2).unwrap()),
+                &mut || drop(encode_payload(CodingMethod::Zlib, &tensor, 1)),
+                &mut || drop(decode_payload(CodingMethod::Zlib, &zlib, &desc, 1).unwrap()),
+            ],
+        );
+        let cost = native_cost_breakdown(f32, &shape, &data);
         let e = totals
-            .entry(t["model"].as_str().unwrap().to_string())
+            .entry((t["model"].as_str().unwrap().to_string(), kind.to_string()))
             .or_default();
-        for (i, v) in [
-            n,
-            native.len() as f64,
-            xz.len() as f64,
-            zlib.len() as f64,
-            ne,
-            nd,
-            ze,
-            zd,
-            le,
-        ]
-        .iter()
-        .enumerate()
-        {
-            e[i] += v;
+        e.tensors += 1;
+        e.elements += (data.len() / 4) as f64;
+        e.bytes += data.len() as f64;
+        e.native += native.len() as f64;
+        e.lzma += xz.len() as f64;
+        e.zlib += zlib.len() as f64;
+        for (p, v) in e.parts.iter_mut().zip([
+            cost.row_kinds + cost.element_kinds,
+            cost.exponents,
+            cost.raw,
+            cost.side_info,
+        ]) {
+            *p += v;
+        }
+        for (a, b) in e.time.iter_mut().zip(time) {
+            *a += b;
+        }
+        eprint!(".");
+    }
+    eprintln!();
+    println!("| model | kind | tensors | MB | native ratio | LZMA-6 ratio | native / LZMA | zlib-6 ratio | bits/element: zero map, exponents, raw sign+mantissa, side info | encode MB/s 1 thread (2 threads) | zlib-6 encode MB/s | native encode / zlib | decode MB/s 1 thread (2 threads) | zlib-6 decode MB/s | native decode / zlib |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+    let mut per_model: BTreeMap<String, Totals> = BTreeMap::new();
+    let row = |name: &str, kind: &str, t: &Totals| {
+        let mb = t.bytes / 1e6;
+        println!(
+            "| {name} | {kind} | {} | {mb:.1} | {:.3} | {:.3} | {:.3} | {:.3} | {:.2}, {:.2}, {:.2}, {:.3} | {:.0} ({:.0}) | {:.0} | {:.2} | {:.0} ({:.0}) | {:.0} | {:.2} |",
+            t.tensors, t.bytes / t.native, t.bytes / t.lzma, t.lzma / t.native, t.bytes / t.zlib,
+            t.parts[0] / t.elements, t.parts[1] / t.elements, t.parts[2] / t.elements, t.parts[3] / t.elements,
+            mb / t.time[0], mb / t.time[1], mb / t.time[4], t.time[4] / t.time[0],
+            mb / t.time[2], mb / t.time[3], mb / t.time[5], t.time[5] / t.time[2],
+        );
+    };
+    for ((model, kind), t) in &totals {
+        row(model, kind, t);
+        let m = per_model.entry(model.clone()).or_default();
+        m.tensors += t.tensors;
+        m.elements += t.elements;
+        m.bytes += t.bytes;
+        m.native += t.native;
+        m.lzma += t.lzma;
+        m.zlib += t.zlib;
+        for i in 0..4 {
+            m.parts[i] += t.parts[i];
+        }
+        for i in 0..6 {
+            m.time[i] += t.time[i];
         }
     }
-    for (model, t) in &totals {
-        println!(
-            "{model}: aggregate ratio native {:.3}, lzma {:.3} ({:.3}x lzma), zlib {:.3}; MB/s native enc {:.1} dec {:.1}, zlib enc {:.1} dec {:.1}, lzma enc {:.1}; native enc {:.2}x zlib, dec {:.2}x zlib",
-            t[0] / t[1], t[0] / t[2], t[2] / t[1], t[0] / t[3],
-            t[0] / t[4] / 1e6, t[0] / t[5] / 1e6, t[0] / t[6] / 1e6, t[0] / t[7] / 1e6, t[0] / t[8] / 1e6,
-            t[6] / t[4], t[7] / t[5]
-        );
+    for (model, t) in &per_model {
+        row(model, "**conv + pool**", t);
     }
 }

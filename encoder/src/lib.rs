@@ -13,7 +13,9 @@ pub use methods::{
     encode_payload, is_non_negative, lzma_dict_size, TensorRef, BZIP2_LEVEL, DEFLATE_LEVEL,
     LZMA_PRESET,
 };
-pub use native::{encode_native, rows_per_slice, SLICE_TARGET_ELEMENTS};
+pub use native::{
+    encode_native, native_cost_breakdown, rows_per_slice, CostBreakdown, SLICE_TARGET_ELEMENTS,
+};
 pub use stream::{
     choose_method, encode_stream, EncodeError, EncoderConfig, LayerInput, MethodChoice,
 };

@@ -203,15 +203,22 @@ fn rans_encode(symbols: &[Symbol], freq: &[Vec<u32>], cum: &[Vec<u32>]) -> Vec<u
     out
 }
 
-/// Codes a tensor with the native method. `non_negative` must be the layer's
-/// `non_negative_flag`. `threads` spreads slices over threads; the bytes do not depend on it.
-pub fn encode_native(
+/// A tensor symbolized with the decoder's model: header, per-slice symbols and raw bits,
+/// symbol counts and the normalized frequencies of every table.
+struct Model {
+    header: NativeHeader,
+    slices: Vec<SymbolizedSlice>,
+    counts: Vec<Vec<u64>>,
+    freq: Vec<Vec<u32>>,
+}
+
+fn build_model(
     element_type: ElementType,
     shape: &[u32],
     non_negative: bool,
     data: &[u8],
     threads: usize,
-) -> Vec<u8> {
+) -> Model {
     let fields = ElementFields::of(element_type, non_negative);
     let geometry = Geometry::of(shape);
     let size = element_type.size();
@@ -246,6 +253,76 @@ pub fn encode_native(
         }
     }
     let freq: Vec<Vec<u32>> = counts.iter().map(|c| normalize(c)).collect();
+    Model {
+        header,
+        slices,
+        counts,
+        freq,
+    }
+}
+
+/// Where the bits of a native payload go (ideal rANS cost of the symbols, in bits).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CostBreakdown {
+    /// `row_kind` symbols (zero rows).
+    pub row_kinds: f64,
+    /// `element_kind` symbols: the zero map and the copies of neighbours.
+    pub element_kinds: f64,
+    /// `exponent` symbols.
+    pub exponents: f64,
+    /// Raw sign and mantissa bits.
+    pub raw: f64,
+    /// Header, frequency tables and slice index.
+    pub side_info: f64,
+}
+
+/// The cost of each part of the native model for a tensor (for reports; Annex C).
+pub fn native_cost_breakdown(
+    element_type: ElementType,
+    shape: &[u32],
+    data: &[u8],
+) -> CostBreakdown {
+    let non_negative = crate::methods::is_non_negative(element_type, data);
+    let model = build_model(element_type, shape, non_negative, data, 1);
+    let mut cost = CostBreakdown::default();
+    for (t, (counts, freqs)) in model.counts.iter().zip(&model.freq).enumerate() {
+        let bits: f64 = counts
+            .iter()
+            .zip(freqs)
+            .filter(|(&c, _)| c > 0)
+            .map(|(&c, &f)| c as f64 * (f64::from(PROB_SCALE) / f64::from(f)).log2())
+            .sum();
+        match t {
+            t if t < FIRST_KIND_TABLE => cost.row_kinds += bits,
+            t if t < FIRST_EXP_TABLE => cost.element_kinds += bits,
+            _ => cost.exponents += bits,
+        }
+    }
+    cost.raw = model.slices.iter().map(|s| 8.0 * s.raw.len() as f64).sum();
+    let payload = encode_native(element_type, shape, non_negative, data, 1);
+    cost.side_info = 8.0 * payload.len() as f64
+        - cost.row_kinds
+        - cost.element_kinds
+        - cost.exponents
+        - cost.raw;
+    cost
+}
+
+/// Codes a tensor with the native method. `non_negative` must be the layer's
+/// `non_negative_flag`. `threads` spreads slices over threads; the bytes do not depend on it.
+pub fn encode_native(
+    element_type: ElementType,
+    shape: &[u32],
+    non_negative: bool,
+    data: &[u8],
+    threads: usize,
+) -> Vec<u8> {
+    let Model {
+        header,
+        slices,
+        freq,
+        ..
+    } = build_model(element_type, shape, non_negative, data, threads);
     let cum: Vec<Vec<u32>> = freq
         .iter()
         .map(|f| {
