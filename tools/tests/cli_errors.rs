@@ -5,18 +5,10 @@ use dfc_decoder::{ElementType, LayerKind};
 use dfc_encoder::{encode_stream, EncoderConfig, LayerInput, MethodChoice};
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn dfc<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_dfc"))
-        .args(args)
-        .output()
-        .expect("dfc runs")
-}
+mod common;
+use common::dfc;
 
 /// Checks a failed run: exit 1, one `dfc: ` line on stderr, no panic. Returns the line.
 fn failed(out: &Output) -> String {

@@ -4,32 +4,9 @@
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn dfc<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_dfc"))
-        .args(args)
-        .output()
-        .expect("dfc runs")
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "dfc failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    out
-}
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/corpus")
-}
+mod common;
+use common::{corpus, dfc, ok};
 
 /// The corpus's tensors as (path relative to the corpus, layer name).
 fn corpus_tensors() -> Vec<(String, String)> {

@@ -5,28 +5,9 @@ use safetensors::{Dtype, SafeTensors};
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn dfc<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_dfc"))
-        .args(args)
-        .output()
-        .expect("dfc runs")
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "dfc failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    out
-}
+mod common;
+use common::{dfc, ok};
 
 /// Special bit patterns of each type, then ordinary values.
 fn elements(dtype: Dtype, count: usize) -> Vec<u8> {
