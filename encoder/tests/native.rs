@@ -28,6 +28,16 @@ fn feature_map(channels: u32, height: u32, width: u32) -> Vec<u8> {
     out
 }
 
+/// The native payload of a float32 feature map.
+fn encode_map(shape: &[u32], data: &[u8], threads: usize) -> Vec<u8> {
+    let tensor = TensorRef {
+        element_type: ElementType::Float32,
+        shape,
+        data,
+    };
+    encode_payload(CodingMethod::Native, &tensor, threads)
+}
+
 fn decode(
     coded: &[u8],
     t: ElementType,
@@ -73,13 +83,8 @@ fn many_slices_and_threads_give_the_same_bytes() {
     // 300 maps of 16x16 = 76800 elements: three slices at the encoder's target size.
     let shape = [300, 16, 16];
     let data = feature_map(300, 16, 16);
-    let tensor = TensorRef {
-        element_type: ElementType::Float32,
-        shape: &shape,
-        data: &data,
-    };
-    let one = encode_payload(CodingMethod::Native, &tensor, 1);
-    assert_eq!(one, encode_payload(CodingMethod::Native, &tensor, 3));
+    let one = encode_map(&shape, &data, 1);
+    assert_eq!(one, encode_map(&shape, &data, 3));
     for threads in [1, 2, 5] {
         assert_eq!(
             decode(&one, ElementType::Float32, &shape, &data, threads).unwrap(),
@@ -97,15 +102,7 @@ fn many_slices_and_threads_give_the_same_bytes() {
 fn damaged_payloads_are_rejected_or_decoded_never_a_panic() {
     let shape = [3, 4, 6];
     let data = feature_map(3, 4, 6);
-    let coded = encode_payload(
-        CodingMethod::Native,
-        &TensorRef {
-            element_type: ElementType::Float32,
-            shape: &shape,
-            data: &data,
-        },
-        1,
-    );
+    let coded = encode_map(&shape, &data, 1);
     let mut rejected = 0;
     for bit in 0..coded.len() * 8 {
         let mut damaged = coded.clone();
@@ -136,12 +133,7 @@ fn damaged_payloads_are_rejected_or_decoded_never_a_panic() {
 fn the_reported_error_does_not_depend_on_threads() {
     let shape = [300, 16, 16];
     let data = feature_map(300, 16, 16);
-    let tensor = TensorRef {
-        element_type: ElementType::Float32,
-        shape: &shape,
-        data: &data,
-    };
-    let coded = encode_payload(CodingMethod::Native, &tensor, 1);
+    let coded = encode_map(&shape, &data, 1);
     // Flip bits spread over the tables, the index and every slice, alone and in pairs.
     for bit in (0..coded.len() * 8).step_by(coded.len() * 8 / 50) {
         let mut damaged = coded.clone();
@@ -168,15 +160,7 @@ fn extra_raw_padding_is_rejected() {
     use dfc_decoder::syntax::SyntaxStructure as _;
     let shape = [2, 3, 5];
     let data = feature_map(2, 3, 5);
-    let coded = encode_payload(
-        CodingMethod::Native,
-        &TensorRef {
-            element_type: ElementType::Float32,
-            shape: &shape,
-            data: &data,
-        },
-        1,
-    );
+    let coded = encode_map(&shape, &data, 1);
     let desc = TensorDesc {
         element_type: ElementType::Float32,
         shape: &shape,
