@@ -81,8 +81,8 @@ pub fn tensor_sha256(data: &[u8]) -> [u8; 32] {
 /// Options of the decoding process.
 #[derive(Clone, Debug, Default)]
 pub struct DecodeOptions {
-    /// Verify tensor_hash units against the decoded tensors (clause 8.5). On by default in
-    /// [`Decoder::new`].
+    /// Do not verify tensor_hash units against the decoded tensors (clause 8.5); they are
+    /// verified by default.
     pub skip_hash_check: bool,
     /// Threads the native method may use to decode the slices of one tensor (0 or 1: one).
     pub threads: usize,

@@ -403,31 +403,23 @@ fn decode_element<const S: u32, const E: u32, const M: u32>(
     above: (u32, u32),
 ) -> (u32, u32) {
     let (left_info, above_info) = (left.1, above.1);
-    // Kind context: 5 x class(left) + class(above).
-    let kc = (left_info & 7) * model::NUM_MAG_CLASSES + (above_info & 7);
-    let kind = rans.decode_small(&ctx.kind_tables[kc as usize & 31]) as u8;
+    let kc = model::kind_context_of_classes(left_info & 7, above_info & 7);
+    let kind = rans.decode_small(&ctx.kind_tables[kc & 31]) as u8;
     if kind == KIND_ZERO {
         (0, 0)
     } else if kind == KIND_NEW {
-        // Exponent context from the non-zero neighbours; a zero one has exponent 0 here.
-        let (el, ea) = (left_info >> 3, above_info >> 3);
-        let nonzero = u32::from(left_info != 0) + u32::from(above_info != 0);
-        let predicted = if nonzero == 2 {
-            (el + ea + 1) >> 1
-        } else {
-            el + ea
-        };
-        let ec = if nonzero == 0 {
-            0
-        } else {
-            1 + predicted
-                .saturating_sub(ctx.exp_ctx_base)
-                .min(NUM_EXP_CONTEXTS as u32 - 2)
-        };
-        let e = rans.decode_exponent(ctx.exp_tables, ec as usize);
+        // info holds the exponent of a non-zero neighbour and is 0 for a zero one.
+        let ec = model::exp_context_of(
+            left_info >> 3,
+            above_info >> 3,
+            left_info != 0,
+            above_info != 0,
+            ctx.exp_ctx_base,
+        );
+        let e = rans.decode_exponent(ctx.exp_tables, ec);
         let bits = raw.read(S + M);
         let v = (bits >> M) << (E + M) | e << M | (bits & ((1u32 << M) - 1));
-        let class = 1 + (e.saturating_sub(ctx.kind_exp_base) >> 1).min(3);
+        let class = model::nonzero_class(e, ctx.kind_exp_base);
         (v, if v == 0 { 0 } else { class | e << 3 })
     } else if kind == KIND_LEFT {
         left

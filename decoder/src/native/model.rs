@@ -82,35 +82,75 @@ impl ElementFields {
     }
 }
 
-/// Magnitude class of a neighbour value (clause 8.3.6.3).
+/// Magnitude class of a non-zero value whose exponent field is `exponent` (clause 8.3.6.3).
+#[inline(always)]
+pub fn nonzero_class(exponent: u32, kind_exp_base: u32) -> u32 {
+    1 + (exponent.saturating_sub(kind_exp_base) >> 1).min(3)
+}
+
+/// Magnitude class of a neighbour value: 0 for zero, else [`nonzero_class`].
 #[inline(always)]
 pub fn mag_class(fields: &ElementFields, value: u32, kind_exp_base: u32) -> u32 {
     if value == 0 {
         0
     } else {
-        1 + (fields.exponent(value).saturating_sub(kind_exp_base) >> 1).min(3)
+        nonzero_class(fields.exponent(value), kind_exp_base)
     }
+}
+
+/// Context of `element_kind` from the magnitude classes of the left and above neighbours.
+#[inline(always)]
+pub fn kind_context_of_classes(left_class: u32, above_class: u32) -> usize {
+    (left_class * NUM_MAG_CLASSES + above_class) as usize
 }
 
 /// Context of `element_kind` from the left and above neighbour values (0 where absent).
 #[inline(always)]
 pub fn kind_context(fields: &ElementFields, left: u32, above: u32, kind_exp_base: u32) -> usize {
-    (mag_class(fields, left, kind_exp_base) * NUM_MAG_CLASSES
-        + mag_class(fields, above, kind_exp_base)) as usize
+    kind_context_of_classes(
+        mag_class(fields, left, kind_exp_base),
+        mag_class(fields, above, kind_exp_base),
+    )
+}
+
+/// Context of `exponent` from the neighbours' exponent fields, given as 0 for a zero (or
+/// absent) neighbour, and whether each neighbour is non-zero (clause 8.3.6.3).
+#[inline(always)]
+pub fn exp_context_of(
+    left_exponent: u32,
+    above_exponent: u32,
+    left_nonzero: bool,
+    above_nonzero: bool,
+    exp_ctx_base: u32,
+) -> usize {
+    let nonzero = u32::from(left_nonzero) + u32::from(above_nonzero);
+    // With one non-zero neighbour the other contributes 0 to the sum.
+    let predicted = if nonzero == 2 {
+        (left_exponent + above_exponent + 1) >> 1
+    } else {
+        left_exponent + above_exponent
+    };
+    let class = 1 + predicted
+        .saturating_sub(exp_ctx_base)
+        .min(NUM_EXP_CONTEXTS as u32 - 2);
+    if nonzero == 0 {
+        0
+    } else {
+        class as usize
+    }
 }
 
 /// Context of `exponent` from the left and above neighbour values (0 where absent).
 #[inline(always)]
 pub fn exp_context(fields: &ElementFields, left: u32, above: u32, exp_ctx_base: u32) -> usize {
-    let predicted = match (left != 0, above != 0) {
-        (true, true) => (fields.exponent(left) + fields.exponent(above) + 1) >> 1,
-        (true, false) => fields.exponent(left),
-        (false, true) => fields.exponent(above),
-        (false, false) => return 0,
-    };
-    1 + predicted
-        .saturating_sub(exp_ctx_base)
-        .min(NUM_EXP_CONTEXTS as u32 - 2) as usize
+    let exponent = |v: u32| if v == 0 { 0 } else { fields.exponent(v) };
+    exp_context_of(
+        exponent(left),
+        exponent(above),
+        left != 0,
+        above != 0,
+        exp_ctx_base,
+    )
 }
 
 /// The tensor seen as rows of W elements (clause 8.3.6.1): W is the last dimension, H the one
