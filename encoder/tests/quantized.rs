@@ -72,12 +72,13 @@ fn decoder_output_is_the_encoders_prediction_for_every_option() {
         ];
         for target in targets {
             for channels in [ChannelMode::PerTensor, ChannelMode::PerChannel] {
-                for rdo in [false, true] {
+                for (rdo, intra) in [(false, false), (true, false), (false, true), (true, true)] {
                     let options = LossyOptions {
                         target,
                         quantizer: Quantizer::Uniform,
                         channels,
                         rdo,
+                        intra,
                     };
                     round_trip(ElementType::Float32, &shape, &data, &options, 1);
                 }
@@ -136,6 +137,30 @@ fn psnr_and_rate_targets_are_met() {
             }
         }
     }
+}
+
+#[test]
+fn intra_prediction_pays_on_a_smooth_early_layer() {
+    // ResNet pool1: dense and spatially smooth, where MED residuals beat plain levels.
+    let (shape, data) = sample_tensor("opennsfw_resnet50_1by2/astronaut/pool1.npy");
+    let at = |intra| {
+        let options = LossyOptions {
+            target: QuantTarget::Bits(8),
+            channels: ChannelMode::PerTensor,
+            intra,
+            ..LossyOptions::default()
+        };
+        round_trip(ElementType::Float32, &shape, &data, &options, 1)
+    };
+    let (plain, intra) = (at(false), at(true));
+    assert_eq!(
+        plain.1, intra.1,
+        "prediction is lossless in the level domain"
+    );
+    assert!(
+        intra.0 < 0.95 * plain.0,
+        "intra {intra:?} vs plain {plain:?}"
+    );
 }
 
 #[test]

@@ -120,6 +120,10 @@ pub struct LossyArgs {
     /// Round levels to nearest instead of rate–distortion optimized rounding.
     #[arg(long)]
     pub no_rdo: bool,
+    /// Prediction of quantized levels: none, intra (each map may code residuals of the MED
+    /// prediction from its left, above and above-left levels, where cheaper), or auto (= intra).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "intra", "none"])]
+    pub prediction: String,
 }
 
 impl LossyArgs {
@@ -154,6 +158,7 @@ impl LossyArgs {
                 _ => ChannelMode::Auto,
             },
             rdo: !self.no_rdo,
+            intra: self.prediction != "none",
         })
     }
 }

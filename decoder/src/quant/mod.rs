@@ -14,10 +14,13 @@ use crate::native::TensorDesc;
 use crate::types::ElementType;
 use bitstream_io::{BigEndian, BitRead, BitReader, FromBitStream, FromBitStreamWith};
 use model::{
-    extra_bits_of, is_finite_bits, is_float_type, level_context, magnitude_of, reconstruct_uniform,
-    to_element, LevelRange, MAX_LEVEL_BITS, NUM_LEVEL_CONTEXTS, NUM_TOKENS,
+    extra_bits_of, is_finite_bits, is_float_type, level_context, magnitude_of, med_prediction,
+    reconstruct_uniform, residual_context, to_element, LevelRange, MAX_LEVEL_BITS, MAX_PREDICTOR,
+    NUM_LEVEL_CONTEXTS, NUM_TOKENS, PREDICTOR_MED,
 };
-use syntax::{Codebook, QuantHeader, UniformParameters, QUANTIZER_CODEBOOK, QUANTIZER_UNIFORM};
+use syntax::{
+    Codebook, MapPredictors, QuantHeader, UniformParameters, QUANTIZER_CODEBOOK, QUANTIZER_UNIFORM,
+};
 
 fn err(requirement: &'static str, message: impl Into<String>) -> MethodError {
     MethodError {
@@ -54,8 +57,12 @@ pub struct QuantParts {
     pub header: QuantHeader,
     pub dequantizer: Dequantizer,
     pub range: LevelRange,
+    /// The predictor of each map (all 0 without map prediction).
+    pub map_predictors: Vec<u8>,
     pub row_tables: Vec<FrequencyTable>,
     pub token_tables: Vec<FrequencyTable>,
+    /// The residual token tables, empty without map prediction.
+    pub residual_tables: Vec<FrequencyTable>,
     pub index: SliceIndex,
     /// Byte offset of the first slice's data in the payload.
     pub data_offset: usize,
@@ -82,8 +89,8 @@ fn check_header(h: &QuantHeader) -> Result<(), MethodError> {
     if !(1..=MAX_LEVEL_BITS).contains(&h.level_bits) {
         return bad(format!("level_bits {} is not 1 to 16", h.level_bits));
     }
-    if h.reserved_zero_6bits != 0 {
-        return bad("reserved_zero_6bits is not 0".into());
+    if h.reserved_zero_5bits != 0 {
+        return bad("reserved_zero_5bits is not 0".into());
     }
     if h.rows_per_slice == 0 {
         return bad("rows_per_slice is 0".into());
@@ -118,9 +125,10 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, 
     let header = QuantHeader::from_reader(&mut r).map_err(short)?;
     crate::coverage::syntax(&header);
     check_header(&header)?;
-    // quant_header() is byte aligned and 8 bytes long; what follows is checked against the
+    // quant_header() is byte aligned and 9 bytes long; what follows is checked against the
     // payload's size before anything is allocated.
     let after_header = (payload.len() - syntax::QUANT_HEADER_BYTES) as u64;
+    let params_bytes: u64;
     let (dequantizer, range, uniform, codebook) = if header.quantizer_type == QUANTIZER_UNIFORM {
         crate::coverage::value("quantizer_type", "uniform");
         let sets = num_param_sets(desc.shape, header.per_channel);
@@ -128,6 +136,7 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, 
         if after_header < 8 * sets as u64 {
             return Err(truncated());
         }
+        params_bytes = 8 * sets as u64;
         let params = UniformParameters::from_reader(&mut r, &sets).map_err(short)?;
         crate::coverage::syntax(&params);
         for (i, &(step, offset)) in params.params.iter().enumerate() {
@@ -155,6 +164,7 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, 
         if after_header < 2 + 4 * count {
             return Err(truncated());
         }
+        params_bytes = 2 + 4 * count;
         let book = Codebook::from_reader(&mut r).map_err(short)?;
         crate::coverage::syntax(&book);
         if book.codewords.len() > 1usize << header.level_bits {
@@ -179,6 +189,36 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, 
         if header.signed_levels { "1" } else { "0" },
     );
     crate::coverage::value("per_channel", if header.per_channel { "1" } else { "0" });
+    crate::coverage::value(
+        "map_prediction",
+        if header.map_prediction { "1" } else { "0" },
+    );
+    let num_maps = geometry.rows / geometry.height.max(1);
+    let map_predictors = if header.map_prediction {
+        if after_header - params_bytes < MapPredictors::bytes_for(num_maps) as u64 {
+            return Err(truncated());
+        }
+        let maps = MapPredictors::from_reader(&mut r, &num_maps).map_err(short)?;
+        crate::coverage::syntax(&maps);
+        if let Some(m) = maps.predictors.iter().position(|&p| p > MAX_PREDICTOR) {
+            return Err(err(
+                "REQ-8.3.7-6",
+                format!("map_predictor of map {m} is {}", maps.predictors[m]),
+            ));
+        }
+        if maps.alignment != 0 {
+            return Err(err("REQ-8.3.6-3", "alignment_zero_bits is not 0"));
+        }
+        maps.predictors
+    } else {
+        vec![0; num_maps]
+    };
+    for p in &map_predictors {
+        crate::coverage::value(
+            "map_predictor",
+            if *p == PREDICTOR_MED { "med" } else { "none" },
+        );
+    }
     let mut read_tables =
         |count: usize, alphabet: usize| -> Result<Vec<FrequencyTable>, MethodError> {
             (0..count)
@@ -191,6 +231,11 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, 
         };
     let row_tables = read_tables(NUM_ROW_CONTEXTS, NUM_ROW_KINDS)?;
     let token_tables = read_tables(NUM_LEVEL_CONTEXTS, NUM_TOKENS)?;
+    let residual_tables = if header.map_prediction {
+        read_tables(NUM_LEVEL_CONTEXTS, NUM_TOKENS)?
+    } else {
+        Vec::new()
+    };
     while !r.byte_aligned() {
         if r.read_bit().map_err(short)? {
             return Err(err("REQ-8.3.6-3", "alignment_zero_bits is not 0"));
@@ -224,8 +269,10 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, 
         header,
         dequantizer,
         range,
+        map_predictors,
         row_tables,
         token_tables,
+        residual_tables,
         index,
         data_offset,
         uniform,
@@ -239,12 +286,15 @@ struct SliceContext<'t> {
     element_type: ElementType,
     signed: bool,
     ctx_base: u32,
+    residual_ctx_base: u32,
+    map_predictors: &'t [u8],
     range: LevelRange,
     dequantizer: &'t Dequantizer,
     /// Elements per parameter set (per channel: the elements of one index of dim[0]).
     set_len: usize,
     row_tables: &'t [SmallTable],
     token_tables: &'t ExpTables,
+    residual_tables: &'t ExpTables,
 }
 
 struct SliceJob<'a> {
@@ -280,6 +330,8 @@ pub fn decode_quantized(
         .map(|t| SmallTable::new(t, NUM_ROW_KINDS).map_err(table_error))
         .collect::<Result<Vec<_>, _>>()?;
     let token_tables = ExpTables::new(&parts.token_tables, NUM_TOKENS).map_err(table_error)?;
+    let residual_tables =
+        ExpTables::new(&parts.residual_tables, NUM_TOKENS).map_err(table_error)?;
     let size = desc.element_type.size();
     let row_bytes = geometry.width * size;
     let rows_per_slice = parts.header.rows_per_slice as usize;
@@ -312,11 +364,14 @@ pub fn decode_quantized(
         element_type: desc.element_type,
         signed: parts.header.signed_levels,
         ctx_base: u32::from(parts.header.level_ctx_base),
+        residual_ctx_base: u32::from(parts.header.residual_ctx_base),
+        map_predictors: &parts.map_predictors,
         range: parts.range,
         dequantizer: &parts.dequantizer,
         set_len: (count / sets.max(1)).max(1),
         row_tables: &row_tables,
         token_tables: &token_tables,
+        residual_tables: &residual_tables,
     };
     let threads = threads.clamp(1, jobs.len().max(1));
     if threads == 1 {
@@ -352,8 +407,9 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
     let size = ctx.element_type.size();
     let mut rans = RansDecoder::new(job.rans).map_err(rans_error)?;
     let mut raw = RawBits::new(job.raw);
-    let mut above = vec![0u32; width];
-    let mut current = vec![0u32; width];
+    // Levels of the row above and of the current row; 0 where there is no row above.
+    let mut above = vec![0i32; width];
+    let mut current = vec![0i32; width];
     let mut above_zero = false;
     for r in 0..job.rows {
         let y = job.first_row + r;
@@ -363,30 +419,49 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
         }
         let rc = row_context(has_above, above_zero);
         above_zero = rans.decode_small(&ctx.row_tables[rc]) == u32::from(ROW_ZERO);
+        let predicted = ctx.map_predictors[y / ctx.geometry.height] == PREDICTOR_MED;
         let mut out_of_range = false;
-        let mut left = 0u32;
-        let row_out = &mut job.out[r * width * size..(r + 1) * width * size];
-        for x in 0..width {
-            let level = if above_zero {
-                0
-            } else {
-                let lc = level_context(left, above[x], ctx.ctx_base);
-                let token = rans.decode_exponent(ctx.token_tables, lc);
-                let magnitude = magnitude_of(token, raw.read(extra_bits_of(token)));
-                let negative = ctx.signed && magnitude != 0 && raw.read(1) == 1;
-                let level = if negative {
-                    -(magnitude as i32)
+        if above_zero {
+            current.fill(0);
+        } else {
+            let mut left = 0i32;
+            for x in 0..width {
+                let a = above[x];
+                let level = if predicted {
+                    let al = if x > 0 { above[x - 1] } else { 0 };
+                    let ar = if x + 1 < width { above[x + 1] } else { 0 };
+                    let rc = residual_context(left, a, al, ar, ctx.residual_ctx_base);
+                    let token = rans.decode_exponent(ctx.residual_tables, rc);
+                    let m = magnitude_of(token, raw.read(extra_bits_of(token))) as i32;
+                    let residual = if m != 0 && raw.read(1) == 1 { -m } else { m };
+                    med_prediction(left, a, al) + residual
                 } else {
-                    magnitude as i32
+                    let lc = level_context(left.unsigned_abs(), a.unsigned_abs(), ctx.ctx_base);
+                    let token = rans.decode_exponent(ctx.token_tables, lc);
+                    let m = magnitude_of(token, raw.read(extra_bits_of(token))) as i32;
+                    if ctx.signed && m != 0 && raw.read(1) == 1 {
+                        -m
+                    } else {
+                        m
+                    }
                 };
                 out_of_range |= !ctx.range.contains(level);
-                left = magnitude;
-                level
-            };
-            current[x] = level.unsigned_abs();
+                // An out-of-range level is reported after the row; clamped meanwhile so that
+                // the arithmetic of the following predictions stays defined.
+                let level = level.clamp(ctx.range.min, ctx.range.max);
+                current[x] = level;
+                left = level;
+            }
+        }
+        let row_out = &mut job.out[r * width * size..(r + 1) * width * size];
+        for (x, (&level, o)) in current
+            .iter()
+            .zip(row_out.chunks_exact_mut(size))
+            .enumerate()
+        {
             let set = (y * width + x) / ctx.set_len;
             let value = to_element(ctx.dequantizer.value(level, set), ctx.element_type);
-            row_out[x * size..(x + 1) * size].copy_from_slice(&value.to_le_bytes()[..size]);
+            o.copy_from_slice(&value.to_le_bytes()[..size]);
         }
         if let Some(e) = rans.error() {
             return Err(rans_error(e));

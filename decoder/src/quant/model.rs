@@ -74,6 +74,51 @@ pub fn level_context(left: u32, above: u32, ctx_base: u32) -> usize {
     }
 }
 
+/// Predictors of a map (`map_predictor`, clause 8.3.7.3): levels coded as they are, or as the
+/// residual of the median edge detector on the left, above and above-left levels.
+pub const PREDICTOR_NONE: u8 = 0;
+pub const PREDICTOR_MED: u8 = 1;
+/// Largest `map_predictor` value defined in this version.
+pub const MAX_PREDICTOR: u8 = PREDICTOR_MED;
+
+/// The median edge detector (LOCO-I): the median of L, A and L + A − AL.
+#[inline(always)]
+pub fn med_prediction(left: i32, above: i32, above_left: i32) -> i32 {
+    let (lo, hi) = if left < above {
+        (left, above)
+    } else {
+        (above, left)
+    };
+    if above_left >= hi {
+        lo
+    } else if above_left <= lo {
+        hi
+    } else {
+        left + above - above_left
+    }
+}
+
+/// ResidualCtx: the context of a residual token from the local activity
+/// |L − AL| + |A − AL| + |AR − A| (clause 8.3.7.3).
+#[inline(always)]
+pub fn residual_context(
+    left: i32,
+    above: i32,
+    above_left: i32,
+    above_right: i32,
+    ctx_base: u32,
+) -> usize {
+    let activity =
+        left.abs_diff(above_left) + above.abs_diff(above_left) + above_right.abs_diff(above);
+    if activity == 0 {
+        0
+    } else {
+        1 + half_octave(activity)
+            .saturating_sub(ctx_base)
+            .min(NUM_LEVEL_CONTEXTS as u32 - 2) as usize
+    }
+}
+
 /// Range of the levels of a quantizer (clause 8.3.7.2), inclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LevelRange {
@@ -166,6 +211,17 @@ mod tests {
         assert_eq!(level_context(1, 0, 0), 1);
         assert_eq!(level_context(1 << 16, 1 << 16, 0), 15);
         assert_eq!(level_context(3, 0, 5), 1);
+    }
+
+    #[test]
+    fn med_predicts_edges_and_planes() {
+        assert_eq!(med_prediction(5, 9, 12), 5); // AL above both: the smaller
+        assert_eq!(med_prediction(5, 9, 2), 9); // AL below both: the larger
+        assert_eq!(med_prediction(5, 9, 7), 7); // in between: the plane L + A − AL
+        assert_eq!(med_prediction(-3, 4, 0), 1);
+        assert_eq!(residual_context(0, 0, 0, 0, 0), 0);
+        assert_eq!(residual_context(3, 1, 1, 1, 0), 1 + half_octave(2) as usize);
+        assert_eq!(residual_context(-65535, 65535, 0, -65535, 0), 15);
     }
 
     #[test]

@@ -16,13 +16,15 @@ pub struct QuantHeader {
     pub level_bits: u8,
     pub signed_levels: bool,
     pub per_channel: bool,
-    pub reserved_zero_6bits: u8,
+    pub map_prediction: bool,
+    pub reserved_zero_5bits: u8,
     pub level_ctx_base: u8,
+    pub residual_ctx_base: u8,
     pub rows_per_slice: u32,
 }
 
 /// Bytes of quant_header().
-pub const QUANT_HEADER_BYTES: usize = 8;
+pub const QUANT_HEADER_BYTES: usize = 9;
 
 impl SyntaxStructure for QuantHeader {
     const NAME: &'static str = "quant_header()";
@@ -31,8 +33,10 @@ impl SyntaxStructure for QuantHeader {
         v.field("level_bits", u(8, self.level_bits));
         v.field("signed_levels", u(1, self.signed_levels));
         v.field("per_channel", u(1, self.per_channel));
-        v.field("reserved_zero_6bits", u(6, self.reserved_zero_6bits));
+        v.field("map_prediction", u(1, self.map_prediction));
+        v.field("reserved_zero_5bits", u(5, self.reserved_zero_5bits));
         v.field("level_ctx_base", u(8, self.level_ctx_base));
+        v.field("residual_ctx_base", u(8, self.residual_ctx_base));
         v.field("rows_per_slice", u(32, self.rows_per_slice));
     }
 }
@@ -45,8 +49,10 @@ impl FromBitStream for QuantHeader {
             level_bits: r.read::<8, u8>()?,
             signed_levels: r.read_bit()?,
             per_channel: r.read_bit()?,
-            reserved_zero_6bits: r.read::<6, u8>()?,
+            map_prediction: r.read_bit()?,
+            reserved_zero_5bits: r.read::<5, u8>()?,
             level_ctx_base: r.read::<8, u8>()?,
+            residual_ctx_base: r.read::<8, u8>()?,
             rows_per_slice: r.read::<32, u32>()?,
         })
     }
@@ -85,6 +91,58 @@ impl<'a> FromBitStreamWith<'a> for UniformParameters {
 }
 
 crate::syntax::to_bitstream_from_fields!(UniformParameters);
+
+/// map_predictors(num_maps) (clause 6.10): the predictor of each map, 2 bits each, then zero
+/// bits to the next byte boundary.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct MapPredictors {
+    pub predictors: Vec<u8>,
+    /// The bits that fill the last byte (0 in a conforming stream).
+    pub alignment: u8,
+}
+
+impl MapPredictors {
+    /// Bytes of map_predictors(num_maps).
+    pub fn bytes_for(num_maps: usize) -> usize {
+        (2 * num_maps).div_ceil(8)
+    }
+}
+
+impl SyntaxStructure for MapPredictors {
+    const NAME: &'static str = "map_predictors()";
+    fn visit_fields(&self, v: &mut dyn FieldVisitor) {
+        for &p in &self.predictors {
+            v.field("map_predictor", u(2, p));
+        }
+        let fill = (8 - (2 * self.predictors.len()) % 8) % 8;
+        if fill > 0 {
+            v.field("alignment_zero_bits", u(fill as u32, self.alignment));
+        }
+    }
+}
+
+/// The context is `num_maps`; the caller checks that the payload holds them first.
+impl<'a> FromBitStreamWith<'a> for MapPredictors {
+    type Context = usize;
+    type Error = std::io::Error;
+    fn from_reader<R: BitRead + ?Sized>(r: &mut R, num_maps: &usize) -> std::io::Result<Self> {
+        let predictors = (0..*num_maps)
+            .map(|_| r.read::<2, u8>())
+            .collect::<std::io::Result<_>>()?;
+        let fill = (8 - (2 * num_maps) % 8) % 8;
+        let alignment = if fill > 0 {
+            r.read_var::<u8>(fill as u32)?
+        } else {
+            0
+        };
+        Ok(MapPredictors {
+            predictors,
+            alignment,
+        })
+    }
+}
+
+crate::syntax::to_bitstream_from_fields!(MapPredictors);
 
 /// codebook() (clause 6.10): the reconstruction value of each level, as binary32 bit patterns.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -132,8 +190,10 @@ mod tests {
                 level_bits: 16,
                 signed_levels: true,
                 per_channel: false,
-                reserved_zero_6bits: 0x2A,
+                map_prediction: true,
+                reserved_zero_5bits: 0x15,
                 level_ctx_base: 3,
+                residual_ctx_base: 9,
                 rows_per_slice: 0x0102_0304,
             },
             QuantHeader::from_reader,
@@ -146,5 +206,13 @@ mod tests {
             codewords: vec![0, 0x3F80_0000, 0x4000_0000],
         };
         crate::syntax::round_trip::check(&codebook, Codebook::from_reader);
+        for n in [1usize, 3, 4, 5] {
+            let maps = MapPredictors {
+                predictors: (0..n).map(|i| (i % 4) as u8).collect(),
+                alignment: if n % 4 == 0 { 0 } else { 1 },
+            };
+            crate::syntax::round_trip::check(&maps, |r| MapPredictors::from_reader(r, &n));
+            assert_eq!(maps.coded_bytes(), MapPredictors::bytes_for(n));
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Entropy coding of quantization levels into a quantized_payload() (spec clauses 6.10 and
-//! 8.3.7; encoder choices in Annex C): tokens per context, extra and sign bits raw, slices coded
-//! with rANS. Contexts and tokens come from the decoder's own model.
+//! 8.3.7; encoder choices in Annex C): per map, levels coded as they are or as residuals of the
+//! MED prediction; tokens per context, extra and sign bits raw, slices coded with rANS.
+//! Contexts, predictions and tokens come from the decoder's own model.
 
 use crate::native::rows_per_slice;
 use crate::rans::{cumulative, frequency_tables, normalize, parallel_map, rans_encode, Symbol};
@@ -8,17 +9,20 @@ use bitstream_io::{BigEndian, BitWrite, BitWriter, ToBitStream};
 use dfc_decoder::native::model::{
     row_context, Geometry, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_CODED, ROW_ZERO,
 };
-use dfc_decoder::native::syntax::{write_tables, SliceIndex, PROB_SCALE};
+use dfc_decoder::native::syntax::{write_tables, SliceIndex};
 use dfc_decoder::quant::model::{
-    half_octave, level_context, token_of, NUM_LEVEL_CONTEXTS, NUM_TOKENS,
+    half_octave, med_prediction, token_of, NUM_LEVEL_CONTEXTS, NUM_TOKENS, PREDICTOR_MED,
+    PREDICTOR_NONE,
 };
-use dfc_decoder::quant::syntax::{Codebook, QuantHeader, UniformParameters};
+use dfc_decoder::quant::syntax::{Codebook, MapPredictors, QuantHeader, UniformParameters};
 
-/// Tables in payload order: row kinds, then tokens.
+/// Tables in payload order: row kinds, level tokens, residual tokens (Table 8-4).
 const FIRST_TOKEN_TABLE: usize = NUM_ROW_CONTEXTS;
-const NUM_TABLES: usize = FIRST_TOKEN_TABLE + NUM_LEVEL_CONTEXTS;
-/// Largest useful `level_ctx_base`: half-octave classes of a sum of two 16-bit magnitudes.
-const MAX_CTX_BASE: u32 = 34;
+const FIRST_RESIDUAL_TABLE: usize = FIRST_TOKEN_TABLE + NUM_LEVEL_CONTEXTS;
+/// Largest useful context base: half-octave classes of a context value below 2^19.
+const MAX_CTX_BASE: u32 = 36;
+/// Context classes: 0 for a context value of 0, else 1 + HalfOctave (clause 8.3.7.3).
+const NUM_CLASSES: usize = MAX_CTX_BASE as usize + 2;
 
 /// The quantizer part of the payload: uniform parameters or a codebook.
 #[derive(Clone, Debug)]
@@ -49,37 +53,108 @@ fn slice_rows(geometry: &Geometry) -> u32 {
         .min(u32::MAX as usize) as u32
 }
 
-/// Per (half-octave class of L + A, or none when both are 0) the token histogram: enough to
-/// pick `level_ctx_base` without symbolizing again.
-fn class_histogram(
-    levels: &[i32],
-    geometry: &Geometry,
-    rows_per_slice: usize,
-) -> Vec<[u64; NUM_TOKENS]> {
-    let mut hist = vec![[0u64; NUM_TOKENS]; MAX_CTX_BASE as usize + 2];
+/// The coding of one element by the decoder's model: its context class, its token and extra
+/// bits, and whether a sign bit follows.
+#[derive(Clone, Copy, Default)]
+struct Coded {
+    class: u8,
+    token: u8,
+    extra_bits: u8,
+    sign: bool,
+}
+
+fn class_of(value: u32) -> u8 {
+    if value == 0 {
+        0
+    } else {
+        (1 + half_octave(value) as usize).min(NUM_CLASSES - 1) as u8
+    }
+}
+
+/// LevelCtx or ResidualCtx of a class, for a context base (clause 8.3.7.3).
+fn context_of_class(class: u8, base: u32) -> usize {
+    if class == 0 {
+        0
+    } else {
+        1 + (u32::from(class) - 1)
+            .saturating_sub(base)
+            .min(NUM_LEVEL_CONTEXTS as u32 - 2) as usize
+    }
+}
+
+/// Every element coded both ways: as a level (context from L + A) and as the residual of the
+/// MED prediction (context from the activity). Elements of zero rows are not coded.
+struct BothWays {
+    plain: Vec<Coded>,
+    residual: Vec<Coded>,
+    zero_row: Vec<bool>,
+}
+
+/// The levels above an element, left to right: above-left, above, above-right (0 if absent).
+fn above_levels(t: &LevelTensor<'_>, w: usize, y: usize, x: usize, has_above: bool) -> [i32; 3] {
+    if !has_above {
+        return [0; 3];
+    }
+    let row = &t.levels[(y - 1) * w..y * w];
+    [
+        if x > 0 { row[x - 1] } else { 0 },
+        row[x],
+        if x + 1 < w { row[x + 1] } else { 0 },
+    ]
+}
+
+fn code_both_ways(t: &LevelTensor<'_>, geometry: &Geometry, rows_per_slice: usize) -> BothWays {
     let w = geometry.width;
+    let n = geometry.rows * w;
+    let (mut plain, mut residual) = (vec![Coded::default(); n], vec![Coded::default(); n]);
+    let mut zero_row = vec![false; geometry.rows];
     for y in 0..geometry.rows {
-        let has_above = y % rows_per_slice != 0 && y % geometry.height != 0;
-        let row = &levels[y * w..(y + 1) * w];
-        if row.iter().all(|&l| l == 0) {
+        let row = &t.levels[y * w..(y + 1) * w];
+        zero_row[y] = row.iter().all(|&l| l == 0);
+        if zero_row[y] {
             continue;
         }
-        let mut left = 0u32;
+        let has_above = y % rows_per_slice != 0 && y % geometry.height != 0;
+        let mut left = 0i32;
         for (x, &l) in row.iter().enumerate() {
-            let above = if has_above {
-                levels[(y - 1) * w + x].unsigned_abs()
-            } else {
-                0
-            };
+            let [al, a, ar] = above_levels(t, w, y, x, has_above);
             let m = l.unsigned_abs();
-            let sum = left + above;
-            let class = if sum == 0 {
-                0
-            } else {
-                1 + half_octave(sum) as usize
+            let (token, extra_bits, _) = token_of(m);
+            plain[y * w + x] = Coded {
+                class: class_of(left.unsigned_abs() + a.unsigned_abs()),
+                token: token as u8,
+                extra_bits: extra_bits as u8,
+                sign: t.signed && m != 0,
             };
-            hist[class.min(MAX_CTX_BASE as usize + 1)][token_of(m).0 as usize] += 1;
-            left = m;
+            let r = l - med_prediction(left, a, al);
+            let (token, extra_bits, _) = token_of(r.unsigned_abs());
+            let activity = left.abs_diff(al) + a.abs_diff(al) + ar.abs_diff(a);
+            residual[y * w + x] = Coded {
+                class: class_of(activity),
+                token: token as u8,
+                extra_bits: extra_bits as u8,
+                sign: r != 0,
+            };
+            left = l;
+        }
+    }
+    BothWays {
+        plain,
+        residual,
+        zero_row,
+    }
+}
+
+type Histogram = Vec<[u64; NUM_TOKENS]>;
+
+/// Token counts per class over the maps `chosen` selects.
+fn class_histogram(coded: &[Coded], map_len: usize, chosen: impl Fn(usize) -> bool) -> Histogram {
+    let mut hist = vec![[0u64; NUM_TOKENS]; NUM_CLASSES];
+    for (m, map) in coded.chunks(map_len.max(1)).enumerate() {
+        if chosen(m) {
+            for c in map {
+                hist[c.class as usize][c.token as usize] += 1;
+            }
         }
     }
     hist
@@ -88,9 +163,6 @@ fn class_histogram(
 /// Ideal cost in bits of coding `counts` with a static table, plus the table's own size.
 fn table_cost(counts: &[u64]) -> f64 {
     let total: u64 = counts.iter().sum();
-    if total == 0 {
-        return 9.0;
-    }
     let mut bits = 9.0;
     for &c in counts.iter().filter(|&&c| c > 0) {
         bits += c as f64 * (total as f64 / c as f64).log2() + 14.0;
@@ -98,28 +170,84 @@ fn table_cost(counts: &[u64]) -> f64 {
     bits
 }
 
-/// The `level_ctx_base` that minimizes the token cost (Annex C).
-fn choose_ctx_base(hist: &[[u64; NUM_TOKENS]]) -> u8 {
-    let mut best = (f64::INFINITY, 0u32);
-    for base in 0..=MAX_CTX_BASE {
-        let mut merged = vec![[0u64; NUM_TOKENS]; NUM_LEVEL_CONTEXTS];
-        for (class, h) in hist.iter().enumerate() {
-            let ctx = if class == 0 {
-                0
-            } else {
-                1 + ((class as u32 - 1).saturating_sub(base)).min(NUM_LEVEL_CONTEXTS as u32 - 2)
-                    as usize
-            };
-            for (m, &c) in merged[ctx].iter_mut().zip(h) {
-                *m += c;
-            }
-        }
-        let cost: f64 = merged.iter().map(|c| table_cost(c)).sum();
-        if cost < best.0 {
-            best = (cost, base);
+/// Token counts per context for a context base.
+fn merge(hist: &[[u64; NUM_TOKENS]], base: u32) -> Histogram {
+    let mut merged = vec![[0u64; NUM_TOKENS]; NUM_LEVEL_CONTEXTS];
+    for (class, h) in hist.iter().enumerate() {
+        let ctx = context_of_class(class as u8, base);
+        for (m, &c) in merged[ctx].iter_mut().zip(h) {
+            *m += c;
         }
     }
-    best.1 as u8
+    merged
+}
+
+/// The context base that minimizes the token cost (Annex C).
+fn choose_ctx_base(hist: &[[u64; NUM_TOKENS]]) -> u32 {
+    (0..=MAX_CTX_BASE)
+        .map(|base| {
+            let cost: f64 = merge(hist, base).iter().map(|c| table_cost(c)).sum();
+            (cost, base)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(0, |(_, base)| base)
+}
+
+/// Bits of each token per context, from counts (one pseudo-count per token).
+fn token_bits(merged: &[[u64; NUM_TOKENS]]) -> Vec<[f32; NUM_TOKENS]> {
+    merged
+        .iter()
+        .map(|counts| {
+            let total: u64 = counts.iter().sum::<u64>() + NUM_TOKENS as u64;
+            let mut c = [0f32; NUM_TOKENS];
+            for (ci, &n) in c.iter_mut().zip(counts) {
+                *ci = (total as f64 / (n + 1) as f64).log2() as f32;
+            }
+            c
+        })
+        .collect()
+}
+
+/// Bits of a map's elements under the given token costs.
+fn map_bits(map: &[Coded], bits: &[[f32; NUM_TOKENS]], base: u32) -> f64 {
+    map.iter()
+        .map(|c| {
+            f64::from(bits[context_of_class(c.class, base)][c.token as usize])
+                + f64::from(c.extra_bits)
+                + f64::from(u8::from(c.sign))
+        })
+        .sum()
+}
+
+/// The predictor of each map (Annex C): the cheaper way to code it under the statistics of
+/// the maps coded each way, refined twice. All `PREDICTOR_NONE` when prediction is off.
+fn choose_predictors(both: &BothWays, map_len: usize, num_maps: usize, allow: bool) -> Vec<u8> {
+    let mut predictors = vec![PREDICTOR_NONE; num_maps];
+    if !allow || map_len == 0 {
+        return predictors;
+    }
+    let mut med: Vec<bool> = vec![true; num_maps];
+    let mut plain: Vec<bool> = vec![true; num_maps];
+    for _ in 0..2 {
+        let plain_hist = class_histogram(&both.plain, map_len, |m| plain[m]);
+        let med_hist = class_histogram(&both.residual, map_len, |m| med[m]);
+        let (pb, mb) = (choose_ctx_base(&plain_hist), choose_ctx_base(&med_hist));
+        let plain_bits = token_bits(&merge(&plain_hist, pb));
+        let med_bits = token_bits(&merge(&med_hist, mb));
+        for (m, p) in predictors.iter_mut().enumerate() {
+            let range = m * map_len..(m + 1) * map_len;
+            let as_level = map_bits(&both.plain[range.clone()], &plain_bits, pb);
+            let as_residual = map_bits(&both.residual[range], &med_bits, mb);
+            *p = if as_residual < as_level {
+                PREDICTOR_MED
+            } else {
+                PREDICTOR_NONE
+            };
+        }
+        med = predictors.iter().map(|&p| p == PREDICTOR_MED).collect();
+        plain = med.iter().map(|&m| !m).collect();
+    }
+    predictors
 }
 
 struct SymbolizedSlice {
@@ -127,10 +255,18 @@ struct SymbolizedSlice {
     raw: Vec<u8>,
 }
 
+/// What symbolizing needs besides the levels.
+struct Plan<'a> {
+    both: &'a BothWays,
+    predictors: &'a [u8],
+    ctx_base: u32,
+    residual_ctx_base: u32,
+}
+
 fn symbolize(
     t: &LevelTensor<'_>,
     geometry: &Geometry,
-    ctx_base: u32,
+    plan: &Plan<'_>,
     first_row: usize,
     rows: usize,
 ) -> SymbolizedSlice {
@@ -141,8 +277,7 @@ fn symbolize(
     let mut above_zero = false;
     for y in first_row..first_row + rows {
         let has_above = y > first_row && y % geometry.height != 0;
-        let row = &t.levels[y * w..(y + 1) * w];
-        let zero = row.iter().all(|&l| l == 0);
+        let zero = plan.both.zero_row[y];
         symbols.push(Symbol {
             table: row_context(has_above, above_zero) as u8,
             value: if zero { ROW_ZERO } else { ROW_CODED },
@@ -151,37 +286,63 @@ fn symbolize(
         if zero {
             continue;
         }
-        let mut left = 0u32;
-        for (x, &l) in row.iter().enumerate() {
-            let above = if has_above {
-                t.levels[(y - 1) * w + x].unsigned_abs()
-            } else {
-                0
-            };
-            let m = l.unsigned_abs();
-            let (token, n, extra) = token_of(m);
+        let predicted = plan.predictors[y / geometry.height] == PREDICTOR_MED;
+        let (coded, first_table, base) = if predicted {
+            (
+                &plan.both.residual,
+                FIRST_RESIDUAL_TABLE,
+                plan.residual_ctx_base,
+            )
+        } else {
+            (&plan.both.plain, FIRST_TOKEN_TABLE, plan.ctx_base)
+        };
+        let mut left = 0i32;
+        for (x, &l) in t.levels[y * w..(y + 1) * w].iter().enumerate() {
+            let c = coded[y * w + x];
             symbols.push(Symbol {
-                table: (FIRST_TOKEN_TABLE + level_context(left, above, ctx_base)) as u8,
-                value: token as u8,
+                table: (first_table + context_of_class(c.class, base)) as u8,
+                value: c.token,
             });
+            let value = if predicted {
+                let [al, a, _] = above_levels(t, w, y, x, has_above);
+                l - med_prediction(left, a, al)
+            } else {
+                l
+            };
+            let (_, n, extra) = token_of(value.unsigned_abs());
             if n > 0 {
                 bits.write_var::<u32>(n, extra).expect("writing to a Vec");
             }
-            if t.signed && m != 0 {
-                bits.write_bit(l < 0).expect("writing to a Vec");
+            if c.sign {
+                bits.write_bit(value < 0).expect("writing to a Vec");
             }
-            left = m;
+            left = l;
         }
     }
     bits.byte_align().expect("writing to a Vec");
     SymbolizedSlice { symbols, raw }
 }
 
-/// Codes the levels as a quantized_payload(). Deterministic; `threads` does not change the bytes.
-pub fn encode_levels(t: &LevelTensor<'_>, threads: usize) -> Vec<u8> {
+/// Codes the levels as a quantized_payload(); with `prediction`, maps use the MED predictor
+/// where it is cheaper. Deterministic; `threads` does not change the bytes.
+pub fn encode_levels(t: &LevelTensor<'_>, prediction: bool, threads: usize) -> Vec<u8> {
     let geometry = Geometry::of(t.shape);
     let rps = slice_rows(&geometry);
-    let ctx_base = choose_ctx_base(&class_histogram(t.levels, &geometry, rps as usize));
+    let map_len = geometry.height * geometry.width;
+    let num_maps = geometry.rows / geometry.height.max(1);
+    let both = code_both_ways(t, &geometry, rps as usize);
+    let predictors = choose_predictors(&both, map_len, num_maps, prediction);
+    let any_med = predictors.contains(&PREDICTOR_MED);
+    let ctx_base = choose_ctx_base(&class_histogram(&both.plain, map_len, |m| {
+        predictors[m] == PREDICTOR_NONE
+    }));
+    let residual_ctx_base = if any_med {
+        choose_ctx_base(&class_histogram(&both.residual, map_len, |m| {
+            predictors[m] == PREDICTOR_MED
+        }))
+    } else {
+        0
+    };
     let header = QuantHeader {
         quantizer_type: match t.quantizer {
             QuantizerSyntax::Uniform(_) => dfc_decoder::quant::syntax::QUANTIZER_UNIFORM,
@@ -190,9 +351,17 @@ pub fn encode_levels(t: &LevelTensor<'_>, threads: usize) -> Vec<u8> {
         level_bits: t.level_bits,
         signed_levels: t.signed,
         per_channel: t.per_channel,
-        reserved_zero_6bits: 0,
-        level_ctx_base: ctx_base,
+        map_prediction: any_med,
+        reserved_zero_5bits: 0,
+        level_ctx_base: ctx_base as u8,
+        residual_ctx_base: residual_ctx_base as u8,
         rows_per_slice: rps,
+    };
+    let plan = Plan {
+        both: &both,
+        predictors: &predictors,
+        ctx_base,
+        residual_ctx_base,
     };
     let rps = rps as usize;
     let ranges: Vec<(usize, usize)> = (0..geometry.rows)
@@ -200,8 +369,9 @@ pub fn encode_levels(t: &LevelTensor<'_>, threads: usize) -> Vec<u8> {
         .map(|first| (first, rps.min(geometry.rows - first)))
         .collect();
     let slices = parallel_map(&ranges, threads, |&(first, rows)| {
-        symbolize(t, &geometry, u32::from(ctx_base), first, rows)
+        symbolize(t, &geometry, &plan, first, rows)
     });
+    let num_tables = FIRST_RESIDUAL_TABLE + if any_med { NUM_LEVEL_CONTEXTS } else { 0 };
     let alphabet = |table: usize| {
         if table < FIRST_TOKEN_TABLE {
             NUM_ROW_KINDS
@@ -209,14 +379,13 @@ pub fn encode_levels(t: &LevelTensor<'_>, threads: usize) -> Vec<u8> {
             NUM_TOKENS
         }
     };
-    let mut counts: Vec<Vec<u64>> = (0..NUM_TABLES).map(|t| vec![0; alphabet(t)]).collect();
+    let mut counts: Vec<Vec<u64>> = (0..num_tables).map(|t| vec![0; alphabet(t)]).collect();
     for slice in &slices {
         for s in &slice.symbols {
             counts[s.table as usize][s.value as usize] += 1;
         }
     }
     let freq: Vec<Vec<u32>> = counts.iter().map(|c| normalize(c)).collect();
-    debug_assert!(freq.iter().all(|f| f.iter().sum::<u32>() % PROB_SCALE == 0));
     let cum = cumulative(&freq);
     let coded: Vec<Vec<u8>> =
         parallel_map(&slices, threads, |s| rans_encode(&s.symbols, &freq, &cum));
@@ -230,6 +399,14 @@ pub fn encode_levels(t: &LevelTensor<'_>, threads: usize) -> Vec<u8> {
             QuantizerSyntax::Codebook(c) => c.to_writer(&mut w),
         }
         .expect("writing to a Vec");
+        if any_med {
+            MapPredictors {
+                predictors,
+                alignment: 0,
+            }
+            .to_writer(&mut w)
+            .expect("writing to a Vec");
+        }
         write_tables(&mut w, &frequency_tables(&freq)).expect("writing to a Vec");
         SliceIndex {
             slices: coded
@@ -248,43 +425,31 @@ pub fn encode_levels(t: &LevelTensor<'_>, threads: usize) -> Vec<u8> {
     out
 }
 
-/// Bit costs of tokens per context, from a first pass over the levels (for RDO quantization):
-/// `cost[ctx][token]` in bits, with the context base chosen for these levels.
+/// Bit costs of level tokens per context, from a first pass over the levels (for RDO
+/// quantization): `cost[ctx][token]` in bits, with the context base chosen for these levels.
 pub struct TokenCosts {
     pub ctx_base: u32,
     pub cost: Vec<[f32; NUM_TOKENS]>,
 }
 
 impl TokenCosts {
-    pub fn of(levels: &[i32], shape: &[u32]) -> Self {
+    pub fn of(levels: &[i32], shape: &[u32], signed: bool) -> Self {
         let geometry = Geometry::of(shape);
         let rps = slice_rows(&geometry) as usize;
-        let hist = class_histogram(levels, &geometry, rps);
-        let ctx_base = u32::from(choose_ctx_base(&hist));
-        let mut merged = vec![[0u64; NUM_TOKENS]; NUM_LEVEL_CONTEXTS];
-        for (class, h) in hist.iter().enumerate() {
-            let ctx = if class == 0 {
-                0
-            } else {
-                1 + ((class as u32 - 1).saturating_sub(ctx_base)).min(NUM_LEVEL_CONTEXTS as u32 - 2)
-                    as usize
-            };
-            for (m, &c) in merged[ctx].iter_mut().zip(h) {
-                *m += c;
-            }
+        let tensor = LevelTensor {
+            shape,
+            levels,
+            level_bits: 16,
+            signed,
+            per_channel: false,
+            quantizer: &QuantizerSyntax::Codebook(Codebook::default()),
+        };
+        let both = code_both_ways(&tensor, &geometry, rps);
+        let hist = class_histogram(&both.plain, levels.len(), |_| true);
+        let ctx_base = choose_ctx_base(&hist);
+        TokenCosts {
+            ctx_base,
+            cost: token_bits(&merge(&hist, ctx_base)),
         }
-        let cost = merged
-            .iter()
-            .map(|counts| {
-                let total: u64 = counts.iter().sum::<u64>() + NUM_TOKENS as u64;
-                let mut c = [0f32; NUM_TOKENS];
-                for (ci, &n) in c.iter_mut().zip(counts) {
-                    // One pseudo-count per token keeps unseen tokens finite.
-                    *ci = (total as f64 / (n + 1) as f64).log2() as f32;
-                }
-                c
-            })
-            .collect();
-        TokenCosts { ctx_base, cost }
     }
 }

@@ -52,6 +52,8 @@ pub struct LossyOptions {
     pub channels: ChannelMode,
     /// Rate–distortion optimized rounding of uniform levels (else nearest).
     pub rdo: bool,
+    /// Lets each map be coded as residuals of the MED intra prediction where that is cheaper.
+    pub intra: bool,
 }
 
 impl Default for LossyOptions {
@@ -61,6 +63,7 @@ impl Default for LossyOptions {
             quantizer: Quantizer::Uniform,
             channels: ChannelMode::Auto,
             rdo: true,
+            intra: true,
         }
     }
 }
@@ -232,6 +235,7 @@ impl Job<'_> {
                 per_channel: q.set_len < self.values.len() || q.sets.len() > 1,
                 quantizer: &syntax,
             },
+            self.options.intra,
             self.threads,
         );
         Candidate { payload, decoded }
@@ -258,6 +262,7 @@ impl Job<'_> {
                 per_channel: false,
                 quantizer: &syntax,
             },
+            self.options.intra,
             self.threads,
         );
         Candidate { payload, decoded }

@@ -77,7 +77,7 @@ impl Uniform {
     /// statistics of nearest rounding and the contexts of the levels already chosen.
     pub fn quantize_rdo(&self, values: &[f32], shape: &[u32], lambda_scale: f64) -> Vec<i32> {
         let mut levels = self.quantize_nearest(values);
-        let costs = TokenCosts::of(&levels, shape);
+        let costs = TokenCosts::of(&levels, shape, self.signed);
         let geometry = Geometry::of(shape);
         let w = geometry.width;
         let sign_bits = if self.signed { 1.0 } else { 0.0 };
