@@ -4,7 +4,10 @@
 
 use dfc_decoder::native::TensorDesc;
 use dfc_decoder::{CodingMethod, ElementType, LayerKind};
-use dfc_encoder::{encode_stream, EncoderConfig, LayerInput, MethodChoice};
+use dfc_encoder::{
+    encode_quantized_with_output, encode_stream, is_non_negative, ChannelMode, EncoderConfig,
+    LayerInput, LossyOptions, MethodChoice, QuantTarget, Quantizer, TensorRef,
+};
 
 /// Whole-stream decoding: an error or tensors, never a panic; every tensor has the size its
 /// layer declares.
@@ -67,6 +70,119 @@ pub fn native_payload(data: &[u8]) {
     }
     let two = dfc_decoder::methods::decode_payload(CodingMethod::Native, payload, &desc, 2);
     assert_eq!(one, two);
+}
+
+/// The quantized payload decoder for a float tensor description taken from the first 4 bytes:
+/// an error or exactly the tensor's size; the thread count does not change the result.
+pub fn quantized_payload(data: &[u8]) {
+    if data.len() < 4 {
+        return;
+    }
+    const FLOATS: [ElementType; 3] = [
+        ElementType::Float32,
+        ElementType::Float16,
+        ElementType::BFloat16,
+    ];
+    let element_type = FLOATS[usize::from(data[0] & 0x7F) % FLOATS.len()];
+    let non_negative = data[0] & 0x80 != 0;
+    let rank = usize::from(data[1] % 4) + 1;
+    let shape: Vec<u32> = (0..rank)
+        .map(|i| u32::from(data[2] >> (2 * i) & 3) * u32::from(data[3] % 7 + 1) + 1)
+        .collect();
+    let desc = TensorDesc {
+        element_type,
+        shape: &shape,
+        non_negative,
+    };
+    let payload = &data[4..];
+    let one = dfc_decoder::methods::decode_payload(CodingMethod::Quantized, payload, &desc, 1);
+    if let Ok(out) = &one {
+        let n: usize = shape.iter().map(|&d| d as usize).product();
+        assert_eq!(out.len(), n * element_type.size());
+    }
+    let two = dfc_decoder::methods::decode_payload(CodingMethod::Quantized, payload, &desc, 2);
+    assert_eq!(one, two);
+}
+
+/// Lossy encode then decode (differential): the bytes become a float tensor and options (from
+/// the first 4 bytes); the decoder outputs exactly the reconstruction the encoder predicted.
+pub fn quantized_roundtrip(data: &[u8]) {
+    if data.len() < 4 {
+        return;
+    }
+    const FLOATS: [ElementType; 3] = [
+        ElementType::Float32,
+        ElementType::Float16,
+        ElementType::BFloat16,
+    ];
+    let element_type = FLOATS[usize::from(data[0]) % FLOATS.len()];
+    let body = &data[4..];
+    let count = body.len() / element_type.size();
+    if count == 0 {
+        return;
+    }
+    let w = usize::from(data[3] % 16) + 1;
+    let shape: Vec<u32> = if count % w == 0 && count / w > 1 {
+        vec![
+            1 + u32::from(data[3] >> 7),
+            (count / w) as u32 >> (data[3] >> 7),
+            w as u32,
+        ]
+    } else {
+        vec![count as u32]
+    };
+    let n: usize = shape.iter().map(|&d| d as usize).product();
+    let bytes = &body[..n * element_type.size()];
+    let tensor = TensorRef {
+        element_type,
+        shape: &shape,
+        data: bytes,
+    };
+    let target = match data[1] % 4 {
+        0 => QuantTarget::Bits(data[2] % 16 + 1),
+        1 => QuantTarget::Qp(i32::from(data[2]) - 64),
+        2 => QuantTarget::Psnr(f64::from(data[2] % 80)),
+        _ => QuantTarget::BitsPerElement(f64::from(data[2] % 32) / 4.0 + 0.25),
+    };
+    let options = LossyOptions {
+        target,
+        quantizer: if data[1] & 0x10 != 0 && !matches!(target, QuantTarget::Qp(_)) {
+            Quantizer::Codebook
+        } else {
+            Quantizer::Uniform
+        },
+        channels: [
+            ChannelMode::Auto,
+            ChannelMode::PerTensor,
+            ChannelMode::PerChannel,
+        ][usize::from(data[1] >> 5) % 3],
+        rdo: data[1] & 0x04 != 0,
+        intra: data[1] & 0x08 != 0,
+    };
+    let non_negative = is_non_negative(element_type, bytes);
+    // Non-finite inputs are the encoder's to refuse or clamp; it must not panic either way.
+    let Ok((payload, predicted)) = encode_quantized_with_output(&tensor, non_negative, &options, 1)
+    else {
+        return;
+    };
+    let desc = TensorDesc {
+        element_type,
+        shape: &shape,
+        non_negative,
+    };
+    let decoded = dfc_decoder::methods::decode_payload(CodingMethod::Quantized, &payload, &desc, 1)
+        .expect("the encoder's payload decodes");
+    let decoded = dfc_encoder::float_values(&TensorRef {
+        element_type,
+        shape: &shape,
+        data: &decoded,
+    })
+    .expect("a float tensor");
+    let same = decoded
+        .iter()
+        .zip(&predicted)
+        .all(|(d, p)| d.to_bits() == p.to_bits());
+    assert!(same, "decoder output differs from the encoder's prediction");
 }
 
 /// Encode then decode: the bytes become a tensor (type, method and shape from the first 3

@@ -26,7 +26,9 @@ fn saved_fuzz_inputs_pass_their_checks() {
     let total = replay("decode", checks::decode)
         + replay("random_access", checks::random_access)
         + replay("native_payload", checks::native_payload)
-        + replay("roundtrip", checks::roundtrip);
+        + replay("roundtrip", checks::roundtrip)
+        + replay("quantized_payload", checks::quantized_payload)
+        + replay("quantized_roundtrip", checks::quantized_roundtrip);
     // The regressions folder always holds at least the seeds below.
     assert!(total > 0, "no saved fuzz inputs found");
 }
@@ -41,5 +43,10 @@ fn the_checks_accept_valid_inputs() {
         let mut input = vec![0u8, method, 7];
         input.extend_from_slice(&data);
         checks::roundtrip(&input);
+    }
+    for options in [0x0Cu8, 0x1D, 0x2E, 0x4F] {
+        let mut input = vec![0u8, options, 5, 8];
+        input.extend_from_slice(&data);
+        checks::quantized_roundtrip(&input);
     }
 }

@@ -75,6 +75,8 @@ pub enum LossyError {
     NotFloat(ElementType),
     /// The option does not apply, e.g. a qp for a codebook.
     Unsupported(String),
+    /// A NaN or an infinity: levels reconstruct finite values only.
+    NonFinite { index: usize },
 }
 
 impl std::fmt::Display for LossyError {
@@ -84,6 +86,10 @@ impl std::fmt::Display for LossyError {
                 write!(f, "the quantized method codes float layers, not {t}")
             }
             LossyError::Unsupported(m) => f.write_str(m),
+            LossyError::NonFinite { index } => write!(
+                f,
+                "element {index} is a NaN or an infinity; the quantized method codes finite values (use a lossless method)"
+            ),
         }
     }
 }
@@ -198,7 +204,7 @@ impl Job<'_> {
                 } else {
                     1.0
                 };
-                (step as f32, 0.0f32)
+                ((step as f32).min(f32::MAX), 0.0f32)
             })
             .collect();
         Uniform {
@@ -422,8 +428,12 @@ pub fn encode_quantized_with_output(
     if !is_float_type(tensor.element_type) {
         return Err(LossyError::NotFloat(tensor.element_type));
     }
+    let values = float_values(tensor)?;
+    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+        return Err(LossyError::NonFinite { index });
+    }
     let job = Job {
-        values: float_values(tensor)?,
+        values,
         shape: tensor.shape,
         element_type: tensor.element_type,
         signed: !(non_negative && is_non_negative(tensor.element_type, tensor.data)),
