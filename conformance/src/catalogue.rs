@@ -7,8 +7,13 @@
 
 use crate::hex;
 use crate::mutate::Units;
-use crate::recipe::{Convert, DataSpec, FrameLayer, FrameRecipe, LayerRecipe, Recipe, SpecialSet};
+use crate::quantized::{self, Params, QuantPayload};
+use crate::recipe::{
+    Convert, DataSpec, FrameLayer, FrameRecipe, LayerRecipe, LossySpec, LossyTarget, Recipe,
+    SpecialSet,
+};
 use bitstream_io::{BigEndian, BitReader, FromBitStream};
+use dfc_decoder::quant::syntax::QuantHeader;
 use dfc_decoder::syntax::{
     LayerParameters, Metadata, MetadataEntry, SequenceHeader, SyntaxStructure, Unit,
 };
@@ -46,6 +51,17 @@ impl Group {
 /// Operations computed from the base stream.
 pub type OpsFn = Box<dyn Fn(&Base) -> Vec<String>>;
 
+/// Tensors a mutated stream decodes to that are not among its base's: hand-computed, never
+/// by the reference decoder.
+pub type OutputsFn = Box<dyn Fn(&Base) -> Vec<HandTensor>>;
+
+/// A hand-computed decoded tensor of a mutated case: (layer, frame) and its canonical bytes.
+pub struct HandTensor {
+    pub layer_id: u16,
+    pub frame_index: u32,
+    pub data: Vec<u8>,
+}
+
 /// How a case's stream is made.
 pub enum Source {
     Recipe(Recipe),
@@ -62,6 +78,9 @@ pub struct Case {
     /// Layer selection (clause 8.6) by name.
     pub select_layer: Option<String>,
     pub source: Source,
+    /// For a mutated case that decodes: the tensors it outputs that its base does not, computed
+    /// by hand (the generator checks that the reference decoder outputs exactly these).
+    pub outputs: Option<OutputsFn>,
 }
 
 impl Case {
@@ -205,6 +224,7 @@ fn layer(
         element_type: t.name().to_string(),
         shape: shape.to_vec(),
         method: method.to_string(),
+        lossy: None,
         data: Some(data),
         non_negative: false,
     }
@@ -225,6 +245,7 @@ fn declared(
         element_type: t.name().to_string(),
         shape: shape.to_vec(),
         method: method.name().to_string(),
+        lossy: None,
         data: None,
         non_negative: t == ElementType::Uint8,
     }
@@ -266,6 +287,7 @@ fn from_recipe(group: Group, id: &str, purpose: &str, requirements: &[&str], r: 
         requirements: reqs(requirements),
         select_layer: None,
         source: Source::Recipe(r),
+        outputs: None,
     }
 }
 
@@ -287,6 +309,7 @@ fn mutation(
             base: base.to_string(),
             ops: Box::new(ops),
         },
+        outputs: None,
     }
 }
 
@@ -420,16 +443,19 @@ fn frames_recipe() -> Recipe {
             FrameLayer {
                 layer: "a".into(),
                 method: "zlib".into(),
+                lossy: None,
                 data: pattern(false, 11 * index),
             },
             FrameLayer {
                 layer: "b".into(),
                 method: "raw".into(),
+                lossy: None,
                 data: pattern(false, 11 * index),
             },
             FrameLayer {
                 layer: "c".into(),
                 method: c_method.into(),
+                lossy: None,
                 data: pattern(false, 11 * index),
             },
         ],
@@ -737,6 +763,7 @@ fn valid_cases() -> Vec<Case> {
         case.select_layer = Some(name.to_string());
         cases.push(case);
     }
+    cases.extend(quantized_valid_cases());
     cases
 }
 
@@ -873,11 +900,13 @@ fn uncommon_cases() -> Vec<Case> {
                 FrameLayer {
                     layer: "c".into(),
                     method: "lzma".into(),
+                    lossy: None,
                     data: pattern(false, 50),
                 },
                 FrameLayer {
                     layer: "a".into(),
                     method: "auto".into(),
+                    lossy: None,
                     data: pattern(false, 51),
                 },
             ],
@@ -887,6 +916,7 @@ fn uncommon_cases() -> Vec<Case> {
             layers: vec![FrameLayer {
                 layer: "b".into(),
                 method: "gzip".into(),
+                lossy: None,
                 data: pattern(false, 90),
             }],
         },
@@ -895,6 +925,7 @@ fn uncommon_cases() -> Vec<Case> {
             layers: vec![FrameLayer {
                 layer: "a".into(),
                 method: "raw".into(),
+                lossy: None,
                 data: pattern(false, 99),
             }],
         },
@@ -1094,6 +1125,17 @@ fn uncommon_cases() -> Vec<Case> {
                 vec![b.set_payload(fd, &make(&b.data(0, 0)))]
             })
         };
+    let mut unselected = mutation(
+        u,
+        "q-broken-payload-unselected",
+        "Layer selection (clause 8.6) on q-mixed-methods: only layer pool1_native is selected, and the quantized payload of the unselected layer pool1_q has the reserved quantizer_type 2. The payload of an unselected layer is not decoded, so the stream decodes (REQ-8.3.7-1 is not checked for it).",
+        &["REQ-8.3.7-1"],
+        "valid/q-mixed-methods",
+        |b| vec![format!("pwrite:{}@7=02", b.fd(0, 0))],
+    );
+    unselected.select_layer = Some("pool1_native".into());
+    cases.push(unselected);
+
     cases.push(alt(
         "zlib-stored-blocks",
         "A zlib payload made of stored (uncompressed) DEFLATE blocks, compression level 0.",
@@ -2254,6 +2296,9 @@ fn invalid_cases() -> Vec<Case> {
         c.push(method_case(id, req, purpose, "native", make));
     }
 
+    // Clause 8.3.7: the quantized method (and its cases of clauses 8.4, 8.5 and Annex A.1).
+    c.extend(quantized_invalid_cases());
+
     // Clause 8.4: non-negative layers.
     for (t, set, method, what) in [
         (ElementType::Float32, "neg-zero", 0u16, "-0.0"),
@@ -2594,6 +2639,914 @@ fn native_cases() -> Vec<NativeCase> {
             vec![format!("ptrunc:{fd}={}", 7 + table_end + 4)]
         }),
     ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The quantized method (clause 8.3.7).
+
+/// `valid/q-uniform-per-tensor`: one float32 layer [4, 8, 8] (ResNet-50 pool1, non-negative),
+/// uniform quantizer per tensor, unsigned levels. Base of the hand-built quantized cases (which
+/// change its layer and payload) and of many invalid ones.
+const Q_BASE: &str = "valid/q-uniform-per-tensor";
+/// `valid/q-uniform-per-channel`: as Q_BASE with one step per channel (4 parameter sets).
+const Q_CHANNEL: &str = "valid/q-uniform-per-channel";
+/// `valid/q-codebook-16`: a float32 layer [4, 8, 8] with a codebook of 16 codewords, level_bits 4.
+const Q_CODEBOOK: &str = "valid/q-codebook-16";
+/// `valid/q-bits-08`: float32 layers `unsigned` and `signed` [3, 11] (linear ramps), 8-bit levels.
+const Q_BITS8: &str = "valid/q-bits-08";
+
+fn lossy(target: LossyTarget, quantizer: &str, channels: &str, rdo: bool) -> LossySpec {
+    LossySpec {
+        target,
+        quantizer: quantizer.to_string(),
+        channels: channels.to_string(),
+        rdo,
+    }
+}
+
+/// A layer coded with the quantized method.
+fn qlayer(
+    name: &str,
+    kind: LayerKind,
+    t: ElementType,
+    shape: &[u32],
+    data: DataSpec,
+    options: LossySpec,
+) -> LayerRecipe {
+    let mut l = layer(name, kind, t, shape, "quantized", data);
+    l.lossy = Some(options);
+    l
+}
+
+fn ramp(from: f64, to: f64) -> DataSpec {
+    DataSpec::Ramp { from, to }
+}
+
+fn sine(amplitude: f64, frequency: f64) -> DataSpec {
+    DataSpec::Sine {
+        amplitude,
+        frequency,
+    }
+}
+
+fn bits(v: f32) -> u32 {
+    v.to_bits()
+}
+
+/// 2^e as a binary32 bit pattern (normal or subnormal).
+fn pow2(e: i32) -> u32 {
+    if e >= -126 {
+        ((e + 127) as u32) << 23
+    } else {
+        1 << (e + 149)
+    }
+}
+
+fn qpayload(header: QuantHeader, params: Params, shape: &[u32], levels: Vec<i32>) -> QuantPayload {
+    QuantPayload {
+        header,
+        params,
+        shape: shape.to_vec(),
+        levels,
+        code_zero_rows: false,
+    }
+}
+
+fn dims_text(shape: &[u32]) -> String {
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("x")
+}
+
+/// Q_BASE with its layer turned into a `t` layer of the payload's shape carrying the hand-built
+/// payload `p`, and the tensor_hash of the hand-computed reconstruction. The expected tensor is
+/// that reconstruction (quantized::QuantPayload::reconstruct), not the decoder's output.
+fn hand_case(
+    group: Group,
+    id: &str,
+    purpose: &str,
+    reqs: &[&str],
+    t: ElementType,
+    p: QuantPayload,
+) -> Case {
+    let data = p.reconstruct(t);
+    let non_negative = !data.chunks_exact(t.size()).any(|e| t.has_sign_set(e));
+    let payload = p.to_bytes();
+    let hash = hex::encode(&dfc_decoder::tensor_sha256(&data));
+    let dims = dims_text(&p.shape);
+    let mut case = mutation(group, id, purpose, reqs, Q_BASE, move |b| {
+        let (lp, fd, th) = (b.lp(0), b.fd(0, 0), b.th(0, 0));
+        vec![
+            format!("set:{lp}.element_type={}", t.code()),
+            format!("set:{lp}.dims={dims}"),
+            format!("set:{lp}.non_negative_flag={}", u8::from(non_negative)),
+            b.set_payload(fd, &payload),
+            format!("set:{th}.hash_value=hex:{hash}"),
+        ]
+    });
+    case.outputs = Some(Box::new(move |_| {
+        vec![HandTensor {
+            layer_id: 0,
+            frame_index: 0,
+            data: data.clone(),
+        }]
+    }));
+    case
+}
+
+/// An invalid hand-built payload in Q_BASE's layer turned into a `t` layer of `shape` (its
+/// tensor_hash removed: the stream is rejected at the feature_data unit).
+fn hand_invalid(
+    id: &str,
+    requirement: &str,
+    purpose: &str,
+    t: ElementType,
+    non_negative: bool,
+    shape: &[u32],
+    payload: Vec<u8>,
+) -> Case {
+    let dims = dims_text(shape);
+    invalid(id, requirement, purpose, Q_BASE, move |b| {
+        let (lp, fd, th) = (b.lp(0), b.fd(0, 0), b.th(0, 0));
+        vec![
+            format!("set:{lp}.element_type={}", t.code()),
+            format!("set:{lp}.dims={dims}"),
+            format!("set:{lp}.non_negative_flag={}", u8::from(non_negative)),
+            b.set_payload(fd, &payload),
+            format!("delete:{th}"),
+        ]
+    })
+}
+
+/// The smallest and the largest magnitude of every token 0..39 (clause 8.3.7.4).
+fn token_magnitudes() -> Vec<i32> {
+    let mut out: Vec<i32> = (0..16).collect();
+    for t in 16..40u32 {
+        let n = (t - 16) / 2 + 4;
+        let min = (2 + ((t - 16) & 1)) << (n - 1);
+        out.push(min as i32);
+        out.push((min | ((1 << (n - 1)) - 1)) as i32);
+    }
+    out
+}
+
+fn quantized_valid_cases() -> Vec<Case> {
+    let v = Group::Valid;
+    let mut cases = Vec::new();
+    let pool1 = |convert| crop(&format!("{RESNET}/pool1.npy"), &[10, 20, 20], convert);
+    let uniform = |target, channels: &str, rdo| lossy(target, "uniform", channels, rdo);
+    cases.push(from_recipe(
+        v,
+        "q-uniform-per-tensor",
+        "Quantized method (coding_method 6), uniform quantizer with one step for the tensor: real ResNet-50 pool1 activations (float32 [4, 8, 8], non-negative, so unsigned levels), 8 bits, rate-distortion optimized rounding. The expected tensor is the encoder's reconstruction, not its input. Base of the hand-built quantized cases.",
+        &["REQ-8.3.7-1", "REQ-8.3.7-3", "REQ-8.3.7-5", "REQ-8.4-1", "REQ-8.5-1"],
+        recipe("main", vec![qlayer("pool1", LayerKind::Pool, ElementType::Float32, &[4, 8, 8], pool1(None), uniform(LossyTarget::Bits(8), "per_tensor", true))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-uniform-per-channel",
+        "Quantized method, uniform quantizer with one step per channel (per_channel = 1, 4 parameter sets, ParamSet = channel index): ResNet-50 pool1 (float32 [4, 8, 8]), 6 bits, nearest rounding.",
+        &["REQ-8.3.7-1", "REQ-8.3.7-3", "REQ-8.3.7-5"],
+        recipe("main", vec![qlayer("pool1", LayerKind::Pool, ElementType::Float32, &[4, 8, 8], pool1(None), uniform(LossyTarget::Bits(6), "per_channel", false))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-uniform-signed",
+        "Quantized method with signed levels (signed_levels = 1, a sign bit per non-zero level): values of both signs (float32 [3, 5, 9], a sine), uniform per tensor, qp 24.",
+        &["REQ-8.3.7-1", "REQ-8.3.7-5"],
+        recipe("main", vec![qlayer("signed", LayerKind::Conv, ElementType::Float32, &[3, 5, 9], sine(2.5, 0.41), uniform(LossyTarget::Qp(24), "per_tensor", true))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-uniform-signed-per-channel",
+        "Quantized method, signed levels with one step per channel: float32 [4, 2, 9] (a sine), 7 bits, nearest rounding.",
+        &["REQ-8.3.7-1", "REQ-8.3.7-5"],
+        recipe("main", vec![qlayer("signed", LayerKind::Conv, ElementType::Float32, &[4, 2, 9], sine(3.0, 0.29), uniform(LossyTarget::Bits(7), "per_channel", false))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-per-channel-r1",
+        "Quantized method per channel on a rank-1 tensor (float32 [24]): dim[0] is the number of elements, so every element has its own parameter set.",
+        &["REQ-8.3.7-1"],
+        recipe("main", vec![qlayer("vector", LayerKind::Fc, ElementType::Float32, &[24], sine(1.5, 0.7), uniform(LossyTarget::Bits(3), "per_channel", false))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-per-channel-r4",
+        "Quantized method per channel on a rank-4 tensor (float32 [3, 2, 3, 5]): each of the 3 parameter sets covers 30 elements (two maps).",
+        &["REQ-8.3.7-1"],
+        recipe("main", vec![qlayer("r4", LayerKind::Conv, ElementType::Float32, &[3, 2, 3, 5], sine(4.0, 0.53), uniform(LossyTarget::Bits(5), "per_channel", true))]),
+    ));
+    // Every level bit depth.
+    for b in 1..=16u8 {
+        let t = [
+            ElementType::Float32,
+            ElementType::Float16,
+            ElementType::BFloat16,
+        ][usize::from(b % 3)];
+        let t = if b == 8 { ElementType::Float32 } else { t };
+        cases.push(from_recipe(
+            v,
+            &format!("q-bits-{b:02}"),
+            &format!("Quantized method with level_bits = {b}: two {t} layers [3, 11], linear ramps quantized to {b} bits with nearest rounding: 'unsigned' (0 to 1, levels 0 to {}) and 'signed' ({} to 1, signed levels{}).", (1u32 << b) - 1, if b == 1 { "-1 to 0" } else { "-1" }, if b == 1 { " -1 and 0" } else { "" }),
+            &["REQ-8.3.7-1", "REQ-8.3.7-5"],
+            recipe(
+                "main",
+                vec![
+                    qlayer("unsigned", LayerKind::Other, t, &[3, 11], ramp(0.0, 1.0), uniform(LossyTarget::Bits(b), "per_tensor", false)),
+                    qlayer("signed", LayerKind::Other, t, &[3, 11], ramp(-1.0, if b == 1 { 0.0 } else { 1.0 }), uniform(LossyTarget::Bits(b), "per_tensor", false)),
+                ],
+            ),
+        ));
+    }
+    // Codebooks.
+    let codebook = |b| lossy(LossyTarget::Bits(b), "codebook", "per_tensor", false);
+    cases.push(from_recipe(
+        v,
+        "q-codebook-2",
+        "Quantized method, codebook quantizer (quantizer_type 1) with 2 codewords (+0 and one fitted value), level_bits 1: ResNet-50 pool1 (float32 [4, 8, 8]).",
+        &["REQ-8.3.7-1", "REQ-8.3.7-3", "REQ-8.3.7-5"],
+        recipe("main", vec![qlayer("pool1", LayerKind::Pool, ElementType::Float32, &[4, 8, 8], pool1(None), codebook(1))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-codebook-16",
+        "Quantized method, codebook of 16 = 2^level_bits codewords (level_bits 4), fitted with Lloyd-Max: ResNet-50 res3d (float32 [4, 8, 8]).",
+        &["REQ-8.3.7-1", "REQ-8.3.7-3", "REQ-8.3.7-5"],
+        recipe("main", vec![qlayer("res3d", LayerKind::Conv, ElementType::Float32, &[4, 8, 8], crop(&format!("{RESNET}/res3d.npy"), &[0, 10, 10], None), codebook(4))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-codebook-256",
+        "Quantized method, codebook of 256 codewords (level_bits 8) with negative codewords ordered by magnitude: a sine of 512 distinct values (float32 [4, 8, 16]).",
+        &["REQ-8.3.7-1", "REQ-8.3.7-3", "REQ-8.3.7-5"],
+        recipe("main", vec![qlayer("wave", LayerKind::Conv, ElementType::Float32, &[4, 8, 16], sine(6.0, 0.173), codebook(8))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-codebook-all-zero",
+        "Quantized method, codebook of a single codeword (+0) for an all-zero tensor (float32 [2, 4, 6]): level_bits 1, every row a zero row.",
+        &["REQ-8.3.7-1", "REQ-8.3.7-3"],
+        recipe("main", vec![qlayer("zero", LayerKind::Conv, ElementType::Float32, &[2, 4, 6], DataSpec::Zeros, codebook(2))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-codebook-bfloat16",
+        "Quantized method, codebook of 8 codewords on a bfloat16 layer (ResNet-50 pool1 converted to bfloat16): the binary32 codewords are rounded to bfloat16, to nearest even.",
+        &["REQ-8.3.7-2", "REQ-8.3.7-3"],
+        recipe("main", vec![qlayer("pool1", LayerKind::Pool, ElementType::BFloat16, &[4, 8, 8], pool1(Some(Convert::Bfloat16)), codebook(3))]),
+    ));
+    // Element types.
+    cases.push(from_recipe(
+        v,
+        "q-float16",
+        "Quantized method on a float16 layer (ResNet-50 res4f converted to float16, [8, 7, 7]), 5 bits per channel: each binary32 reconstruction is rounded to float16, to nearest even.",
+        &["REQ-8.3.7-2"],
+        recipe("main", vec![qlayer("res4f", LayerKind::Conv, ElementType::Float16, &[8, 7, 7], crop(&format!("{RESNET}/res4f.npy"), &[0, 3, 3], Some(Convert::Float16)), uniform(LossyTarget::Bits(5), "per_channel", true))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-bfloat16",
+        "Quantized method on a bfloat16 layer (ResNet-50 res5c converted to bfloat16, [4, 7, 7]), qp 16 per tensor: reconstructions rounded to bfloat16, to nearest even.",
+        &["REQ-8.3.7-2"],
+        recipe("main", vec![qlayer("res5c", LayerKind::Conv, ElementType::BFloat16, &[4, 7, 7], crop(&format!("{RESNET}/res5c.npy"), &[0, 0, 0], Some(Convert::Bfloat16)), uniform(LossyTarget::Qp(16), "per_tensor", true))]),
+    ));
+    cases.push(from_recipe(
+        v,
+        "q-real-hed-psnr",
+        "Quantized method with a PSNR target (40 dB, per tensor or per channel, whichever is smaller): a sparse real VGG-16 (HED) conv5_3 crop, float32 [8, 7, 7], with many zero rows.",
+        &["REQ-8.3.7-1"],
+        recipe("main", vec![qlayer("conv5_3", LayerKind::Conv, ElementType::Float32, &[8, 7, 7], crop(&format!("{HED}/conv5_3.npy"), &[0, 3, 3], None), uniform(LossyTarget::Psnr(40.0), "auto", true))]),
+    ));
+    // Quantized and lossless layers in one stream, and in later frames.
+    let mut mixed = recipe(
+        "main",
+        vec![
+            qlayer(
+                "pool1_q",
+                LayerKind::Pool,
+                ElementType::Float32,
+                &[4, 8, 8],
+                pool1(None),
+                uniform(LossyTarget::Bits(4), "per_tensor", true),
+            ),
+            layer(
+                "pool1_native",
+                LayerKind::Pool,
+                ElementType::Float32,
+                &[4, 8, 8],
+                "native",
+                pool1(None),
+            ),
+            layer(
+                "logits",
+                LayerKind::Fc,
+                ElementType::Int8,
+                &[10],
+                "raw",
+                pattern(true, 0),
+            ),
+            qlayer(
+                "wave_q",
+                LayerKind::Other,
+                ElementType::Float16,
+                &[3, 16],
+                sine(2.0, 0.3),
+                codebook(4),
+            ),
+            layer(
+                "wave_zlib",
+                LayerKind::Other,
+                ElementType::Float16,
+                &[3, 16],
+                "zlib",
+                sine(2.0, 0.3),
+            ),
+        ],
+    );
+    mixed.extra_frames = vec![FrameRecipe {
+        frame_index: 1,
+        layers: vec![
+            FrameLayer {
+                layer: "pool1_q".into(),
+                method: "zlib".into(),
+                lossy: None,
+                data: pattern(false, 5),
+            },
+            FrameLayer {
+                layer: "wave_zlib".into(),
+                method: "quantized".into(),
+                lossy: Some(uniform(LossyTarget::Bits(6), "per_channel", true)),
+                data: sine(1.0, 0.9),
+            },
+        ],
+    }];
+    cases.push(from_recipe(
+        v,
+        "q-mixed-methods",
+        "Quantized and lossless layers in one stream: float32 quantized and native, int8 raw, float16 codebook and zlib; in frame 1 the quantized layer is coded with zlib and a zlib layer with the quantized method (per channel). Every tensor_hash of a quantized tensor is the hash of its reconstruction.",
+        &["REQ-8.3.7-1", "REQ-8.5-1", "REQ-5.2-5"],
+        mixed,
+    ));
+
+    // Hand-built payloads: header values, parameters and levels the encoder does not choose.
+    let f32t = ElementType::Float32;
+    let mags = token_magnitudes();
+    let mut levels = mags.clone();
+    levels.resize(64, 0);
+    cases.push(hand_case(
+        v,
+        "q-hand-tokens",
+        "Every level_token 0 to 39 with its smallest and largest magnitude (up to 65535, token 39 with 14 extra bits), unsigned 16-bit levels, step 1.0: each element decodes to its level. level_ctx_base 0, so the sums of large neighbours reach level context 15.",
+        &["REQ-8.3.7-5"],
+        f32t,
+        qpayload(quantized::header(0, 16, false, false, 0, 8), Params::Uniform(vec![(bits(1.0), 0)]), &[8, 8], levels),
+    ));
+    let mut signed: Vec<i32> = mags
+        .iter()
+        .enumerate()
+        .filter(|(_, &m)| m <= 32767)
+        .map(|(i, &m)| if i % 2 == 1 { -m } else { m })
+        .collect();
+    signed.extend([32767, -32768, -32767, 1, -1]);
+    signed.resize(72, 0);
+    cases.push(hand_case(
+        v,
+        "q-hand-tokens-signed-float16",
+        "Signed 16-bit levels of every token up to 38, including both ends of the range, -32768 and 32767, step 2^-8 and offset -0.0, on a float16 layer: reconstructions of up to 15 significant bits are rounded to float16 (ties to even), and -0.0 + (+0) = +0.",
+        &["REQ-8.3.7-5"],
+        ElementType::Float16,
+        qpayload(quantized::header(0, 16, true, false, 3, 2), Params::Uniform(vec![(pow2(-8), bits(-0.0))]), &[8, 9], signed),
+    ));
+    cases.push(hand_case(
+        v,
+        "q-hand-range-signed-b3",
+        "Signed 3-bit levels at both ends of their range (-4 and 3) and everything between, step 0.5 and offset 0.25.",
+        &["REQ-8.3.7-5"],
+        f32t,
+        qpayload(quantized::header(0, 3, true, false, 0, 16), Params::Uniform(vec![(bits(0.5), bits(0.25))]), &[2, 8], (0..16).map(|i| [-4, -3, -2, -1, 0, 1, 2, 3][(i * 3) % 8]).collect()),
+    ));
+    cases.push(hand_case(
+        v,
+        "q-hand-codebook-1",
+        "A codebook of a single non-zero codeword (2.5), level_bits 1 (levels 0 only): every row is a zero row, and every element decodes to codeword[0] = 2.5, not to 0.",
+        &["REQ-8.3.7-3", "REQ-8.3.7-5"],
+        f32t,
+        qpayload(quantized::header(1, 1, false, false, 0, 3), Params::Codebook(vec![bits(2.5)]), &[3, 4, 5], vec![0; 60]),
+    ));
+    let mut cb5: Vec<i32> = (0..20).map(|i| (i % 5 + i / 5) % 5).collect();
+    cb5[10..15].fill(0);
+    cases.push(hand_case(
+        v,
+        "q-hand-codebook-5",
+        "A codebook of 5 codewords (fewer than 2^level_bits = 8) holding +0, -0.0, the smallest subnormal, -FLT_MAX and 3.5: levels 0 to 4, the level range is 0 to NumCodewords - 1; one zero row.",
+        &["REQ-8.3.7-3", "REQ-8.3.7-5"],
+        f32t,
+        qpayload(quantized::header(1, 3, false, false, 0, 2), Params::Codebook(vec![0, bits(-0.0), 1, 0xFF7F_FFFF, bits(3.5)]), &[4, 5], cb5),
+    ));
+    let mut offs = vec![0i32; 72];
+    for (i, l) in offs.iter_mut().enumerate() {
+        let (row, x) = (i / 6, i % 6);
+        if row % 4 != 1 {
+            *l = ((x * 5 + row * 3) % 16) as i32;
+        }
+    }
+    offs[0..6].fill(0);
+    cases.push(hand_case(
+        v,
+        "q-hand-offsets",
+        "Per-channel parameter sets with non-zero offsets (step 0.25 offset 0.75; step -0.5 offset -1.0; step 1.0 offset -0.0) and zero rows: a level 0 decodes to its offset (0.75, -1.0, and +0 since -0.0 + (+0) = +0), not to 0.",
+        &["REQ-8.3.7-3"],
+        f32t,
+        qpayload(quantized::header(0, 4, false, true, 1, 12), Params::Uniform(vec![(bits(0.25), bits(0.75)), (bits(-0.5), bits(-1.0)), (bits(1.0), bits(-0.0))]), &[3, 4, 6], offs),
+    ));
+    let steps_levels: Vec<i32> = (0..6)
+        .flat_map(|c| {
+            let base = [-128, -1, 0, 1, 2, 3, 127, -77];
+            (0..8).map(move |i| base[(i + c) % 8])
+        })
+        .collect();
+    cases.push(hand_case(
+        v,
+        "q-hand-steps",
+        "Negative, zero and subnormal steps (allowed, clause 8.3.7): per channel, step -0.375; step +0 with offset -0.0 (levels of both signs give -0.0 or +0); step -0.0; step 2^-149 (exact subnormal values); step 2^-149 with offset 1.0 (the sum rounds to 1.0); step 2^-127 with offset -0.0. Signed 8-bit levels including -128 and 127.",
+        &["REQ-8.3.7-3"],
+        f32t,
+        qpayload(
+            quantized::header(0, 8, true, true, 2, 3),
+            Params::Uniform(vec![(bits(-0.375), 0), (0, bits(-0.0)), (bits(-0.0), 0), (1, 0), (1, bits(1.0)), (pow2(-127), bits(-0.0))]),
+            &[6, 2, 4],
+            steps_levels,
+        ),
+    ));
+    cases.push(hand_case(
+        v,
+        "q-hand-overflow",
+        "Reconstructions that overflow to infinity (allowed): step 2^127 (levels of magnitude 2 or more give +-inf); step 2^103 with offset FLT_MAX (FLT_MAX + 2^103 is a tie that rounds to +inf, FLT_MAX - 2^103 one that rounds to 0x7F7FFFFE); step FLT_MAX with offset -FLT_MAX (the product or the sum overflows). Signed 4-bit levels, per channel.",
+        &["REQ-8.3.7-3"],
+        f32t,
+        qpayload(
+            quantized::header(0, 4, true, true, 0, 4),
+            Params::Uniform(vec![(pow2(127), 0), (pow2(103), 0x7F7F_FFFF), (0x7F7F_FFFF, 0xFF7F_FFFF)]),
+            &[3, 2, 4],
+            [[-8, -2, -1, 0, 1, 2, 7, 3], [1, -1, 2, -3, 0, 7, -8, 1], [1, 2, -1, 0, -2, 7, -8, 0]].concat(),
+        ),
+    ));
+    let tie_levels: Vec<i32> = (0..4)
+        .flat_map(|_| [1, 3, 5, -1, -3, 0, 2, -2, 31, -31, 7, -32])
+        .collect();
+    cases.push(hand_case(
+        v,
+        "q-hand-float16-ties",
+        "Reconstructions that are ties for float16 (rounded to even): per channel, 1 + q * 2^-11 and -1 + q * 2^-11 (odd q above 1 in magnitude), q * 2^-25 (half the smallest subnormal), and 65504 + 16 q (65520 rounds to +inf, 65488 to 65472).",
+        &["REQ-8.3.7-2"],
+        ElementType::Float16,
+        qpayload(
+            quantized::header(0, 6, true, true, 0, 5),
+            Params::Uniform(vec![(pow2(-11), bits(1.0)), (pow2(-11), bits(-1.0)), (pow2(-25), 0), (bits(16.0), bits(65504.0))]),
+            &[4, 2, 6],
+            tie_levels.clone(),
+        ),
+    ));
+    cases.push(hand_case(
+        v,
+        "q-hand-bfloat16-ties",
+        "Reconstructions that are ties for bfloat16 (rounded to even): per channel, 1 + q * 2^-8 and -1 + q * 2^-8, q * 2^-134 (half the smallest bfloat16 subnormal), and the largest bfloat16 + q * 2^119 (a tie that rounds to +inf for q = 1).",
+        &["REQ-8.3.7-2"],
+        ElementType::BFloat16,
+        qpayload(
+            quantized::header(0, 6, true, true, 0, 5),
+            Params::Uniform(vec![(pow2(-8), bits(1.0)), (pow2(-8), bits(-1.0)), (pow2(-134), 0), (pow2(119), 0x7F7F_0000)]),
+            &[4, 2, 6],
+            tie_levels,
+        ),
+    ));
+    let slice_levels = |n: usize, zero_rows: &[usize], w: usize| -> Vec<i32> {
+        (0..n)
+            .map(|i| {
+                if zero_rows.contains(&(i / w)) {
+                    0
+                } else {
+                    ((i * 7) % 23) as i32
+                }
+            })
+            .collect()
+    };
+    cases.push(hand_case(
+        v,
+        "q-hand-slices-4",
+        "A multi-slice payload: 15 rows (3 maps of 5) with rows_per_slice 4, so slices of 4, 4, 4 and 3 rows that begin inside maps (HasAbove false at each slice start); zero rows at the start of a slice and after a coded row.",
+        &["REQ-8.3.6-4", "REQ-8.3.6-6"],
+        f32t,
+        qpayload(quantized::header(0, 5, false, false, 0, 4), Params::Uniform(vec![(bits(0.125), 0)]), &[3, 5, 4], slice_levels(60, &[3, 4, 8, 12], 4)),
+    ));
+    cases.push(hand_case(
+        v,
+        "q-hand-slices-1",
+        "rows_per_slice 1: every row is a slice (6 slices), signed levels, per channel.",
+        &["REQ-8.3.6-4", "REQ-8.3.6-6"],
+        f32t,
+        qpayload(
+            quantized::header(0, 6, true, true, 0, 1),
+            Params::Uniform(vec![(bits(0.5), 0), (bits(-0.25), bits(1.0))]),
+            &[2, 3, 4],
+            (0..24).map(|i| ((i * 11) % 29) - 14).collect(),
+        ),
+    ));
+    cases.push(hand_case(
+        v,
+        "q-hand-slices-max",
+        "rows_per_slice 4294967295: one slice for the whole tensor.",
+        &["REQ-8.3.6-4"],
+        f32t,
+        qpayload(
+            quantized::header(0, 5, false, false, 0, u32::MAX),
+            Params::Uniform(vec![(bits(0.125), 0)]),
+            &[2, 3, 4],
+            slice_levels(24, &[1], 4),
+        ),
+    ));
+    let mut coded_zero = qpayload(
+        quantized::header(0, 4, true, false, 255, 6),
+        Params::Uniform(vec![(bits(0.5), 0)]),
+        &[2, 4, 5],
+        slice_levels(40, &[1, 2, 5], 5)
+            .into_iter()
+            .map(|l| (l % 15) - 7)
+            .collect(),
+    );
+    for y in [1, 2, 5] {
+        coded_zero.levels[y * 5..y * 5 + 5].fill(0);
+    }
+    coded_zero.code_zero_rows = true;
+    cases.push(hand_case(
+        v,
+        "q-hand-zero-rows-coded",
+        "Rows whose levels are all 0 coded as coded rows of zero tokens (an encoder may do so) rather than zero rows; level_ctx_base 255, so every non-zero neighbour sum has level context 1.",
+        &["REQ-8.3.6-5"],
+        f32t,
+        coded_zero,
+    ));
+    cases
+}
+
+/// The parts of the quantized payload of layer 0 of a base, as the decoder parses them.
+fn quant_parts(b: &Base, fd: usize) -> dfc_decoder::quant::QuantParts {
+    let p = b.layer(0);
+    let desc = dfc_decoder::native::TensorDesc {
+        element_type: ElementType::from_code(p.element_type).expect("a valid base"),
+        shape: &p.dims,
+        non_negative: p.non_negative_flag,
+    };
+    dfc_decoder::quant::parse_parts(b.method_payload(fd), &desc).expect("a valid quantized payload")
+}
+
+/// Bytes of the payload up to the end of the frequency tables.
+fn quant_table_end(parts: &dfc_decoder::quant::QuantParts) -> usize {
+    parts.data_offset - 8 * parts.index.slices.len()
+}
+
+/// A quantized payload rebuilt from (possibly changed) parts and the original slice data.
+fn quant_payload(parts: &dfc_decoder::quant::QuantParts, method_payload: &[u8]) -> Vec<u8> {
+    use dfc_decoder::native::syntax::write_tables;
+    let mut out = parts.header.to_bytes();
+    if let Some(u) = &parts.uniform {
+        out.extend(u.to_bytes());
+    }
+    if let Some(c) = &parts.codebook {
+        out.extend(c.to_bytes());
+    }
+    let tables: Vec<_> = parts
+        .row_tables
+        .iter()
+        .chain(&parts.token_tables)
+        .cloned()
+        .collect();
+    let mut w = bitstream_io::BitWriter::endian(&mut out, BigEndian);
+    write_tables(&mut w, &tables).expect("in memory");
+    out.extend(parts.index.to_bytes());
+    out.extend_from_slice(&method_payload[parts.data_offset..]);
+    out
+}
+
+/// The quantized payload with `count` zero bytes added at the end of part `part` (0 rANS, 1
+/// raw) of the first slice, or removed from it if `count` is negative; the slice index updated.
+fn quant_resized(b: &Base, fd: usize, part: usize, count: i32) -> Vec<u8> {
+    let mut parts = quant_parts(b, fd);
+    let payload = b.method_payload(fd);
+    let (rans, raw) = parts.index.slices[0];
+    let end = parts.data_offset + rans as usize + if part == 1 { raw as usize } else { 0 };
+    let field = if part == 0 {
+        &mut parts.index.slices[0].0
+    } else {
+        &mut parts.index.slices[0].1
+    };
+    *field = field
+        .checked_add_signed(count)
+        .expect("the part is long enough");
+    let mut data = payload.to_vec();
+    if count >= 0 {
+        data.splice(end..end, std::iter::repeat_n(0u8, count as usize));
+    } else {
+        data.drain(end - count.unsigned_abs() as usize..end);
+    }
+    quant_payload(&parts, &data)
+}
+
+type QuantCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&Base, usize) -> Vec<String>,
+);
+
+/// Invalid quantized payloads made from encoder-made bases: (ID, requirement, purpose, base,
+/// operations on the base's feature_data unit of layer 0).
+fn quant_mutations() -> Vec<QuantCase> {
+    // Byte offsets in the feature_data unit payload: method_payload starts at byte 7.
+    const QT: usize = 7;
+    const FLAGS: usize = 9;
+    vec![
+        ("req-8.3.7-1-quantizer-type-2", "REQ-8.3.7-1", "A quantized payload with quantizer_type 2 (reserved).", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@{QT}=02")]),
+        ("req-8.3.7-1-quantizer-type-255", "REQ-8.3.7-1", "A quantized payload with quantizer_type 255 (reserved).", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@{QT}=ff")]),
+        ("req-8.3.7-1-level-bits-0", "REQ-8.3.7-1", "A quantized payload with level_bits 0.", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@8=00")]),
+        ("req-8.3.7-1-level-bits-17", "REQ-8.3.7-1", "A quantized payload with level_bits 17.", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@8=11")]),
+        ("req-8.3.7-1-reserved-bit-0", "REQ-8.3.7-1", "A quantized payload whose reserved_zero_6bits has its last bit set (value 1).", Q_BASE, |b, fd| vec![format!("pwrite:{fd}@{FLAGS}={:02x}", b.payload(fd)[FLAGS] | 0x01)]),
+        ("req-8.3.7-1-reserved-bit-5", "REQ-8.3.7-1", "A quantized payload whose reserved_zero_6bits has its first bit set (value 32).", Q_BASE, |b, fd| vec![format!("pwrite:{fd}@{FLAGS}={:02x}", b.payload(fd)[FLAGS] | 0x20)]),
+        ("req-8.3.7-1-rows-per-slice-0", "REQ-8.3.7-1", "A quantized payload with rows_per_slice 0.", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@11=00000000")]),
+        ("req-8.3.7-1-codebook-signed", "REQ-8.3.7-1", "A codebook quantizer (quantizer_type 1) with signed_levels 1.", Q_CODEBOOK, |b, fd| vec![format!("pwrite:{fd}@{FLAGS}={:02x}", b.payload(fd)[FLAGS] | 0x80)]),
+        ("req-8.3.7-1-codebook-per-channel", "REQ-8.3.7-1", "A codebook quantizer with per_channel 1.", Q_CODEBOOK, |b, fd| vec![format!("pwrite:{fd}@{FLAGS}={:02x}", b.payload(fd)[FLAGS] | 0x40)]),
+        ("req-8.3.7-3-step-nan", "REQ-8.3.7-3", "A uniform quantizer whose step is a NaN (0x7FC00000).", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@15=7fc00000")]),
+        ("req-8.3.7-3-step-inf", "REQ-8.3.7-3", "A uniform quantizer whose step is +infinity.", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@15=7f800000")]),
+        ("req-8.3.7-3-offset-inf", "REQ-8.3.7-3", "A uniform quantizer whose offset is +infinity (step finite).", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@19=7f800000")]),
+        ("req-8.3.7-3-last-offset-neg-inf", "REQ-8.3.7-3", "Per channel: the offset of the last of 4 parameter sets is -infinity (the other sets are finite).", Q_CHANNEL, |_, fd| vec![format!("pwrite:{fd}@{}=ff800000", 7 + 8 + 8 * 3 + 4)]),
+        ("req-8.3.7-3-codeword-inf", "REQ-8.3.7-3", "A codebook whose second codeword is +infinity.", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@{}=7f800000", 7 + 10 + 4)]),
+        ("req-8.3.7-3-codeword-nan", "REQ-8.3.7-3", "A codebook whose last codeword is a NaN with the sign bit set (0xFFC00001).", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@{}=ffc00001", 7 + 10 + 4 * 15)]),
+        ("req-8.3.7-3-too-many-codewords", "REQ-8.3.7-3", "A codebook of 16 codewords with level_bits 3: more than 2^level_bits codewords.", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@8=03")]),
+        ("req-8.3.7-4-empty-payload", "REQ-8.3.7-4", "A quantized payload of 0 bytes.", Q_BASE, |_, fd| vec![format!("ptrunc:{fd}=7")]),
+        ("req-8.3.7-4-short-header", "REQ-8.3.7-4", "A quantized payload of 5 bytes (inside quant_header()).", Q_BASE, |_, fd| vec![format!("ptrunc:{fd}=12")]),
+        ("req-8.3.7-4-short-parameters", "REQ-8.3.7-4", "A per-channel quantized payload that ends inside uniform_parameters() (3 bytes short of its 4 parameter sets).", Q_CHANNEL, |_, fd| vec![format!("ptrunc:{fd}={}", 7 + 8 + 8 * 4 - 3)]),
+        ("req-8.3.7-4-codebook-short-count", "REQ-8.3.7-4", "A codebook payload that ends inside num_codewords_minus1.", Q_CODEBOOK, |_, fd| vec![format!("ptrunc:{fd}={}", 7 + 8 + 1)]),
+        ("req-8.3.7-4-codebook-short-codewords", "REQ-8.3.7-4", "A codebook payload that ends inside its last codeword.", Q_CODEBOOK, |_, fd| vec![format!("ptrunc:{fd}={}", 7 + 8 + 2 + 4 * 16 - 1)]),
+        ("req-8.3.7-4-codebook-count-exceeds", "REQ-8.3.7-4", "A codebook whose num_codewords_minus1 is 65535 (256 KiB of codewords) in a payload of a few hundred bytes: the size is checked before the codewords are read or allocated, and before their number is checked against level_bits.", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@15=ffff")]),
+        ("req-8.3.7-4-short-tables", "REQ-8.3.7-4", "A quantized payload that ends inside its frequency tables.", Q_BASE, |b, fd| {
+            let parts = quant_parts(b, fd);
+            vec![format!("ptrunc:{fd}={}", 7 + (8 + 8 + quant_table_end(&parts)) / 2)]
+        }),
+        ("req-8.3.7-4-ue-17-zeros", "REQ-8.3.7-4", "A quantized payload whose first frequency table has a symbol_gap ue(v) with 17 leading zero bits (at most 16 are allowed).", Q_BASE, |b, fd| {
+            // quant_header() and one parameter set, then num_present = 1 and 17 zero bits.
+            let mut payload = b.method_payload(fd)[..16].to_vec();
+            payload.extend([0x00, 0x80, 0x00, 0x20]);
+            payload.extend([0; 16]);
+            vec![b.set_payload(fd, &payload)]
+        }),
+        ("req-8.3.7-4-short-index", "REQ-8.3.7-4", "A quantized payload that ends inside its slice index.", Q_BASE, |b, fd| {
+            let parts = quant_parts(b, fd);
+            vec![format!("ptrunc:{fd}={}", 7 + quant_table_end(&parts) + 4)]
+        }),
+        ("req-8.3.7-5-level-above-range", "REQ-8.3.7-5", "level_bits one less than the levels need (unsigned levels): a level above 2^level_bits - 1.", Q_BASE, |b, fd| vec![format!("pwrite:{fd}@8={:02x}", b.payload(fd)[8] - 1)]),
+        ("req-8.3.6-2-quantized-table-sum", "REQ-8.3.6-2", "A quantized payload whose level_token frequency table does not sum to 4096 (one frequency raised by 1).", Q_BASE, |b, fd| {
+            let mut parts = quant_parts(b, fd);
+            let entry = parts
+                .token_tables
+                .iter_mut()
+                .flat_map(|t| t.entries.iter_mut())
+                .find(|e| e.1 < 4096)
+                .expect("a frequency below 4096");
+            entry.1 += 1;
+            vec![b.set_payload(fd, &quant_payload(&parts, b.method_payload(fd)))]
+        }),
+        ("req-8.3.6-2-quantized-token-40", "REQ-8.3.6-2", "A level_token frequency table that lists symbol 40, outside the alphabet of 40 tokens (frequencies still sum to 4096).", Q_BASE, |b, fd| {
+            let mut parts = quant_parts(b, fd);
+            let t = parts
+                .token_tables
+                .iter_mut()
+                .find(|t| t.entries.iter().any(|e| e.1 >= 2))
+                .expect("a table to extend");
+            t.entries.iter_mut().find(|e| e.1 >= 2).expect("checked").1 -= 1;
+            t.entries.push((40, 1));
+            vec![b.set_payload(fd, &quant_payload(&parts, b.method_payload(fd)))]
+        }),
+        ("req-8.3.6-2-quantized-gap-16-zeros", "REQ-8.3.6-2", "The last level_token table lists one symbol, 65535, whose symbol_gap is an ue(v) of 16 leading zero bits (the longest allowed, so the payload parses): the symbol is outside the alphabet.", Q_BASE, |b, fd| {
+            let mut parts = quant_parts(b, fd);
+            let last = parts.token_tables.last_mut().expect("16 tables");
+            last.entries = vec![(65535, 4096)];
+            vec![b.set_payload(fd, &quant_payload(&parts, b.method_payload(fd)))]
+        }),
+        ("req-8.3.6-3-quantized-alignment-bits", "REQ-8.3.6-3", "A quantized payload whose alignment_zero_bits after the frequency tables are not 0.", Q_BASE, |b, fd| {
+            let mut parts = quant_parts(b, fd);
+            let head = 8 * (parts.header.to_bytes().len() + parts.uniform.as_ref().map_or(0, |u| u.to_bytes().len())) as u64;
+            let bits = |p: &dfc_decoder::quant::QuantParts| head + p.row_tables.iter().chain(&p.token_tables).map(|t| t.coded_bits()).sum::<u64>();
+            if bits(&parts) % 8 == 0 {
+                // No padding: move one unit of frequency to a new symbol (13 more bits).
+                let t = parts
+                    .token_tables
+                    .iter_mut()
+                    .find(|t| t.entries.iter().any(|e| e.1 >= 2) && t.entries.last().is_some_and(|e| e.0 < 39))
+                    .expect("a token table to extend");
+                let last = t.entries.last().expect("checked").0;
+                t.entries.iter_mut().find(|e| e.1 >= 2).expect("checked").1 -= 1;
+                t.entries.push((last + 1, 1));
+            }
+            let total = bits(&parts);
+            assert!(total % 8 != 0);
+            let mut payload = quant_payload(&parts, b.method_payload(fd));
+            payload[(total / 8) as usize] |= 1 << (7 - total % 8);
+            vec![b.set_payload(fd, &payload)]
+        }),
+        ("req-8.3.6-4-quantized-slice-bytes", "REQ-8.3.6-4", "A quantized payload with one byte more than its slice index lists.", Q_BASE, |_, fd| vec![format!("pappend:{fd}=00")]),
+        ("req-8.3.6-4-quantized-slice-index", "REQ-8.3.6-4", "A quantized slice index whose first raw_bytes is one more than the data holds.", Q_BASE, |b, fd| {
+            let mut parts = quant_parts(b, fd);
+            parts.index.slices[0].1 += 1;
+            vec![b.set_payload(fd, &quant_payload(&parts, b.method_payload(fd)))]
+        }),
+        ("req-8.3.6-5-quantized-empty-context", "REQ-8.3.6-5", "A quantized payload whose level_token tables are all empty, so the first token is decoded in an empty context.", Q_BASE, |b, fd| {
+            let mut parts = quant_parts(b, fd);
+            for t in &mut parts.token_tables {
+                t.entries.clear();
+            }
+            vec![b.set_payload(fd, &quant_payload(&parts, b.method_payload(fd)))]
+        }),
+        ("req-8.3.6-6-quantized-rans-extra-bytes", "REQ-8.3.6-6", "A quantized slice with two unread bytes after its rANS data (listed in the slice index).", Q_BASE, |b, fd| vec![b.set_payload(fd, &quant_resized(b, fd, 0, 2))]),
+        ("req-8.3.6-6-quantized-raw-extra-byte", "REQ-8.3.6-6", "A quantized slice with one unread byte after its raw data (the extra bits and sign bits; listed in the slice index).", Q_BASE, |b, fd| vec![b.set_payload(fd, &quant_resized(b, fd, 1, 1))]),
+        ("req-8.3.6-6-quantized-raw-missing", "REQ-8.3.6-6", "A quantized slice whose raw data lacks its last byte: extra bits are read beyond the end of raw_data.", Q_BASE, |b, fd| vec![b.set_payload(fd, &quant_resized(b, fd, 1, -1))]),
+        ("req-8.3.6-6-quantized-rans-short", "REQ-8.3.6-6", "A quantized slice whose rans_bytes is 3 (fewer than the 4 bytes of the initial state; the raw data follows).", Q_BASE, |b, fd| {
+            let parts = quant_parts(b, fd);
+            let rans = parts.index.slices[0].0 as i32;
+            vec![b.set_payload(fd, &quant_resized(b, fd, 0, 3 - rans))]
+        }),
+    ]
+}
+
+fn quantized_invalid_cases() -> Vec<Case> {
+    let mut c = Vec::new();
+    for (id, req, purpose, base, make) in quant_mutations() {
+        c.push(invalid(id, req, purpose, base, move |b| {
+            let fd = b.fd(0, 0);
+            let mut ops = make(b, fd);
+            ops.push(format!("delete:{}", b.th(0, 0)));
+            ops
+        }));
+    }
+    // REQ-8.3.7-2: the quantized method codes float layers only.
+    for t in [ElementType::Int8, ElementType::Uint8] {
+        c.push(invalid(
+            &format!("req-8.3.7-2-{t}"),
+            "REQ-8.3.7-2",
+            &format!("A quantized payload (otherwise valid) in a {t} layer."),
+            Q_BASE,
+            move |b| {
+                vec![
+                    format!("set:{}.element_type={}", b.lp(0), t.code()),
+                    format!("delete:{}", b.th(0, 0)),
+                ]
+            },
+        ));
+    }
+    // REQ-8.3.7-4: parameters for more sets than the payload holds.
+    c.push(invalid(
+        "req-8.3.7-4-parameters-exceed-payload",
+        "REQ-8.3.7-4",
+        "A per-channel quantized payload for a rank-1 layer of 2^26 elements: NumParams = dim[0] = 2^26 parameter sets (512 MiB) in a payload of a few hundred bytes. A decoder must find the payload too short before it reads or allocates the parameters.",
+        Q_BASE,
+        |b| {
+            let fd = b.fd(0, 0);
+            vec![
+                "set:0.level_idc=30".into(),
+                format!("set:{}.dims=67108864", b.lp(0)),
+                format!("pwrite:{fd}@9={:02x}", b.payload(fd)[9] | 0x40),
+                format!("delete:{}", b.th(0, 0)),
+            ]
+        },
+    ));
+    // Hand-built invalid payloads.
+    let f32t = ElementType::Float32;
+    let signed3 = |levels: Vec<i32>| {
+        qpayload(
+            quantized::header(0, 3, true, false, 0, 8),
+            Params::Uniform(vec![(bits(0.5), 0)]),
+            &[2, 4],
+            levels,
+        )
+    };
+    c.push(hand_invalid(
+        "req-8.3.7-5-signed-above-range",
+        "REQ-8.3.7-5",
+        "Signed 3-bit levels (range -4 to 3) with a level 4, in the second row.",
+        f32t,
+        false,
+        &[2, 4],
+        signed3(vec![-4, 3, 0, 1, 2, 4, -1, 0]).to_bytes(),
+    ));
+    c.push(hand_invalid(
+        "req-8.3.7-5-negative-below-range",
+        "REQ-8.3.7-5",
+        "Signed 3-bit levels (range -4 to 3) with a level -5; -4 and 3 are also present.",
+        f32t,
+        false,
+        &[2, 4],
+        signed3(vec![-4, 3, 0, 1, 2, -5, -1, 0]).to_bytes(),
+    ));
+    c.push(hand_invalid(
+        "req-8.3.7-5-codebook-index",
+        "REQ-8.3.7-5",
+        "A codebook of 5 codewords with level_bits 3: a level 5, below 2^level_bits but not below NumCodewords.",
+        f32t,
+        false,
+        &[2, 4],
+        qpayload(quantized::header(1, 3, false, false, 0, 8), Params::Codebook(vec![0, bits(1.0), bits(2.0), bits(3.0), bits(4.0)]), &[2, 4], vec![0, 1, 2, 3, 4, 5, 0, 1]).to_bytes(),
+    ));
+    let three_slices = || {
+        qpayload(
+            quantized::header(0, 2, false, false, 0, 1),
+            Params::Uniform(vec![(bits(1.0), 0)]),
+            &[3, 4],
+            vec![1, 2, 3, 0, 0, 1, 4, 2, 3, 3, 1, 0],
+        )
+    };
+    let mut p = three_slices().parts();
+    p.slices[2].1.push(0);
+    c.push(hand_invalid("req-8.3.7-5-lowest-slice", "REQ-8.3.7-5", "Three slices of one row: slice 1 has a level above the range (REQ-8.3.7-5), slice 2 an unread raw byte (REQ-8.3.6-6). The violation of the lowest slice is reported, whatever order or threads a decoder uses.", f32t, true, &[3, 4], p.to_bytes()));
+    let mut q = three_slices();
+    q.levels[6] = 1;
+    q.levels[9] = 5;
+    let mut p = q.parts();
+    p.slices[1].1.push(0);
+    c.push(hand_invalid("req-8.3.6-6-quantized-lowest-slice", "REQ-8.3.6-6", "Three slices of one row: slice 1 has an unread raw byte (REQ-8.3.6-6), slice 2 a level above the range (REQ-8.3.7-5). The violation of the lowest slice is reported.", f32t, true, &[3, 4], p.to_bytes()));
+    let mut p = qpayload(
+        quantized::header(0, 2, false, false, 0, 1),
+        Params::Uniform(vec![(bits(1.0), 0)]),
+        &[4],
+        vec![5, 20, 1, 0],
+    )
+    .parts();
+    p.slices[0].1.clear();
+    c.push(hand_invalid("req-8.3.6-6-quantized-before-range", "REQ-8.3.6-6", "One row with a level above the range (5 for level_bits 2) and a level 20 whose extra bits are missing (raw_bytes 0): in a row, missing data (REQ-8.3.6-6) is reported before a level outside the range.", f32t, true, &[4], p.to_bytes()));
+    // REQ-8.4-1: a non-negative layer whose reconstruction is negative.
+    c.push(hand_invalid(
+        "req-8.4-1-quantized-negative-step",
+        "REQ-8.4-1",
+        "non_negative_flag = 1 on a float32 layer whose quantized payload has unsigned levels and a negative step (-0.5): every non-zero level reconstructs to a negative value.",
+        f32t,
+        true,
+        &[2, 4],
+        qpayload(quantized::header(0, 3, false, false, 0, 8), Params::Uniform(vec![(bits(-0.5), 0)]), &[2, 4], vec![0, 1, 2, 3, 4, 5, 6, 7]).to_bytes(),
+    ));
+    c.push(hand_invalid(
+        "req-8.4-1-quantized-negative-zero",
+        "REQ-8.4-1",
+        "non_negative_flag = 1 on a float16 layer whose quantized payload has step -0.0 and offset -0.0: every element reconstructs to -0.0 (q x -0.0 = -0.0 for q >= 0, and -0.0 + -0.0 = -0.0), which is negative.",
+        ElementType::Float16,
+        true,
+        &[2, 4],
+        qpayload(quantized::header(0, 3, false, false, 0, 8), Params::Uniform(vec![(bits(-0.0), bits(-0.0))]), &[2, 4], vec![0, 1, 2, 3, 0, 0, 6, 7]).to_bytes(),
+    ));
+    c.push(hand_invalid(
+        "req-8.4-1-quantized-codebook",
+        "REQ-8.4-1",
+        "non_negative_flag = 1 on a bfloat16 layer whose codebook has a negative codeword (-1.5), used by one element.",
+        ElementType::BFloat16,
+        true,
+        &[2, 4],
+        qpayload(quantized::header(1, 2, false, false, 0, 8), Params::Codebook(vec![0, bits(0.5), bits(-1.5)]), &[2, 4], vec![0, 1, 1, 0, 0, 1, 2, 1]).to_bytes(),
+    ));
+    // REQ-8.5-1: the hash of a quantized tensor is the hash of its reconstruction.
+    c.push(invalid(
+        "req-8.5-1-quantized-hash-of-input",
+        "REQ-8.5-1",
+        "The tensor_hash of a quantized layer carries the SHA-256 of the encoder's input (the float32 ramp) instead of the reconstruction a decoder outputs.",
+        Q_BITS8,
+        |b| {
+            let (data, _) = crate::recipe::materialize(&ramp(0.0, 1.0), ElementType::Float32, &[3, 11], std::path::Path::new("."))
+                .expect("a synthetic tensor");
+            vec![format!("set:{}.hash_value=hex:{}", b.th(0, 0), hex::encode(&dfc_decoder::tensor_sha256(&data)))]
+        },
+    ));
+    // Annex A.1: the quantized method is not in the baseline profile.
+    c.push(invalid(
+        "req-a.1-2-baseline-quantized",
+        "REQ-A.1-2",
+        "A baseline-profile stream whose float32 layers have default_method quantized (everything else baseline).",
+        Q_BITS8,
+        fixed(&["set:0.profile_idc=0"]),
+    ));
+    c.push(invalid(
+        "req-a.1-2-baseline-coding-quantized",
+        "REQ-A.1-2",
+        "coding_method quantized in a baseline-profile stream whose layers' default_method is raw.",
+        Q_BITS8,
+        |b| {
+            vec![
+                "set:0.profile_idc=0".into(),
+                format!("set:{}.default_method=0", b.lp(0)),
+                format!("set:{}.default_method=0", b.lp(1)),
+            ]
+        },
+    ));
+    c
 }
 
 /// Every case of the suite, bases before the cases made from them.

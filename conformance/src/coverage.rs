@@ -9,6 +9,8 @@
 //! `coverage` feature.
 
 use crate::sources;
+use dfc_decoder::native::syntax::{FrequencyTable, NativeHeader, SliceIndex};
+use dfc_decoder::quant::syntax::{Codebook, QuantHeader, UniformParameters};
 use dfc_decoder::syntax::{
     FeatureData, FieldValue, FieldVisitor, Identification, LayerParameters, Metadata,
     MetadataEntry, SequenceHeader, SyntaxStructure, TensorHash, Unit,
@@ -132,6 +134,46 @@ pub fn visited_syntax_elements() -> Vec<String> {
         },
         &mut out,
     );
+    // The method payloads of the native and quantized methods.
+    add(
+        &NativeHeader {
+            rows_per_slice: 1,
+            kind_exp_base: 0,
+            exp_ctx_base: 0,
+        },
+        &mut out,
+    );
+    add(
+        &FrequencyTable {
+            entries: vec![(0, 4096)],
+        },
+        &mut out,
+    );
+    add(
+        &SliceIndex {
+            slices: vec![(4, 0)],
+        },
+        &mut out,
+    );
+    add(
+        &QuantHeader {
+            quantizer_type: 0,
+            level_bits: 8,
+            signed_levels: false,
+            per_channel: false,
+            reserved_zero_6bits: 0,
+            level_ctx_base: 0,
+            rows_per_slice: 1,
+        },
+        &mut out,
+    );
+    add(
+        &UniformParameters {
+            params: vec![(0x3F80_0000, 0)],
+        },
+        &mut out,
+    );
+    add(&Codebook { codewords: vec![0] }, &mut out);
     // end_of_sequence() has no syntax element.
     out.into_iter().collect()
 }
@@ -184,6 +226,10 @@ pub fn value_universe() -> Vec<String> {
         "hash_type",
         HashType::ALL.iter().map(|h| h.name().to_string()).collect(),
     );
+    // quant_header() of the quantized method (Table 7-7 and clause 7.10).
+    add("quantizer_type", vec!["uniform".into(), "codebook".into()]);
+    add("signed_levels", vec!["0".into(), "1".into()]);
+    add("per_channel", vec!["0".into(), "1".into()]);
     out
 }
 

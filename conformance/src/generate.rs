@@ -150,8 +150,12 @@ fn generate_case(
         ops: Vec::new(),
         mutate_command: None,
     };
+    let mut hand = Vec::new();
     let (stream, recipe_tensors, base_hashes) = match &case.source {
         Source::Recipe(r) => {
+            if case.outputs.is_some() {
+                return Err("hand-computed outputs are for mutated cases".into());
+            }
             let built = recipe::build(r, root)?;
             generator.recipe = Some(built.recipe);
             (built.stream, Some(built.tensors), None)
@@ -160,7 +164,11 @@ fn generate_case(
             let base_case = done
                 .get(base)
                 .ok_or_else(|| format!("base {base} must come before the case"))?;
-            let ops = ops(&Base::new(base_case.stream.clone()));
+            let base_stream = Base::new(base_case.stream.clone());
+            let ops = ops(&base_stream);
+            if let Some(outputs) = &case.outputs {
+                hand = outputs(&base_stream);
+            }
             let stream = mutate::apply_text(&base_case.stream, &ops).map_err(|e| e.to_string())?;
             generator.mutate_command = Some(mutate_command(base, &case.key(), &ops));
             generator.base = Some(base.clone());
@@ -221,10 +229,34 @@ fn generate_case(
                 }
                 None => {
                     let base = base_hashes.expect("mutation");
-                    if let Some(t) = got.iter().find(|t| !base.contains(&t.sha256)) {
+                    for t in &got {
+                        let by_hand = hand
+                            .iter()
+                            .find(|h| h.layer_id == t.layer_id && h.frame_index == t.frame_index);
+                        match by_hand {
+                            Some(h) if sha256_hex(&h.data) != t.sha256 => {
+                                return Err(format!(
+                                    "decoded tensor {} frame {} differs from the hand-computed one",
+                                    t.name, t.frame_index
+                                ))
+                            }
+                            Some(_) => {}
+                            None if !base.contains(&t.sha256) => {
+                                return Err(format!(
+                                    "decoded tensor {} frame {} is not one of the base's tensors",
+                                    t.name, t.frame_index
+                                ))
+                            }
+                            None => {}
+                        }
+                    }
+                    if let Some(h) = hand.iter().find(|h| {
+                        !got.iter()
+                            .any(|t| t.layer_id == h.layer_id && t.frame_index == h.frame_index)
+                    }) {
                         return Err(format!(
-                            "decoded tensor {} frame {} is not one of the base's tensors",
-                            t.name, t.frame_index
+                            "layer {} frame {} is not decoded",
+                            h.layer_id, h.frame_index
                         ));
                     }
                     got

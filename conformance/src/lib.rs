@@ -5,6 +5,8 @@
 //!   base case and [`mutate`] operations);
 //! - [`generate`]: writes `bitstreams/<group>/<ID>/{stream.dfc, expect.json, description.md}`
 //!   and checks that regenerating reproduces them byte for byte;
+//! - [`quantized`]: hand-built payloads of the quantized method and their reconstructions,
+//!   written from the spec independently of the reference encoder and decoder;
 //! - [`runner`]: runs the suite against the reference decoder in-process, or against any decoder
 //!   through the external command-line protocol, and compares the output bit for bit;
 //! - [`coverage`]: which syntax elements, enumerated values, decoding branches and requirement
@@ -17,6 +19,7 @@ pub mod expect;
 pub mod generate;
 pub mod mutate;
 pub mod npy;
+pub mod quantized;
 pub mod recipe;
 pub mod runner;
 

@@ -15,7 +15,8 @@ use dfc_decoder::{
     tensor_sha256, ElementType, HashType, LayerKind, LevelLimits, Profile, UnitType,
 };
 use dfc_encoder::{
-    choose_method, encode_stream, EncoderConfig, LayerInput, MethodChoice, TensorRef,
+    choose_method, encode_stream, ChannelMode, EncoderConfig, LayerInput, LossyOptions,
+    MethodChoice, QuantTarget, Quantizer, TensorRef,
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -53,6 +54,10 @@ pub struct LayerRecipe {
     pub shape: Vec<u32>,
     /// `auto` or a coding method name.
     pub method: String,
+    /// The options of the quantized method (`method` = `quantized`); absent: the encoder's
+    /// defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lossy: Option<LossySpec>,
     /// The frame-0 tensor. Absent for every layer: the stream declares its layers and has no
     /// feature data (then `method` must name a method and `non_negative` gives the flag).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,7 +81,59 @@ pub struct FrameLayer {
     pub layer: String,
     /// `auto` or a coding method name.
     pub method: String,
+    /// The options of the quantized method, as for [`LayerRecipe::lossy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lossy: Option<LossySpec>,
     pub data: DataSpec,
+}
+
+/// The options of the quantized method (the encoder's `LossyOptions`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LossySpec {
+    pub target: LossyTarget,
+    /// `uniform` or `codebook`.
+    pub quantizer: String,
+    /// `auto`, `per_tensor` or `per_channel`.
+    pub channels: String,
+    /// Rate-distortion optimized rounding (else nearest).
+    pub rdo: bool,
+}
+
+/// What the quantized method's encoder aims at (`QuantTarget`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LossyTarget {
+    Bits(u8),
+    Qp(i32),
+    Psnr(f64),
+    BitsPerElement(f64),
+}
+
+impl LossySpec {
+    /// The encoder options.
+    pub fn options(&self) -> Result<LossyOptions, String> {
+        Ok(LossyOptions {
+            target: match self.target {
+                LossyTarget::Bits(b) => QuantTarget::Bits(b),
+                LossyTarget::Qp(q) => QuantTarget::Qp(q),
+                LossyTarget::Psnr(p) => QuantTarget::Psnr(p),
+                LossyTarget::BitsPerElement(r) => QuantTarget::BitsPerElement(r),
+            },
+            quantizer: match self.quantizer.as_str() {
+                "uniform" => Quantizer::Uniform,
+                "codebook" => Quantizer::Codebook,
+                q => return Err(format!("unknown quantizer {q:?}")),
+            },
+            channels: match self.channels.as_str() {
+                "auto" => ChannelMode::Auto,
+                "per_tensor" => ChannelMode::PerTensor,
+                "per_channel" => ChannelMode::PerChannel,
+                c => return Err(format!("unknown channel mode {c:?}")),
+            },
+            rdo: self.rdo,
+        })
+    }
 }
 
 /// How the canonical bytes of a tensor are made.
@@ -92,6 +149,12 @@ pub enum DataSpec {
     Zeros,
     /// One element's canonical bytes (hex), repeated.
     Fill { hex: String },
+    /// A linear ramp from `from` (first element) to `to` (last element), in C order, rounded
+    /// to the element type (to nearest even; integers: clamped).
+    Ramp { from: f64, to: f64 },
+    /// `amplitude × sin(frequency × i)` for element i, rounded to the element type as for
+    /// `ramp`: values of both signs.
+    Sine { amplitude: f64, frequency: f64 },
     /// A crop of a little-endian float32 C-order .npy tensor of the corpus (path relative to the
     /// repository root): the layer's shape, starting at index `start`, optionally converted.
     Crop {
@@ -262,8 +325,14 @@ fn parse_profile(name: &str) -> Result<Profile, String> {
     Profile::from_name(name).ok_or_else(|| format!("unknown profile {name:?}"))
 }
 
-fn parse_method(name: &str) -> Result<MethodChoice, String> {
-    MethodChoice::from_name(name).ok_or_else(|| format!("unknown coding method {name:?}"))
+fn parse_method(name: &str, lossy: Option<&LossySpec>) -> Result<MethodChoice, String> {
+    let method =
+        MethodChoice::from_name(name).ok_or_else(|| format!("unknown coding method {name:?}"))?;
+    match (method, lossy) {
+        (_, None) => Ok(method),
+        (MethodChoice::Quantized(_), Some(l)) => Ok(MethodChoice::Quantized(l.options()?)),
+        (_, Some(_)) => Err(format!("lossy options for the lossless method {name:?}")),
+    }
 }
 
 fn expand(layers: &[LayerRecipe]) -> Result<Vec<Layer>, String> {
@@ -273,7 +342,7 @@ fn expand(layers: &[LayerRecipe]) -> Result<Vec<Layer>, String> {
             .ok_or_else(|| format!("unknown layer kind {:?}", l.kind))?;
         let element_type = ElementType::from_name(&l.element_type)
             .ok_or_else(|| format!("unknown element type {:?}", l.element_type))?;
-        let method = parse_method(&l.method)?;
+        let method = parse_method(&l.method, l.lossy.as_ref())?;
         for i in 0..l.repeat {
             out.push(Layer {
                 name: if l.repeat == 1 {
@@ -380,9 +449,24 @@ pub fn build(recipe: &Recipe, root: &Path) -> Result<Built, String> {
         ..EncoderConfig::default()
     };
     let mut stream = encode_stream(&inputs, &config).map_err(|e| format!("encoder: {e}"))?;
+    // A lossy method's decoder output is the encoder's reconstruction, not the input (the
+    // encoder is deterministic: coding the tensor again gives the payload of the stream).
+    let mut outputs = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        outputs.push(match input.method {
+            MethodChoice::Quantized(_) => {
+                let coded = choose_method(input.method, profile, &input.tensor(), 1)
+                    .map_err(|e| format!("encoder: {e}"))?;
+                coded
+                    .decoded
+                    .ok_or("the quantized method returns its reconstruction")?
+            }
+            _ => input.data.to_vec(),
+        });
+    }
     let mut tensors: Vec<ExpectedTensor> = layers
         .iter()
-        .zip(&datas)
+        .zip(&outputs)
         .enumerate()
         .map(|(i, (l, d))| expected(i as u16, l, 0, d, recipe.tensor_hashes))
         .collect();
@@ -409,8 +493,13 @@ pub fn build(recipe: &Recipe, root: &Path) -> Result<Built, String> {
                     shape: &layer.shape,
                     data: &data,
                 };
-                let coded = choose_method(parse_method(&fl.method)?, profile, &tensor, 1)
-                    .map_err(|e| format!("encoder: {e}"))?;
+                let coded = choose_method(
+                    parse_method(&fl.method, fl.lossy.as_ref())?,
+                    profile,
+                    &tensor,
+                    1,
+                )
+                .map_err(|e| format!("encoder: {e}"))?;
                 // A lossy method's decoder output is the reconstruction, not the input.
                 let data = coded.decoded.unwrap_or(data);
                 let unit = FeatureData {
@@ -571,6 +660,22 @@ pub fn materialize(
                 .collect()
         }
         DataSpec::Zeros => vec![0u8; n * size],
+        DataSpec::Ramp { from, to } => (0..n)
+            .flat_map(|i| {
+                let x = if n > 1 {
+                    from + (to - from) * i as f64 / (n - 1) as f64
+                } else {
+                    *from
+                };
+                ramp_element(x, t)
+            })
+            .collect(),
+        DataSpec::Sine {
+            amplitude,
+            frequency,
+        } => (0..n)
+            .flat_map(|i| ramp_element(amplitude * (frequency * i as f64).sin(), t))
+            .collect(),
         DataSpec::Fill { hex: h } => {
             let e = hex::decode(h)?;
             if e.len() != size {
@@ -624,6 +729,18 @@ fn from_f32(v: f32, t: ElementType, int_scale: f32) -> Vec<u8> {
         ElementType::BFloat16 => half::bf16::from_f32(v).to_bits().to_le_bytes().to_vec(),
         ElementType::Int8 => vec![((v * int_scale) as i32).clamp(0, 127) as u8],
         ElementType::Uint8 => vec![((v * int_scale) as i32).clamp(0, 255) as u8],
+    }
+}
+
+/// An element of type `t` nearest to `x` (floats: to nearest even; integers: clamped).
+fn ramp_element(x: f64, t: ElementType) -> Vec<u8> {
+    let v = x as f32;
+    match t {
+        ElementType::Float32 => v.to_le_bytes().to_vec(),
+        ElementType::Float16 => half::f16::from_f32(v).to_bits().to_le_bytes().to_vec(),
+        ElementType::BFloat16 => half::bf16::from_f32(v).to_bits().to_le_bytes().to_vec(),
+        ElementType::Int8 => vec![x.round_ties_even().clamp(-128.0, 127.0) as i8 as u8],
+        ElementType::Uint8 => vec![x.round_ties_even().clamp(0.0, 255.0) as u8],
     }
 }
 
