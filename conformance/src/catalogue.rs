@@ -2661,6 +2661,7 @@ fn lossy(target: LossyTarget, quantizer: &str, channels: &str, rdo: bool) -> Los
         quantizer: quantizer.to_string(),
         channels: channels.to_string(),
         rdo,
+        intra: false,
     }
 }
 

@@ -59,7 +59,9 @@ pub fn header(
         level_bits,
         signed_levels,
         per_channel,
-        reserved_zero_6bits: 0,
+        map_prediction: false,
+        reserved_zero_5bits: 0,
+        residual_ctx_base: 0,
         level_ctx_base,
         rows_per_slice,
     }

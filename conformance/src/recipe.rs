@@ -98,6 +98,9 @@ pub struct LossySpec {
     pub channels: String,
     /// Rate-distortion optimized rounding (else nearest).
     pub rdo: bool,
+    /// Per-map MED intra prediction where it pays (else none).
+    #[serde(default)]
+    pub intra: bool,
 }
 
 /// What the quantized method's encoder aims at (`QuantTarget`).
@@ -132,6 +135,7 @@ impl LossySpec {
                 c => return Err(format!("unknown channel mode {c:?}")),
             },
             rdo: self.rdo,
+            intra: self.intra,
         })
     }
 }
