@@ -3201,7 +3201,8 @@ fn quant_parts(b: &Base, fd: usize) -> dfc_decoder::quant::QuantParts {
         shape: &p.dims,
         non_negative: p.non_negative_flag,
     };
-    dfc_decoder::quant::parse_parts(b.method_payload(fd), &desc).expect("a valid quantized payload")
+    dfc_decoder::quant::parse_parts(b.method_payload(fd), &desc, 0)
+        .expect("a valid quantized payload")
 }
 
 /// Bytes of the payload up to the end of the frequency tables.

@@ -442,6 +442,11 @@ fn exercises(stream: &[u8], requirements: &[String]) -> Exercises {
                         }
                     }
                     UnitType::EndOfSequence => visit(&EndOfSequence, &mut syntax),
+                    UnitType::FrameHeader => {
+                        if let Ok(h) = dfc_decoder::syntax::FrameHeader::from_reader(&mut r) {
+                            visit(&h, &mut syntax);
+                        }
+                    }
                 }
             }
             None => {

@@ -749,6 +749,20 @@ fn set_element(unit: &mut Unit, element: &str, value: &str) -> Result<(), Mutate
             with_rest(m.to_bytes(), &unit.payload, original)
         }
         Some(UnitType::EndOfSequence) => return unknown(element, "end_of_sequence"),
+        Some(UnitType::FrameHeader) => {
+            let Ok(mut h) =
+                dfc_decoder::syntax::FrameHeader::from_reader(&mut reader(&unit.payload))
+            else {
+                return parse_failed("frame_header");
+            };
+            match element {
+                "frame_index" => h.frame_index = int_value(value, 32)? as u32,
+                "random_access" => h.random_access = int_value(value, 1)? != 0,
+                "reserved_zero_7bits" => h.reserved_zero_7bits = int_value(value, 7)? as u8,
+                _ => return unknown(element, "frame_header"),
+            }
+            with_rest(h.to_bytes(), &unit.payload, h.coded_bytes())
+        }
         None => {
             return err(format!(
                 "unit type 0x{:02X} has no syntax; use unit_payload or pset",

@@ -6,13 +6,13 @@ use crate::error::{DecodeError, ErrorClass, Location, Result};
 use crate::levels::{LevelLimits, Profile};
 use crate::methods::decode_payload;
 use crate::syntax::{
-    FeatureData, Identification, LayerParameters, Metadata, SequenceHeader, SyntaxStructure,
-    TensorHash,
+    FeatureData, FrameHeader, Identification, LayerParameters, Metadata, SequenceHeader,
+    SyntaxStructure, TensorHash,
 };
 use crate::types::{CodingMethod, ElementType, HashType, LayerKind, UnitType};
 use crate::units::{RawUnit, UnitReader};
 use bitstream_io::{BigEndian, BitReader, FromBitStream, FromBitStreamWith};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::io::Read;
 
 /// A layer as declared by its layer parameters unit, after the checks of clause 7.4.
@@ -86,6 +86,10 @@ pub struct DecodeOptions {
     pub skip_hash_check: bool,
     /// Threads the native method may use to decode the slices of one tensor (0 or 1: one).
     pub threads: usize,
+    /// Start at the random-access frame_header with this frame_index (clause 8.6): the
+    /// units between the header units and it are read and CRC-checked but not decoded. See
+    /// [`random_access_points`] to find one.
+    pub start_frame: Option<u32>,
 }
 
 /// A streaming decoder: reads one unit at a time from any reader and returns decoded tensors.
@@ -103,6 +107,14 @@ pub struct Decoder<R> {
     seen: HashSet<(u16, u32)>,
     last_frame: Option<u32>,
     finished: bool,
+    /// The frame_index of the last frame_header unit, once one was read (clause 8.7).
+    current_frame: Option<u32>,
+    /// Whether a feature_data unit was read before any frame_header unit.
+    feature_before_frames: bool,
+    /// Per layer, the levels of its reference tensors, most recent first (clause 8.7).
+    references: Vec<VecDeque<Vec<i32>>>,
+    /// Still looking for the random-access point of `DecodeOptions::start_frame`.
+    skipping: bool,
 }
 
 impl<R: Read> Decoder<R> {
@@ -113,7 +125,6 @@ impl<R: Read> Decoder<R> {
     pub fn with_options(reader: R, options: DecodeOptions) -> Self {
         Decoder {
             units: UnitReader::new(reader),
-            options,
             info: None,
             selection: None,
             pending: None,
@@ -122,6 +133,11 @@ impl<R: Read> Decoder<R> {
             seen: HashSet::new(),
             last_frame: None,
             finished: false,
+            current_frame: None,
+            feature_before_frames: false,
+            references: Vec::new(),
+            skipping: options.start_frame.is_some(),
+            options,
         }
     }
 
@@ -315,7 +331,11 @@ impl<R: Read> Decoder<R> {
     fn process_body_unit(&mut self, raw: RawUnit) -> Result<()> {
         let loc = raw.location();
         let previous_feature = self.previous_feature.take();
+        if self.skipping && raw.unit_type() != Some(UnitType::EndOfSequence) {
+            return self.skip_to_start_frame(&raw);
+        }
         match raw.unit_type() {
+            Some(UnitType::FrameHeader) => self.frame_header(&raw),
             Some(UnitType::FeatureData) => self.feature_data(&raw),
             Some(UnitType::TensorHash) => self.tensor_hash(&raw, previous_feature),
             Some(UnitType::Metadata) => {
@@ -352,6 +372,72 @@ impl<R: Read> Decoder<R> {
                 Ok(())
             }
         }
+    }
+
+    /// Before the start frame (clause 8.6): units are passed over, frame headers are looked at.
+    /// Without that random-access point the stream decodes to no tensor.
+    fn skip_to_start_frame(&mut self, raw: &RawUnit) -> Result<()> {
+        let start = self
+            .options
+            .start_frame
+            .expect("skipping only with a start frame");
+        if raw.unit_type() == Some(UnitType::FrameHeader) {
+            let header: FrameHeader = parse(raw, |r| FrameHeader::from_reader(r))?;
+            if header.random_access && header.frame_index == start {
+                crate::coverage::hit("branch:start_at_random_access_point");
+                self.skipping = false;
+                return self.frame_header(raw);
+            }
+        }
+        Ok(())
+    }
+
+    /// A frame_header unit (clauses 7.11 and 8.7): checks it, and empties the reference lists
+    /// at a random-access point.
+    fn frame_header(&mut self, raw: &RawUnit) -> Result<()> {
+        let loc = raw.location();
+        let header: FrameHeader = parse(raw, |r| FrameHeader::from_reader(r))?;
+        if header.reserved_zero_7bits != 0 {
+            return Err(invalid("REQ-7.11-1", loc, "reserved_zero_7bits is not 0"));
+        }
+        if self.feature_before_frames {
+            return Err(invalid(
+                "REQ-5.2-6",
+                loc,
+                "a frame_header unit after feature_data units that had none",
+            ));
+        }
+        match self.current_frame {
+            None if !header.random_access => {
+                return Err(invalid(
+                    "REQ-7.11-2",
+                    loc,
+                    "the first frame_header unit is not a random-access point",
+                ))
+            }
+            Some(previous) if header.frame_index <= previous => {
+                return Err(invalid(
+                    "REQ-7.11-3",
+                    loc,
+                    format!(
+                        "frame_index {} after frame_index {previous}",
+                        header.frame_index
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        crate::coverage::value(
+            "random_access",
+            if header.random_access { "1" } else { "0" },
+        );
+        self.current_frame = Some(header.frame_index);
+        if header.random_access {
+            for refs in &mut self.references {
+                refs.clear();
+            }
+        }
+        Ok(())
     }
 
     fn feature_data(&mut self, raw: &RawUnit) -> Result<()> {
@@ -407,6 +493,20 @@ impl<R: Read> Decoder<R> {
                 ),
             ));
         }
+        match self.current_frame {
+            None => self.feature_before_frames = true,
+            Some(f) if f != unit.frame_index => {
+                return Err(invalid(
+                    "REQ-5.2-6",
+                    loc,
+                    format!(
+                        "feature_data of frame {} in the access unit of frame {f}",
+                        unit.frame_index
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
         self.last_frame = Some(unit.frame_index);
         self.previous_feature = Some((unit.layer_id, unit.frame_index));
         let selected = self
@@ -422,11 +522,36 @@ impl<R: Read> Decoder<R> {
             shape: &layer.shape,
             non_negative: layer.non_negative,
         };
-        let data = decode_payload(method, &unit.method_payload, &desc, self.options.threads)
-            .map_err(|e| {
-                crate::coverage::hit(&format!("req:{}", e.requirement));
-                DecodeError::new(ErrorClass::Invalid, e.requirement, loc, e.message)
-            })?;
+        let method_error = |e: crate::methods::MethodError| {
+            crate::coverage::hit(&format!("req:{}", e.requirement));
+            DecodeError::new(ErrorClass::Invalid, e.requirement, loc, e.message)
+        };
+        let data = if method == CodingMethod::Quantized {
+            let max_refs = info.level.max_ref_frames as usize;
+            let layer_index = usize::from(unit.layer_id);
+            if self.references.len() < info.layers.len() {
+                self.references.resize(info.layers.len(), VecDeque::new());
+            }
+            let refs: Vec<&[i32]> = self.references[layer_index]
+                .iter()
+                .map(Vec::as_slice)
+                .collect();
+            let (data, levels) = crate::quant::decode_quantized_with_refs(
+                &unit.method_payload,
+                &desc,
+                self.options.threads,
+                &refs,
+            )
+            .map_err(method_error)?;
+            // Clause 8.7: the tensor becomes the most recent reference of its layer.
+            let refs = &mut self.references[layer_index];
+            refs.push_front(levels);
+            refs.truncate(max_refs);
+            data
+        } else {
+            decode_payload(method, &unit.method_payload, &desc, self.options.threads)
+                .map_err(method_error)?
+        };
         if layer.non_negative {
             crate::coverage::hit("branch:non_negative_check");
             let size = layer.element_type.size();
@@ -511,6 +636,28 @@ impl<R: Read> Decoder<R> {
         }
         Ok(())
     }
+}
+
+/// The frame_index of every random-access frame_header unit of a stream held in memory, in
+/// stream order (clause 8.6); units are delimited by their headers, not decoded.
+pub fn random_access_points(stream: &[u8]) -> Result<Vec<u32>> {
+    let mut decoder = Decoder::new(stream);
+    decoder.info()?;
+    let mut points = Vec::new();
+    loop {
+        let raw = decoder.next_unit()?;
+        match raw.unit_type() {
+            Some(UnitType::FrameHeader) => {
+                let header: FrameHeader = parse(&raw, |r| FrameHeader::from_reader(r))?;
+                if header.random_access {
+                    points.push(header.frame_index);
+                }
+            }
+            Some(UnitType::EndOfSequence) => break,
+            _ => {}
+        }
+    }
+    Ok(points)
 }
 
 /// Decodes a whole stream held in memory.

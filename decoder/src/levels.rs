@@ -81,6 +81,8 @@ pub struct LevelLimits {
     /// MaxFrameBytes: largest sum of the decoded sizes of the layers of one frame, which is the
     /// sum of the decoded sizes of all layers (clause 8.4).
     pub max_frame_bytes: u64,
+    /// MaxRefFrames: most reference tensors a layer keeps for inter prediction (clause 8.7).
+    pub max_ref_frames: u32,
 }
 
 const MIB: u64 = 1 << 20;
@@ -93,6 +95,7 @@ pub const LEVELS: &[LevelLimits] = &[
         max_tensor_elements: 1 << 20,
         max_unit_size: 8 * MIB as u32,
         max_frame_bytes: 16 * MIB,
+        max_ref_frames: 1,
     },
     LevelLimits {
         level_idc: 20,
@@ -100,6 +103,7 @@ pub const LEVELS: &[LevelLimits] = &[
         max_tensor_elements: 1 << 23,
         max_unit_size: 64 * MIB as u32,
         max_frame_bytes: 256 * MIB,
+        max_ref_frames: 2,
     },
     LevelLimits {
         level_idc: 30,
@@ -107,6 +111,7 @@ pub const LEVELS: &[LevelLimits] = &[
         max_tensor_elements: 1 << 26,
         max_unit_size: 512 * MIB as u32,
         max_frame_bytes: 2048 * MIB,
+        max_ref_frames: 4,
     },
     LevelLimits {
         level_idc: 40,
@@ -114,6 +119,7 @@ pub const LEVELS: &[LevelLimits] = &[
         max_tensor_elements: 1 << 28,
         max_unit_size: 2048 * MIB as u32,
         max_frame_bytes: 16384 * MIB,
+        max_ref_frames: 8,
     },
 ];
 

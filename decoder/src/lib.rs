@@ -17,7 +17,8 @@ pub mod types;
 pub mod units;
 
 pub use decoder::{
-    decode_all, tensor_sha256, DecodeOptions, DecodedTensor, Decoder, LayerInfo, StreamInfo,
+    decode_all, random_access_points, tensor_sha256, DecodeOptions, DecodedTensor, Decoder,
+    LayerInfo, StreamInfo,
 };
 pub use error::{DecodeError, ErrorClass, Location};
 pub use levels::{LevelLimits, Profile, LEVELS};
@@ -26,4 +27,4 @@ pub use types::{CodingMethod, ElementType, HashType, LayerKind, UnitType};
 /// `version_major` of the spec this decoder implements (clause 7.1).
 pub const VERSION_MAJOR: u8 = 0;
 /// `version_minor` of the spec this decoder implements (clause 7.1).
-pub const VERSION_MINOR: u8 = 3;
+pub const VERSION_MINOR: u8 = 4;

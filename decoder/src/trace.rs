@@ -111,6 +111,8 @@ pub fn trace<R: Read>(reader: R, out: &mut String) -> crate::error::Result<()> {
                     structure(out, payload_bit, 1, &crate::syntax::EndOfSequence);
                     Ok(())
                 }
+                Some(UnitType::FrameHeader) => crate::syntax::FrameHeader::from_reader(&mut r)
+                    .map(|s| structure(out, payload_bit, 1, &s)),
                 None => Ok(()),
             };
         if ty.is_none() || parsed.is_err() {

@@ -36,7 +36,7 @@ macro_rules! enumerated {
 }
 
 enumerated! {
-    /// `unit_type` (clause 7.2, table 2). 0x07..=0x7F are reserved and must be rejected,
+    /// `unit_type` (clause 7.2, table 2). 0x08..=0x7F are reserved and must be rejected,
     /// 0x80..=0xFF are reserved and skipped.
     UnitType: u8 {
         SequenceHeader = 0x01 => "sequence_header",
@@ -45,6 +45,7 @@ enumerated! {
         TensorHash = 0x04 => "tensor_hash",
         Metadata = 0x05 => "metadata",
         EndOfSequence = 0x06 => "end_of_sequence",
+        FrameHeader = 0x07 => "frame_header",
     }
 }
 

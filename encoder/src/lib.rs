@@ -9,11 +9,13 @@ mod lossy;
 mod methods;
 mod native;
 mod rans;
+mod sequence;
 mod stream;
 
 pub use lossy::{
-    distortion, encode_quantized, encode_quantized_with_output, float_values, ChannelMode,
-    Distortion, LossyError, LossyOptions, QuantTarget, Quantizer, RDO_LAMBDA_SCALE,
+    distortion, encode_quantized, encode_quantized_frame, encode_quantized_with_output,
+    float_values, ChannelMode, Distortion, LossyError, LossyOptions, QuantTarget, Quantizer,
+    SequenceState, RDO_LAMBDA_SCALE,
 };
 pub use methods::{
     encode_payload, is_non_negative, lzma_dict_size, TensorRef, BZIP2_LEVEL, DEFLATE_LEVEL,
@@ -22,6 +24,7 @@ pub use methods::{
 pub use native::{
     encode_native, native_cost_breakdown, rows_per_slice, CostBreakdown, SLICE_TARGET_ELEMENTS,
 };
+pub use sequence::{encode_sequence, FrameInput, Prediction, SequenceOptions};
 pub use stream::{
     choose_method, encode_stream, CodedTensor, EncodeError, EncoderConfig, LayerInput, MethodChoice,
 };

@@ -123,6 +123,10 @@ pub enum EncodeError {
         layer: String,
         error: LossyError,
     },
+    /// Frame indexes of a sequence must increase.
+    FrameOrder {
+        frame_index: u32,
+    },
     NoLevelFits {
         needed: String,
     },
@@ -141,6 +145,12 @@ impl fmt::Display for EncodeError {
         match self {
             EncodeError::NoLayers => write!(f, "no tensors to encode"),
             EncodeError::Lossy { layer, error } => write!(f, "layer {layer}: {error}"),
+            EncodeError::FrameOrder { frame_index } => {
+                write!(
+                    f,
+                    "frame {frame_index} does not come after the frame before it"
+                )
+            }
             EncodeError::TooManyLayers(n) => write!(f, "{n} layers; a stream holds at most 65535"),
             EncodeError::BadShape { layer, shape } => {
                 write!(
@@ -192,6 +202,7 @@ impl std::error::Error for EncodeError {}
 
 /// A coded tensor: its method, payload, and the canonical bytes a decoder outputs (for the
 /// tensor hash; the input itself for lossless methods).
+#[derive(Clone, Debug)]
 pub struct CodedTensor {
     pub method: CodingMethod,
     pub payload: Vec<u8>,
@@ -235,22 +246,25 @@ pub fn choose_method(
             let non_negative = is_non_negative(tensor.element_type, tensor.data);
             let (payload, decoded) =
                 encode_quantized_with_output(tensor, non_negative, &options, threads)?;
-            let element_type = tensor.element_type;
-            let size = element_type.size();
-            let bytes = decoded
-                .iter()
-                .flat_map(|&v| dfc_decoder::quant::model::to_element(v, element_type).to_le_bytes())
-                .enumerate()
-                .filter(|(i, _)| i % 4 < size)
-                .map(|(_, b)| b)
-                .collect();
             CodedTensor {
                 method: CodingMethod::Quantized,
                 payload,
-                decoded: Some(bytes),
+                decoded: Some(canonical_bytes(&decoded, tensor.element_type)),
             }
         }
     })
+}
+
+/// The canonical bytes of a float tensor's decoded values (exact in `element_type`).
+pub(crate) fn canonical_bytes(decoded: &[f32], element_type: ElementType) -> Vec<u8> {
+    let size = element_type.size();
+    decoded
+        .iter()
+        .flat_map(|&v| {
+            let bits = dfc_decoder::quant::model::to_element(v, element_type).to_le_bytes();
+            bits.into_iter().take(size)
+        })
+        .collect()
 }
 
 /// Encodes the tensors as one stream (frame 0).
@@ -355,7 +369,10 @@ pub(crate) fn layer_parameters(
     }
 }
 
-fn validate(layers: &[LayerInput<'_>], config: &EncoderConfig) -> Result<(), EncodeError> {
+pub(crate) fn validate(
+    layers: &[LayerInput<'_>],
+    config: &EncoderConfig,
+) -> Result<(), EncodeError> {
     if layers.is_empty() {
         return Err(EncodeError::NoLayers);
     }
@@ -399,7 +416,7 @@ fn validate(layers: &[LayerInput<'_>], config: &EncoderConfig) -> Result<(), Enc
     Ok(())
 }
 
-fn metadata_unit(entries: &[(String, String)]) -> Result<Option<Metadata>, EncodeError> {
+pub(crate) fn metadata_unit(entries: &[(String, String)]) -> Result<Option<Metadata>, EncodeError> {
     if entries.is_empty() {
         return Ok(None);
     }
@@ -425,7 +442,7 @@ fn metadata_unit(entries: &[(String, String)]) -> Result<Option<Metadata>, Encod
 }
 
 /// The level to signal: the requested one if the stream fits it, else the smallest that fits.
-fn choose_level(
+pub(crate) fn choose_level(
     layers: &[LayerInput<'_>],
     coded: &[CodedTensor],
     metadata: Option<&Metadata>,

@@ -315,6 +315,20 @@ fn describe_unit(
     let unreadable = || "payload does not parse".to_string();
     match ty {
         None => "reserved unit type, skipped".to_string(),
+        Some(UnitType::FrameHeader) => {
+            match dfc_decoder::syntax::FrameHeader::from_reader(&mut r) {
+                Err(_) => unreadable(),
+                Ok(h) => format!(
+                    "frame {}{}",
+                    h.frame_index,
+                    if h.random_access {
+                        ", random-access point"
+                    } else {
+                        ""
+                    }
+                ),
+            }
+        }
         Some(UnitType::SequenceHeader) => match SequenceHeader::from_reader(&mut r) {
             Err(_) => unreadable(),
             Ok(h) => {

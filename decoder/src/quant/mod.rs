@@ -14,12 +14,13 @@ use crate::native::TensorDesc;
 use crate::types::ElementType;
 use bitstream_io::{BigEndian, BitRead, BitReader, FromBitStream, FromBitStreamWith};
 use model::{
-    extra_bits_of, is_finite_bits, is_float_type, level_context, magnitude_of, med_prediction,
-    reconstruct_uniform, residual_context, to_element, LevelRange, MAX_LEVEL_BITS, MAX_PREDICTOR,
-    NUM_LEVEL_CONTEXTS, NUM_TOKENS, PREDICTOR_MED,
+    extra_bits_of, inter_context, is_finite_bits, is_float_type, level_context, magnitude_of,
+    med_prediction, reconstruct_uniform, residual_context, to_element, LevelRange, MAX_LEVEL_BITS,
+    MAX_PREDICTOR, NUM_LEVEL_CONTEXTS, NUM_TOKENS, PREDICTOR_INTER, PREDICTOR_MED, PREDICTOR_NONE,
 };
 use syntax::{
-    Codebook, MapPredictors, QuantHeader, UniformParameters, QUANTIZER_CODEBOOK, QUANTIZER_UNIFORM,
+    Codebook, InterParameters, MapPredictors, QuantHeader, UniformParameters,
+    INTER_PARAMETERS_BYTES, QUANTIZER_CODEBOOK, QUANTIZER_UNIFORM,
 };
 
 fn err(requirement: &'static str, message: impl Into<String>) -> MethodError {
@@ -63,6 +64,10 @@ pub struct QuantParts {
     pub token_tables: Vec<FrequencyTable>,
     /// The residual token tables, empty without map prediction.
     pub residual_tables: Vec<FrequencyTable>,
+    /// Present when a map uses inter prediction.
+    pub inter: Option<InterParameters>,
+    /// The inter token tables, empty without inter maps.
+    pub inter_tables: Vec<FrequencyTable>,
     pub index: SliceIndex,
     /// Byte offset of the first slice's data in the payload.
     pub data_offset: usize,
@@ -103,7 +108,12 @@ fn check_header(h: &QuantHeader) -> Result<(), MethodError> {
 
 /// Parses quantized_payload() up to the slice data (clause 6.10), checking the requirements in
 /// the order of clause 8.3.7; the tables themselves (REQ-8.3.6-2) are checked afterwards.
-pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, MethodError> {
+/// `num_refs` is the number of reference tensors the layer has (clause 8.7).
+pub fn parse_parts(
+    payload: &[u8],
+    desc: &TensorDesc<'_>,
+    num_refs: usize,
+) -> Result<QuantParts, MethodError> {
     if !is_float_type(desc.element_type) {
         return Err(err(
             "REQ-8.3.7-2",
@@ -213,12 +223,36 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, 
     } else {
         vec![0; num_maps]
     };
-    for p in &map_predictors {
+    for &p in &map_predictors {
         crate::coverage::value(
             "map_predictor",
-            if *p == PREDICTOR_MED { "med" } else { "none" },
+            match p {
+                PREDICTOR_NONE => "none",
+                PREDICTOR_MED => "med",
+                _ => "inter",
+            },
         );
     }
+    let inter = if map_predictors.contains(&PREDICTOR_INTER) {
+        let used = params_bytes + MapPredictors::bytes_for(num_maps) as u64;
+        if after_header - used < INTER_PARAMETERS_BYTES as u64 {
+            return Err(truncated());
+        }
+        let inter = InterParameters::from_reader(&mut r).map_err(short)?;
+        crate::coverage::syntax(&inter);
+        if inter.ref_distance == 0 || usize::from(inter.ref_distance) > num_refs {
+            return Err(err(
+                "REQ-8.3.7-7",
+                format!(
+                    "ref_distance {} but the layer has {num_refs} reference tensor(s)",
+                    inter.ref_distance
+                ),
+            ));
+        }
+        Some(inter)
+    } else {
+        None
+    };
     let mut read_tables =
         |count: usize, alphabet: usize| -> Result<Vec<FrequencyTable>, MethodError> {
             (0..count)
@@ -232,6 +266,11 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, 
     let row_tables = read_tables(NUM_ROW_CONTEXTS, NUM_ROW_KINDS)?;
     let token_tables = read_tables(NUM_LEVEL_CONTEXTS, NUM_TOKENS)?;
     let residual_tables = if header.map_prediction {
+        read_tables(NUM_LEVEL_CONTEXTS, NUM_TOKENS)?
+    } else {
+        Vec::new()
+    };
+    let inter_tables = if inter.is_some() {
         read_tables(NUM_LEVEL_CONTEXTS, NUM_TOKENS)?
     } else {
         Vec::new()
@@ -273,6 +312,8 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, 
         row_tables,
         token_tables,
         residual_tables,
+        inter,
+        inter_tables,
         index,
         data_offset,
         uniform,
@@ -287,7 +328,10 @@ struct SliceContext<'t> {
     signed: bool,
     ctx_base: u32,
     residual_ctx_base: u32,
+    inter_ctx_base: u32,
     map_predictors: &'t [u8],
+    /// The levels of the reference tensor (empty without inter maps).
+    reference: &'t [i32],
     range: LevelRange,
     dequantizer: &'t Dequantizer,
     /// Elements per parameter set (per channel: the elements of one index of dim[0]).
@@ -295,6 +339,7 @@ struct SliceContext<'t> {
     row_tables: &'t [SmallTable],
     token_tables: &'t ExpTables,
     residual_tables: &'t ExpTables,
+    inter_tables: &'t ExpTables,
 }
 
 struct SliceJob<'a> {
@@ -303,6 +348,7 @@ struct SliceJob<'a> {
     rans: &'a [u8],
     raw: &'a [u8],
     out: &'a mut [u8],
+    levels: &'a mut [i32],
 }
 
 fn rans_error(e: RansError) -> MethodError {
@@ -315,13 +361,25 @@ fn rans_error(e: RansError) -> MethodError {
     }
 }
 
-/// Decodes a quantized method payload into the tensor's canonical bytes (clause 8.3.7).
+/// Decodes a quantized method payload without reference tensors into the tensor's canonical
+/// bytes (clause 8.3.7).
 pub fn decode_quantized(
     payload: &[u8],
     desc: &TensorDesc<'_>,
     threads: usize,
 ) -> Result<Vec<u8>, MethodError> {
-    let parts = parse_parts(payload, desc)?;
+    decode_quantized_with_refs(payload, desc, threads, &[]).map(|(bytes, _)| bytes)
+}
+
+/// Decodes a quantized method payload (clause 8.3.7) with the layer's reference tensors, most
+/// recent first (clause 8.7); returns the canonical bytes and the levels.
+pub fn decode_quantized_with_refs(
+    payload: &[u8],
+    desc: &TensorDesc<'_>,
+    threads: usize,
+    refs: &[&[i32]],
+) -> Result<(Vec<u8>, Vec<i32>), MethodError> {
+    let parts = parse_parts(payload, desc, refs.len())?;
     let geometry = Geometry::of(desc.shape);
     let table_error = |e: crate::native::rans::TableError| err("REQ-8.3.6-2", e.0);
     let row_tables = parts
@@ -332,12 +390,19 @@ pub fn decode_quantized(
     let token_tables = ExpTables::new(&parts.token_tables, NUM_TOKENS).map_err(table_error)?;
     let residual_tables =
         ExpTables::new(&parts.residual_tables, NUM_TOKENS).map_err(table_error)?;
+    let inter_tables = ExpTables::new(&parts.inter_tables, NUM_TOKENS).map_err(table_error)?;
+    let reference: &[i32] = match &parts.inter {
+        Some(inter) => refs[usize::from(inter.ref_distance) - 1],
+        None => &[],
+    };
     let size = desc.element_type.size();
     let row_bytes = geometry.width * size;
     let rows_per_slice = parts.header.rows_per_slice as usize;
     let count = geometry.rows * geometry.width;
     let sets = num_param_sets(desc.shape, parts.header.per_channel);
     let mut out = vec![0u8; count * size];
+    let mut levels = vec![0i32; count];
+    let mut rest_levels: &mut [i32] = &mut levels;
 
     let mut jobs = Vec::with_capacity(parts.index.slices.len());
     let mut offset = parts.data_offset;
@@ -347,6 +412,9 @@ pub fn decode_quantized(
         let rows = rows_per_slice.min(geometry.rows - first_row);
         let (slice_out, tail) = std::mem::take(&mut rest).split_at_mut(rows * row_bytes);
         rest = tail;
+        let (slice_levels, tail) =
+            std::mem::take(&mut rest_levels).split_at_mut(rows * geometry.width);
+        rest_levels = tail;
         let rans = &payload[offset..offset + rans_len as usize];
         offset += rans_len as usize;
         let raw = &payload[offset..offset + raw_len as usize];
@@ -357,6 +425,7 @@ pub fn decode_quantized(
             rans,
             raw,
             out: slice_out,
+            levels: slice_levels,
         });
     }
     let ctx = SliceContext {
@@ -365,13 +434,19 @@ pub fn decode_quantized(
         signed: parts.header.signed_levels,
         ctx_base: u32::from(parts.header.level_ctx_base),
         residual_ctx_base: u32::from(parts.header.residual_ctx_base),
+        inter_ctx_base: parts
+            .inter
+            .as_ref()
+            .map_or(0, |i| u32::from(i.inter_ctx_base)),
         map_predictors: &parts.map_predictors,
+        reference,
         range: parts.range,
         dequantizer: &parts.dequantizer,
         set_len: (count / sets.max(1)).max(1),
         row_tables: &row_tables,
         token_tables: &token_tables,
         residual_tables: &residual_tables,
+        inter_tables: &inter_tables,
     };
     let threads = threads.clamp(1, jobs.len().max(1));
     if threads == 1 {
@@ -398,7 +473,7 @@ pub fn decode_quantized(
                 .try_for_each(|h| h.join().expect("slice decoding does not panic"))
         })?;
     }
-    Ok(out)
+    Ok((out, levels))
 }
 
 /// Decodes one slice (clause 8.3.7.6), checking each row as clause 8.3.6.7 does.
@@ -419,7 +494,17 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
         }
         let rc = row_context(has_above, above_zero);
         above_zero = rans.decode_small(&ctx.row_tables[rc]) == u32::from(ROW_ZERO);
-        let predicted = ctx.map_predictors[y / ctx.geometry.height] == PREDICTOR_MED;
+        let predictor = ctx.map_predictors[y / ctx.geometry.height];
+        let row_ref: &[i32] = if predictor == PREDICTOR_INTER {
+            &ctx.reference[y * width..(y + 1) * width]
+        } else {
+            &[]
+        };
+        let above_ref: &[i32] = if predictor == PREDICTOR_INTER && has_above {
+            &ctx.reference[(y - 1) * width..y * width]
+        } else {
+            &[]
+        };
         let mut out_of_range = false;
         if above_zero {
             current.fill(0);
@@ -427,7 +512,16 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
             let mut left = 0i32;
             for x in 0..width {
                 let a = above[x];
-                let level = if predicted {
+                let level = if predictor == PREDICTOR_INTER {
+                    // Residuals of the left and above neighbours against the reference.
+                    let left_residual = if x > 0 { left - row_ref[x - 1] } else { 0 };
+                    let above_residual = if has_above { a - above_ref[x] } else { 0 };
+                    let ic = inter_context(left_residual, above_residual, ctx.inter_ctx_base);
+                    let token = rans.decode_exponent(ctx.inter_tables, ic);
+                    let m = magnitude_of(token, raw.read(extra_bits_of(token))) as i32;
+                    let residual = if m != 0 && raw.read(1) == 1 { -m } else { m };
+                    row_ref[x] + residual
+                } else if predictor == PREDICTOR_MED {
                     let al = if x > 0 { above[x - 1] } else { 0 };
                     let ar = if x + 1 < width { above[x + 1] } else { 0 };
                     let rc = residual_context(left, a, al, ar, ctx.residual_ctx_base);
@@ -453,6 +547,7 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
                 left = level;
             }
         }
+        job.levels[r * width..(r + 1) * width].copy_from_slice(&current);
         let row_out = &mut job.out[r * width * size..(r + 1) * width * size];
         for (x, (&level, o)) in current
             .iter()

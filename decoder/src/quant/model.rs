@@ -78,8 +78,10 @@ pub fn level_context(left: u32, above: u32, ctx_base: u32) -> usize {
 /// residual of the median edge detector on the left, above and above-left levels.
 pub const PREDICTOR_NONE: u8 = 0;
 pub const PREDICTOR_MED: u8 = 1;
+/// Inter prediction: the co-located level of the reference tensor (clause 8.3.7.3).
+pub const PREDICTOR_INTER: u8 = 2;
 /// Largest `map_predictor` value defined in this version.
-pub const MAX_PREDICTOR: u8 = PREDICTOR_MED;
+pub const MAX_PREDICTOR: u8 = PREDICTOR_INTER;
 
 /// The median edge detector (LOCO-I): the median of L, A and L + A − AL.
 #[inline(always)]
@@ -114,6 +116,20 @@ pub fn residual_context(
         0
     } else {
         1 + half_octave(activity)
+            .saturating_sub(ctx_base)
+            .min(NUM_LEVEL_CONTEXTS as u32 - 2) as usize
+    }
+}
+
+/// InterCtx: the context of an inter residual token from the residuals of the left and above
+/// neighbours, |L − RL| + |A − RA| (clause 8.3.7.3).
+#[inline(always)]
+pub fn inter_context(left_residual: i32, above_residual: i32, ctx_base: u32) -> usize {
+    let change = left_residual.unsigned_abs() + above_residual.unsigned_abs();
+    if change == 0 {
+        0
+    } else {
+        1 + half_octave(change)
             .saturating_sub(ctx_base)
             .min(NUM_LEVEL_CONTEXTS as u32 - 2) as usize
     }

@@ -144,6 +144,37 @@ impl<'a> FromBitStreamWith<'a> for MapPredictors {
 
 crate::syntax::to_bitstream_from_fields!(MapPredictors);
 
+/// inter_parameters() (clause 6.10): which reference tensor inter maps predict from, and the
+/// base of their contexts.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct InterParameters {
+    pub ref_distance: u8,
+    pub inter_ctx_base: u8,
+}
+
+/// Bytes of inter_parameters().
+pub const INTER_PARAMETERS_BYTES: usize = 2;
+
+impl SyntaxStructure for InterParameters {
+    const NAME: &'static str = "inter_parameters()";
+    fn visit_fields(&self, v: &mut dyn FieldVisitor) {
+        v.field("ref_distance", u(8, self.ref_distance));
+        v.field("inter_ctx_base", u(8, self.inter_ctx_base));
+    }
+}
+
+impl FromBitStream for InterParameters {
+    type Error = std::io::Error;
+    fn from_reader<R: BitRead + ?Sized>(r: &mut R) -> std::io::Result<Self> {
+        Ok(InterParameters {
+            ref_distance: r.read::<8, u8>()?,
+            inter_ctx_base: r.read::<8, u8>()?,
+        })
+    }
+}
+
+crate::syntax::to_bitstream_from_fields!(InterParameters);
+
 /// codebook() (clause 6.10): the reconstruction value of each level, as binary32 bit patterns.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Codebook {
@@ -206,6 +237,13 @@ mod tests {
             codewords: vec![0, 0x3F80_0000, 0x4000_0000],
         };
         crate::syntax::round_trip::check(&codebook, Codebook::from_reader);
+        crate::syntax::round_trip::check(
+            &InterParameters {
+                ref_distance: 3,
+                inter_ctx_base: 250,
+            },
+            InterParameters::from_reader,
+        );
         for n in [1usize, 3, 4, 5] {
             let maps = MapPredictors {
                 predictors: (0..n).map(|i| (i % 4) as u8).collect(),

@@ -8,6 +8,7 @@
 
 mod end_of_sequence;
 mod feature_data;
+mod frame_header;
 mod identification;
 mod layer_parameters;
 mod metadata;
@@ -17,6 +18,7 @@ mod unit;
 
 pub use end_of_sequence::EndOfSequence;
 pub use feature_data::{FeatureData, FEATURE_DATA_HEADER_BYTES};
+pub use frame_header::FrameHeader;
 pub use identification::{Identification, MAGIC};
 pub use layer_parameters::LayerParameters;
 pub use metadata::{Metadata, MetadataEntry};

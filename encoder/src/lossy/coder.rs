@@ -11,14 +11,17 @@ use dfc_decoder::native::model::{
 };
 use dfc_decoder::native::syntax::{write_tables, SliceIndex};
 use dfc_decoder::quant::model::{
-    half_octave, med_prediction, token_of, NUM_LEVEL_CONTEXTS, NUM_TOKENS, PREDICTOR_MED,
-    PREDICTOR_NONE,
+    half_octave, med_prediction, token_of, NUM_LEVEL_CONTEXTS, NUM_TOKENS, PREDICTOR_INTER,
+    PREDICTOR_MED, PREDICTOR_NONE,
 };
-use dfc_decoder::quant::syntax::{Codebook, MapPredictors, QuantHeader, UniformParameters};
+use dfc_decoder::quant::syntax::{
+    Codebook, InterParameters, MapPredictors, QuantHeader, UniformParameters,
+};
 
-/// Tables in payload order: row kinds, level tokens, residual tokens (Table 8-4).
+/// Tables in payload order: row kinds, level tokens, residual tokens, inter tokens (Table 8-4).
 const FIRST_TOKEN_TABLE: usize = NUM_ROW_CONTEXTS;
 const FIRST_RESIDUAL_TABLE: usize = FIRST_TOKEN_TABLE + NUM_LEVEL_CONTEXTS;
+const FIRST_INTER_TABLE: usize = FIRST_RESIDUAL_TABLE + NUM_LEVEL_CONTEXTS;
 /// Largest useful context base: half-octave classes of a context value below 2^19.
 const MAX_CTX_BASE: u32 = 36;
 /// Context classes: 0 for a context value of 0, else 1 + HalfOctave (clause 8.3.7.3).
@@ -82,11 +85,14 @@ fn context_of_class(class: u8, base: u32) -> usize {
     }
 }
 
-/// Every element coded both ways: as a level (context from L + A) and as the residual of the
-/// MED prediction (context from the activity). Elements of zero rows are not coded.
+/// Every element coded every way: as a level (context from L + A), as the residual of the
+/// MED prediction (context from the activity) and, with a reference, as the residual of the
+/// co-located reference level (context from the neighbours' residuals). Elements of zero rows
+/// are not coded.
 struct BothWays {
     plain: Vec<Coded>,
     residual: Vec<Coded>,
+    inter: Vec<Coded>,
     zero_row: Vec<bool>,
 }
 
@@ -103,10 +109,20 @@ fn above_levels(t: &LevelTensor<'_>, w: usize, y: usize, x: usize, has_above: bo
     ]
 }
 
-fn code_both_ways(t: &LevelTensor<'_>, geometry: &Geometry, rows_per_slice: usize) -> BothWays {
+fn code_both_ways(
+    t: &LevelTensor<'_>,
+    geometry: &Geometry,
+    rows_per_slice: usize,
+    reference: Option<&[i32]>,
+) -> BothWays {
     let w = geometry.width;
     let n = geometry.rows * w;
     let (mut plain, mut residual) = (vec![Coded::default(); n], vec![Coded::default(); n]);
+    let mut inter = if reference.is_some() {
+        vec![Coded::default(); n]
+    } else {
+        Vec::new()
+    };
     let mut zero_row = vec![false; geometry.rows];
     for y in 0..geometry.rows {
         let row = &t.levels[y * w..(y + 1) * w];
@@ -135,12 +151,26 @@ fn code_both_ways(t: &LevelTensor<'_>, geometry: &Geometry, rows_per_slice: usiz
                 extra_bits: extra_bits as u8,
                 sign: r != 0,
             };
+            if let Some(reference) = reference {
+                let i = y * w + x;
+                let r = l - reference[i];
+                let left_residual = if x > 0 { left - reference[i - 1] } else { 0 };
+                let above_residual = if has_above { a - reference[i - w] } else { 0 };
+                let (token, extra_bits, _) = token_of(r.unsigned_abs());
+                inter[i] = Coded {
+                    class: class_of(left_residual.unsigned_abs() + above_residual.unsigned_abs()),
+                    token: token as u8,
+                    extra_bits: extra_bits as u8,
+                    sign: r != 0,
+                };
+            }
             left = l;
         }
     }
     BothWays {
         plain,
         residual,
+        inter,
         zero_row,
     }
 }
@@ -219,33 +249,43 @@ fn map_bits(map: &[Coded], bits: &[[f32; NUM_TOKENS]], base: u32) -> f64 {
         .sum()
 }
 
-/// The predictor of each map (Annex C): the cheaper way to code it under the statistics of
-/// the maps coded each way, refined twice. All `PREDICTOR_NONE` when prediction is off.
-fn choose_predictors(both: &BothWays, map_len: usize, num_maps: usize, allow: bool) -> Vec<u8> {
+/// The predictor of each map (Annex C): the cheapest way to code it under the statistics of
+/// the maps coded each way, refined twice. `allowed` lists the predictors that may be used.
+fn choose_predictors(both: &BothWays, map_len: usize, num_maps: usize, allowed: &[u8]) -> Vec<u8> {
     let mut predictors = vec![PREDICTOR_NONE; num_maps];
-    if !allow || map_len == 0 {
+    let ways: Vec<(u8, &[Coded])> = [
+        (PREDICTOR_NONE, &both.plain[..]),
+        (PREDICTOR_MED, &both.residual[..]),
+        (PREDICTOR_INTER, &both.inter[..]),
+    ]
+    .into_iter()
+    .filter(|(p, coded)| allowed.contains(p) && !coded.is_empty())
+    .collect();
+    if ways.len() < 2 || map_len == 0 {
         return predictors;
     }
-    let mut med: Vec<bool> = vec![true; num_maps];
-    let mut plain: Vec<bool> = vec![true; num_maps];
-    for _ in 0..2 {
-        let plain_hist = class_histogram(&both.plain, map_len, |m| plain[m]);
-        let med_hist = class_histogram(&both.residual, map_len, |m| med[m]);
-        let (pb, mb) = (choose_ctx_base(&plain_hist), choose_ctx_base(&med_hist));
-        let plain_bits = token_bits(&merge(&plain_hist, pb));
-        let med_bits = token_bits(&merge(&med_hist, mb));
-        for (m, p) in predictors.iter_mut().enumerate() {
+    // First pass: every way's statistics over all maps; then over the maps that chose it.
+    let mut chosen: Option<Vec<u8>> = None;
+    for _ in 0..3 {
+        let costs: Vec<(u8, &[Coded], Vec<[f32; NUM_TOKENS]>, u32)> = ways
+            .iter()
+            .map(|&(p, coded)| {
+                let hist = class_histogram(coded, map_len, |m| {
+                    chosen.as_ref().is_none_or(|c| c[m] == p)
+                });
+                let base = choose_ctx_base(&hist);
+                (p, coded, token_bits(&merge(&hist, base)), base)
+            })
+            .collect();
+        for (m, best) in predictors.iter_mut().enumerate() {
             let range = m * map_len..(m + 1) * map_len;
-            let as_level = map_bits(&both.plain[range.clone()], &plain_bits, pb);
-            let as_residual = map_bits(&both.residual[range], &med_bits, mb);
-            *p = if as_residual < as_level {
-                PREDICTOR_MED
-            } else {
-                PREDICTOR_NONE
-            };
+            *best = costs
+                .iter()
+                .map(|(p, coded, bits, base)| (map_bits(&coded[range.clone()], bits, *base), *p))
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map_or(PREDICTOR_NONE, |(_, p)| p);
         }
-        med = predictors.iter().map(|&p| p == PREDICTOR_MED).collect();
-        plain = med.iter().map(|&m| !m).collect();
+        chosen = Some(predictors.clone());
     }
     predictors
 }
@@ -261,6 +301,8 @@ struct Plan<'a> {
     predictors: &'a [u8],
     ctx_base: u32,
     residual_ctx_base: u32,
+    inter_ctx_base: u32,
+    reference: Option<&'a [i32]>,
 }
 
 fn symbolize(
@@ -286,15 +328,15 @@ fn symbolize(
         if zero {
             continue;
         }
-        let predicted = plan.predictors[y / geometry.height] == PREDICTOR_MED;
-        let (coded, first_table, base) = if predicted {
-            (
+        let predictor = plan.predictors[y / geometry.height];
+        let (coded, first_table, base) = match predictor {
+            PREDICTOR_MED => (
                 &plan.both.residual,
                 FIRST_RESIDUAL_TABLE,
                 plan.residual_ctx_base,
-            )
-        } else {
-            (&plan.both.plain, FIRST_TOKEN_TABLE, plan.ctx_base)
+            ),
+            PREDICTOR_INTER => (&plan.both.inter, FIRST_INTER_TABLE, plan.inter_ctx_base),
+            _ => (&plan.both.plain, FIRST_TOKEN_TABLE, plan.ctx_base),
         };
         let mut left = 0i32;
         for (x, &l) in t.levels[y * w..(y + 1) * w].iter().enumerate() {
@@ -303,11 +345,13 @@ fn symbolize(
                 table: (first_table + context_of_class(c.class, base)) as u8,
                 value: c.token,
             });
-            let value = if predicted {
-                let [al, a, _] = above_levels(t, w, y, x, has_above);
-                l - med_prediction(left, a, al)
-            } else {
-                l
+            let value = match predictor {
+                PREDICTOR_MED => {
+                    let [al, a, _] = above_levels(t, w, y, x, has_above);
+                    l - med_prediction(left, a, al)
+                }
+                PREDICTOR_INTER => l - plan.reference.expect("inter needs a reference")[y * w + x],
+                _ => l,
             };
             let (_, n, extra) = token_of(value.unsigned_abs());
             if n > 0 {
@@ -323,22 +367,83 @@ fn symbolize(
     SymbolizedSlice { symbols, raw }
 }
 
-/// Codes the levels as a quantized_payload(); with `prediction`, maps use the MED predictor
-/// where it is cheaper. Deterministic; `threads` does not change the bytes.
-pub fn encode_levels(t: &LevelTensor<'_>, prediction: bool, threads: usize) -> Vec<u8> {
+/// What maps may be predicted from.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PredictionChoice<'a> {
+    /// MED intra prediction.
+    pub intra: bool,
+    /// Inter prediction from these reference levels (the most recent reference tensor).
+    pub reference: Option<&'a [i32]>,
+}
+
+/// Codes the levels as a quantized_payload(); each map takes the cheapest of no prediction and
+/// the predictions `prediction` allows. Deterministic; `threads` does not change the bytes.
+pub fn encode_levels(
+    t: &LevelTensor<'_>,
+    prediction: PredictionChoice<'_>,
+    threads: usize,
+) -> Vec<u8> {
     let geometry = Geometry::of(t.shape);
     let rps = slice_rows(&geometry);
     let map_len = geometry.height * geometry.width;
     let num_maps = geometry.rows / geometry.height.max(1);
-    let both = code_both_ways(t, &geometry, rps as usize);
-    let predictors = choose_predictors(&both, map_len, num_maps, prediction);
-    let any_med = predictors.contains(&PREDICTOR_MED);
+    let both = code_both_ways(t, &geometry, rps as usize, prediction.reference);
+    let mut allowed = vec![PREDICTOR_NONE];
+    if prediction.intra {
+        allowed.push(PREDICTOR_MED);
+    }
+    if prediction.reference.is_some() {
+        allowed.push(PREDICTOR_INTER);
+    }
+    let predictors = choose_predictors(&both, map_len, num_maps, &allowed);
+    let chosen = encode_with_predictors(
+        t,
+        &geometry,
+        &both,
+        predictors.clone(),
+        prediction.reference,
+        threads,
+    );
+    if predictors.iter().all(|&p| p == PREDICTOR_NONE) {
+        return chosen;
+    }
+    // The choice is made on estimates: prediction must not cost more than none at all.
+    let none = vec![PREDICTOR_NONE; num_maps];
+    let plain = encode_with_predictors(t, &geometry, &both, none, None, threads);
+    if plain.len() <= chosen.len() {
+        plain
+    } else {
+        chosen
+    }
+}
+
+/// Codes the levels with the given predictor per map.
+fn encode_with_predictors(
+    t: &LevelTensor<'_>,
+    geometry: &Geometry,
+    both: &BothWays,
+    predictors: Vec<u8>,
+    reference: Option<&[i32]>,
+    threads: usize,
+) -> Vec<u8> {
+    let geometry = *geometry;
+    let rps = slice_rows(&geometry);
+    let map_len = geometry.height * geometry.width;
+    let any_inter = predictors.contains(&PREDICTOR_INTER);
+    let any_predicted = predictors.iter().any(|&p| p != PREDICTOR_NONE);
     let ctx_base = choose_ctx_base(&class_histogram(&both.plain, map_len, |m| {
         predictors[m] == PREDICTOR_NONE
     }));
-    let residual_ctx_base = if any_med {
+    let residual_ctx_base = if predictors.contains(&PREDICTOR_MED) {
         choose_ctx_base(&class_histogram(&both.residual, map_len, |m| {
             predictors[m] == PREDICTOR_MED
+        }))
+    } else {
+        0
+    };
+    let inter_ctx_base = if any_inter {
+        choose_ctx_base(&class_histogram(&both.inter, map_len, |m| {
+            predictors[m] == PREDICTOR_INTER
         }))
     } else {
         0
@@ -351,17 +456,19 @@ pub fn encode_levels(t: &LevelTensor<'_>, prediction: bool, threads: usize) -> V
         level_bits: t.level_bits,
         signed_levels: t.signed,
         per_channel: t.per_channel,
-        map_prediction: any_med,
+        map_prediction: any_predicted,
         reserved_zero_5bits: 0,
         level_ctx_base: ctx_base as u8,
         residual_ctx_base: residual_ctx_base as u8,
         rows_per_slice: rps,
     };
     let plan = Plan {
-        both: &both,
+        both,
         predictors: &predictors,
         ctx_base,
         residual_ctx_base,
+        inter_ctx_base,
+        reference,
     };
     let rps = rps as usize;
     let ranges: Vec<(usize, usize)> = (0..geometry.rows)
@@ -371,7 +478,13 @@ pub fn encode_levels(t: &LevelTensor<'_>, prediction: bool, threads: usize) -> V
     let slices = parallel_map(&ranges, threads, |&(first, rows)| {
         symbolize(t, &geometry, &plan, first, rows)
     });
-    let num_tables = FIRST_RESIDUAL_TABLE + if any_med { NUM_LEVEL_CONTEXTS } else { 0 };
+    let num_tables = if any_inter {
+        FIRST_INTER_TABLE + NUM_LEVEL_CONTEXTS
+    } else if any_predicted {
+        FIRST_INTER_TABLE
+    } else {
+        FIRST_RESIDUAL_TABLE
+    };
     let alphabet = |table: usize| {
         if table < FIRST_TOKEN_TABLE {
             NUM_ROW_KINDS
@@ -399,10 +512,18 @@ pub fn encode_levels(t: &LevelTensor<'_>, prediction: bool, threads: usize) -> V
             QuantizerSyntax::Codebook(c) => c.to_writer(&mut w),
         }
         .expect("writing to a Vec");
-        if any_med {
+        if any_predicted {
             MapPredictors {
                 predictors,
                 alignment: 0,
+            }
+            .to_writer(&mut w)
+            .expect("writing to a Vec");
+        }
+        if any_inter {
+            InterParameters {
+                ref_distance: 1,
+                inter_ctx_base: inter_ctx_base as u8,
             }
             .to_writer(&mut w)
             .expect("writing to a Vec");
@@ -444,7 +565,7 @@ impl TokenCosts {
             per_channel: false,
             quantizer: &QuantizerSyntax::Codebook(Codebook::default()),
         };
-        let both = code_both_ways(&tensor, &geometry, rps);
+        let both = code_both_ways(&tensor, &geometry, rps, None);
         let hist = class_histogram(&both.plain, levels.len(), |_| true);
         let ctx_base = choose_ctx_base(&hist);
         TokenCosts {

@@ -6,7 +6,7 @@ mod coder;
 mod quantizer;
 
 use crate::methods::{is_non_negative, TensorRef};
-use coder::{encode_levels, LevelTensor, QuantizerSyntax};
+use coder::{encode_levels, LevelTensor, PredictionChoice, QuantizerSyntax};
 use dfc_decoder::quant::model::{is_float_type, to_element};
 use dfc_decoder::quant::syntax::{Codebook, UniformParameters};
 use dfc_decoder::ElementType;
@@ -158,10 +158,20 @@ pub fn distortion(original: &[f32], decoded: &[f32]) -> Distortion {
     Distortion { mse, psnr, cosine }
 }
 
-/// One candidate encoding: its payload and what the decoder will output.
+/// A quantizer with its parameters, as chosen for a tensor.
+#[derive(Clone, Debug, PartialEq)]
+enum FixedQuantizer {
+    Uniform(Uniform),
+    Codebook(CodebookQuantizer),
+}
+
+/// One candidate encoding: its payload, what the decoder will output, its levels and its
+/// quantizer.
 struct Candidate {
     payload: Vec<u8>,
     decoded: Vec<f32>,
+    levels: Vec<i32>,
+    quantizer: FixedQuantizer,
 }
 
 struct Job<'a> {
@@ -171,6 +181,8 @@ struct Job<'a> {
     signed: bool,
     options: LossyOptions,
     threads: usize,
+    /// The levels of the previous frame of the layer, for inter prediction.
+    reference: Option<&'a [i32]>,
 }
 
 impl Job<'_> {
@@ -241,15 +253,30 @@ impl Job<'_> {
                 per_channel: q.set_len < self.values.len() || q.sets.len() > 1,
                 quantizer: &syntax,
             },
-            self.options.intra,
+            self.prediction(),
             self.threads,
         );
-        Candidate { payload, decoded }
+        Candidate {
+            payload,
+            decoded,
+            levels,
+            quantizer: FixedQuantizer::Uniform(q.clone()),
+        }
+    }
+
+    fn prediction(&self) -> PredictionChoice<'_> {
+        PredictionChoice {
+            intra: self.options.intra,
+            reference: self.reference,
+        }
     }
 
     fn encode_codebook(&self, bits: u8) -> Candidate {
         let size = 1usize << bits.clamp(1, 16);
-        let book = CodebookQuantizer::fit(&self.values, size);
+        self.encode_with_codebook(CodebookQuantizer::fit(&self.values, size))
+    }
+
+    fn encode_with_codebook(&self, book: CodebookQuantizer) -> Candidate {
         let levels = book.quantize(&self.values);
         let decoded = levels
             .iter()
@@ -268,10 +295,15 @@ impl Job<'_> {
                 per_channel: false,
                 quantizer: &syntax,
             },
-            self.options.intra,
+            self.prediction(),
             self.threads,
         );
-        Candidate { payload, decoded }
+        Candidate {
+            payload,
+            decoded,
+            levels,
+            quantizer: FixedQuantizer::Codebook(book),
+        }
     }
 
     /// A reconstruction as the decoder outputs it, read back as binary32.
@@ -439,7 +471,68 @@ pub fn encode_quantized_with_output(
         signed: !(non_negative && is_non_negative(tensor.element_type, tensor.data)),
         options: *options,
         threads,
+        reference: None,
     };
     let c = job.run()?;
+    Ok((c.payload, c.decoded))
+}
+
+/// What the encoder keeps of a quantized layer between the frames of a sequence (Annex C): the
+/// quantizer chosen at the last random-access frame and the levels of the previous frame.
+#[derive(Clone, Debug, Default)]
+pub struct SequenceState {
+    quantizer: Option<FixedQuantizer>,
+    reference: Option<Vec<i32>>,
+}
+
+impl SequenceState {
+    /// Forgets everything: the next frame is coded as at a random-access point.
+    pub fn reset(&mut self) {
+        *self = SequenceState::default();
+    }
+}
+
+/// Codes one frame of a quantized layer in a sequence. At a random-access point (a reset
+/// `state`) the quantizer is chosen from `options` and no map is inter predicted; later frames
+/// keep that quantizer, and with `inter` their maps may be predicted from the previous frame's
+/// levels (`ref_distance` 1). Returns the payload and the decoder's output.
+pub fn encode_quantized_frame(
+    tensor: &TensorRef<'_>,
+    non_negative: bool,
+    options: &LossyOptions,
+    state: &mut SequenceState,
+    inter: bool,
+    threads: usize,
+) -> Result<(Vec<u8>, Vec<f32>), LossyError> {
+    if !is_float_type(tensor.element_type) {
+        return Err(LossyError::NotFloat(tensor.element_type));
+    }
+    let values = float_values(tensor)?;
+    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+        return Err(LossyError::NonFinite { index });
+    }
+    let reference = state.reference.take();
+    let job = Job {
+        values,
+        shape: tensor.shape,
+        element_type: tensor.element_type,
+        signed: !non_negative,
+        options: *options,
+        threads,
+        reference: reference
+            .as_deref()
+            .filter(|r| inter && r.len() == tensor.data.len() / tensor.element_type.size()),
+    };
+    let c = match &state.quantizer {
+        None => job.run()?,
+        Some(FixedQuantizer::Uniform(q)) => {
+            let mut q = q.clone();
+            q.signed = job.signed;
+            job.encode_uniform(&q)
+        }
+        Some(FixedQuantizer::Codebook(book)) => job.encode_with_codebook(book.clone()),
+    };
+    state.quantizer = Some(c.quantizer);
+    state.reference = Some(c.levels);
     Ok((c.payload, c.decoded))
 }

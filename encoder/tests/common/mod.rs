@@ -70,8 +70,18 @@ pub fn tensor(t: ElementType, shape: &[u32], with_specials: bool) -> Vec<u8> {
 /// canonical bytes. Only the little-endian float32 C-order .npy files the sample holds.
 #[allow(dead_code)]
 pub fn sample_tensor(rel: &str) -> (Vec<u32>, Vec<u8>) {
+    read_f32_npy(&format!("corpus/{rel}"))
+}
+
+/// A float32 tensor of the repo's real sample sequences (`samples/sequence/REL`).
+#[allow(dead_code)]
+pub fn sequence_tensor(rel: &str) -> (Vec<u32>, Vec<u8>) {
+    read_f32_npy(&format!("sequence/{rel}"))
+}
+
+fn read_f32_npy(rel: &str) -> (Vec<u32>, Vec<u8>) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../samples/corpus")
+        .join("../samples")
         .join(rel);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
