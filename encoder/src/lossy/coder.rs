@@ -249,6 +249,14 @@ fn map_bits(map: &[Coded], bits: &[[f32; NUM_TOKENS]], base: u32) -> f64 {
         .sum()
 }
 
+/// One way of coding the maps, with its token costs under the current statistics.
+struct WayCost<'a> {
+    predictor: u8,
+    coded: &'a [Coded],
+    bits: Vec<[f32; NUM_TOKENS]>,
+    base: u32,
+}
+
 /// The predictor of each map (Annex C): the cheapest way to code it under the statistics of
 /// the maps coded each way, refined twice. `allowed` lists the predictors that may be used.
 fn choose_predictors(both: &BothWays, map_len: usize, num_maps: usize, allowed: &[u8]) -> Vec<u8> {
@@ -267,21 +275,31 @@ fn choose_predictors(both: &BothWays, map_len: usize, num_maps: usize, allowed: 
     // First pass: every way's statistics over all maps; then over the maps that chose it.
     let mut chosen: Option<Vec<u8>> = None;
     for _ in 0..3 {
-        let costs: Vec<(u8, &[Coded], Vec<[f32; NUM_TOKENS]>, u32)> = ways
+        let costs: Vec<WayCost<'_>> = ways
             .iter()
-            .map(|&(p, coded)| {
+            .map(|&(predictor, coded)| {
                 let hist = class_histogram(coded, map_len, |m| {
-                    chosen.as_ref().is_none_or(|c| c[m] == p)
+                    chosen.as_ref().is_none_or(|c| c[m] == predictor)
                 });
                 let base = choose_ctx_base(&hist);
-                (p, coded, token_bits(&merge(&hist, base)), base)
+                WayCost {
+                    predictor,
+                    coded,
+                    bits: token_bits(&merge(&hist, base)),
+                    base,
+                }
             })
             .collect();
         for (m, best) in predictors.iter_mut().enumerate() {
             let range = m * map_len..(m + 1) * map_len;
             *best = costs
                 .iter()
-                .map(|(p, coded, bits, base)| (map_bits(&coded[range.clone()], bits, *base), *p))
+                .map(|w| {
+                    (
+                        map_bits(&w.coded[range.clone()], &w.bits, w.base),
+                        w.predictor,
+                    )
+                })
                 .min_by(|a, b| a.0.total_cmp(&b.0))
                 .map_or(PREDICTOR_NONE, |(_, p)| p);
         }
