@@ -15,8 +15,11 @@ use dfc_encoder::{
 
 const FRAMES: usize = 8;
 
+/// One tensor of a frame: layer name, shape and canonical bytes.
+type Tensor = (String, Vec<u32>, Vec<u8>);
+
 /// The sample sequence: per frame, (layer name, shape, bytes) of both layers.
-fn frames() -> Vec<Vec<(String, Vec<u32>, Vec<u8>)>> {
+fn frames() -> Vec<Vec<Tensor>> {
     (0..FRAMES)
         .map(|f| {
             [
@@ -35,7 +38,7 @@ fn frames() -> Vec<Vec<(String, Vec<u32>, Vec<u8>)>> {
 }
 
 fn encode(
-    frames: &[Vec<(String, Vec<u32>, Vec<u8>)>],
+    frames: &[Vec<Tensor>],
     method: MethodChoice,
     prediction: Prediction,
     rap_period: u32,
