@@ -2,10 +2,10 @@
 
 use crate::inspect::MetadataEntry;
 use crate::io::atomic::{write_file, Staged};
-use crate::io::names::{layer_path, tensor_path};
+use crate::io::names::{layer_path, sequence_tensor_path, tensor_path};
 use crate::io::{npy, print, safetensors, shape_text, table, StreamError, Tensor};
 use anyhow::{bail, Context};
-use dfc_decoder::{tensor_sha256, DecodeOptions, Decoder, LayerInfo};
+use dfc_decoder::{random_access_points, tensor_sha256, DecodeOptions, Decoder, LayerInfo};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -17,6 +17,8 @@ Output:
   -o DIR                one .npy file per tensor at DIR/<layer name>.npy, subdirectories as
                         the name's / separators say (layer a/b -> DIR/a/b.npy); tensors of
                         frames after the first go under DIR/frame_01/, DIR/frame_02/, ...
+                        Sequences (streams with access units) mirror `dfc encode`'s input:
+                        layer a/b of frame 3 -> DIR/a/frame_03/b.npy
   -o FILE.safetensors   every tensor in one file, named after its layer (frame_01/<name>
                         for later frames), with the stream's metadata as __metadata__
 
@@ -32,7 +34,8 @@ Every file is written whole or not at all: on any error nothing is left behind.
 Examples:
   dfc decode features.dfc -o features/
   dfc decode features.dfc -o features.safetensors
-  dfc decode features.dfc -o out/ --layer pool4 --layer fc_logits --json")]
+  dfc decode features.dfc -o out/ --layer pool4 --layer fc_logits --json
+  dfc decode video.dfc -o out/ --start-frame 5      (from the random-access point at or before 5)")]
 pub struct Args {
     /// The stream to decode, e.g. features.dfc.
     #[arg(value_name = "IN.dfc")]
@@ -52,6 +55,11 @@ pub struct Args {
     /// canonical bytes, and whether the stream's hash confirmed it.
     #[arg(long)]
     pub json: bool,
+
+    /// Sequences: decode from the last random-access point at or before frame N (the frames
+    /// before it are not decoded). Example: --start-frame 5
+    #[arg(long = "start-frame", value_name = "N")]
+    pub start_frame: Option<u32>,
 
     /// Threads for decoding the native method's slices (0: one per CPU).
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -108,13 +116,30 @@ fn safetensors_name(layer: &str, frame_index: u32) -> String {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let input = args.input.display().to_string();
-    let file = std::fs::File::open(&args.input).with_context(|| format!("cannot open {input}"))?;
+    let bytes = std::fs::read(&args.input).with_context(|| format!("cannot open {input}"))?;
+    let stream_error = |e| anyhow::Error::new(StreamError(e)).context(input.clone());
+    // A stream with random-access points is a sequence; a damaged stream is reported by the
+    // decoder below.
+    let points = random_access_points(&bytes).unwrap_or_default();
+    let sequence = !points.is_empty();
+    let start_frame = match args.start_frame {
+        None => None,
+        Some(n) => match points.iter().copied().filter(|&p| p <= n).max() {
+            Some(p) => Some(p),
+            None if points.is_empty() => {
+                bail!("{input}: --start-frame needs a sequence with random-access points")
+            }
+            None => bail!(
+                "{input}: no random-access point at or before frame {n} (random-access frames: {points:?})"
+            ),
+        },
+    };
     let options = DecodeOptions {
         threads: crate::io::threads(args.threads),
+        start_frame,
         ..DecodeOptions::default()
     };
-    let mut decoder = Decoder::with_options(std::io::BufReader::new(file), options);
-    let stream_error = |e| anyhow::Error::new(StreamError(e)).context(input.clone());
+    let mut decoder = Decoder::with_options(&bytes[..], options);
     let info = decoder.info().map_err(stream_error)?.clone();
 
     let selected: Vec<&LayerInfo> = if args.layers.is_empty() {
@@ -157,11 +182,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     while let Some(t) = decoder.next_tensor().map_err(stream_error)? {
         let layer = &info.layers[usize::from(t.layer_id)];
         let output = if let Some(staged) = staged.as_mut() {
-            let relative = tensor_path(&layer.name, t.frame_index, "npy")?;
+            let relative = if sequence {
+                sequence_tensor_path(&layer.name, t.frame_index, "npy")?
+            } else {
+                tensor_path(&layer.name, t.frame_index, "npy")?
+            };
             let path = staged.add(&relative, |w| {
                 npy::write_npy_to(w, t.element_type, &t.shape, &t.data)
             })?;
             path.display().to_string()
+        } else if sequence {
+            let frame = crate::io::names::frame_dir(t.frame_index);
+            match layer.name.rsplit_once('/') {
+                Some((dir, base)) => format!("{dir}/{frame}/{base}"),
+                None => format!("{frame}/{}", layer.name),
+            }
         } else {
             safetensors_name(&layer.name, t.frame_index)
         };

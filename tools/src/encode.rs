@@ -5,10 +5,11 @@ use crate::io::{npy, print, ratio_text, safetensors, shape_text, table, Tensor};
 use anyhow::{bail, Context};
 use dfc_decoder::{CodingMethod, LayerKind, LevelLimits, Profile, LEVELS};
 use dfc_encoder::{
-    encode_stream, ChannelMode, EncoderConfig, LayerInput, LossyOptions, MethodChoice, QuantTarget,
-    Quantizer, ENCODER_VERSION,
+    encode_sequence, encode_stream, ChannelMode, EncoderConfig, FrameInput, LayerInput,
+    LossyOptions, MethodChoice, Prediction, QuantTarget, Quantizer, SequenceOptions,
+    ENCODER_VERSION,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Options of `dfc encode`.
@@ -20,6 +21,12 @@ Inputs:
   DIR               every .npy file below DIR, sorted by relative path; layer name = the
                     relative path without .npy, with / separators (a/b/c.npy -> a/b/c)
   FILE.safetensors  every tensor of the file (F32, F16, BF16, I8, U8), sorted by name
+
+Sequences: if .npy files below a DIR have a path component frame_NN (as in
+MODEL/seq_NAME/frame_03/LAYER.npy), the input is a sequence of frames: frame NN holds the
+files with frame_NN in their path, and the layer name drops that component
+(MODEL/seq_NAME/LAYER). Each frame becomes an access unit; --rap-period sets how often a
+frame is a random-access point and --prediction how quantized layers are predicted.
 
 Layer kinds come from --kind, else from a manifest.json (a `tensors` list of entries with
 `path` and `kind`) in the tensor's directory or an ancestor directory as far as the input path
@@ -90,6 +97,10 @@ pub struct Args {
     #[command(flatten)]
     pub lossy: LossyArgs,
 
+    /// Sequences: frames from one random-access point to the next (1: every frame).
+    #[arg(long = "rap-period", value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rap_period: u32,
+
     /// Print nothing on success.
     #[arg(short, long)]
     pub quiet: bool,
@@ -120,9 +131,10 @@ pub struct LossyArgs {
     /// Round levels to nearest instead of rate–distortion optimized rounding.
     #[arg(long)]
     pub no_rdo: bool,
-    /// Prediction of quantized levels: none, intra (each map may code residuals of the MED
-    /// prediction from its left, above and above-left levels, where cheaper), or auto (= intra).
-    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "intra", "none"])]
+    /// Prediction of quantized levels, map by map where it is cheaper: none; intra (residuals
+    /// of the MED prediction from the left, above and above-left levels); inter (also residuals
+    /// of the previous frame's levels, in sequences); auto (= inter).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "inter", "intra", "none"])]
     pub prediction: String,
 }
 
@@ -251,6 +263,8 @@ enum KindSource {
 /// One tensor to encode.
 struct Layer {
     name: String,
+    /// The frame of a sequence input (a frame_NN path component), else None.
+    frame: Option<u32>,
     /// Where it came from, for messages.
     origin: String,
     tensor: Tensor,
@@ -297,12 +311,14 @@ fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<Layer>> {
                 bail!("{}: no .npy files in this directory", input.display());
             }
             for (relative, path) in files {
-                let name = relative
+                let relative = relative
                     .strip_suffix(".npy")
                     .expect("selected by extension")
                     .to_string();
+                let (name, frame) = split_frame(&relative);
                 layers.push(Layer {
                     name,
+                    frame,
                     origin: path.display().to_string(),
                     tensor: npy::read_npy(&path)?,
                     kind_source: KindSource::NpyFile(path),
@@ -320,6 +336,7 @@ fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<Layer>> {
                         .to_string();
                     layers.push(Layer {
                         name,
+                        frame: None,
                         origin: input.display().to_string(),
                         tensor: npy::read_npy(input)?,
                         kind_source: KindSource::NpyFile(input.clone()),
@@ -328,6 +345,7 @@ fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<Layer>> {
                 Some("safetensors") => {
                     for (name, tensor) in safetensors::read_safetensors(input)? {
                         layers.push(Layer {
+                            frame: None,
                             origin: format!("{} tensor {name:?}", input.display()),
                             kind_source: KindSource::Safetensors {
                                 file: input.clone(),
@@ -345,9 +363,16 @@ fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<Layer>> {
             }
         }
     }
-    let mut seen: HashMap<&str, &str> = HashMap::new();
+    let sequence = layers.iter().any(|l| l.frame.is_some());
+    if let Some(l) = layers.iter().find(|l| sequence && l.frame.is_none()) {
+        bail!(
+            "{}: not in a frame_NN directory, but other inputs are frames of a sequence",
+            l.origin
+        );
+    }
+    let mut seen: HashMap<(&str, Option<u32>), &str> = HashMap::new();
     for layer in &layers {
-        if let Some(first) = seen.insert(&layer.name, &layer.origin) {
+        if let Some(first) = seen.insert((&layer.name, layer.frame), &layer.origin) {
             bail!(
                 "layer name {:?} is used twice: by {first} and by {}",
                 layer.name,
@@ -356,6 +381,27 @@ fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<Layer>> {
         }
     }
     Ok(layers)
+}
+
+/// Splits a frame_NN component off a relative path: (the path without it, NN).
+fn split_frame(relative: &str) -> (String, Option<u32>) {
+    let parts: Vec<&str> = relative.split('/').collect();
+    let frame_at = parts.iter().position(|p| {
+        p.strip_prefix("frame_")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    match frame_at.and_then(|i| Some((i, parts[i]["frame_".len()..].parse::<u32>().ok()?))) {
+        Some((i, frame)) if parts.len() > 1 => {
+            let name: Vec<&str> = parts
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, p)| *p)
+                .collect();
+            (name.join("/"), Some(frame))
+        }
+        _ => (relative.to_string(), None),
+    }
 }
 
 /// Kind of a layer without --kind: the manifest's, else by rank.
@@ -456,19 +502,50 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ..EncoderConfig::default()
     };
     let out = args.output.display().to_string();
-    let stream = encode_stream(&inputs, &config).with_context(|| out.clone())?;
+    let frames: BTreeMap<u32, Vec<LayerInput<'_>>> =
+        layers
+            .iter()
+            .zip(inputs.iter())
+            .fold(BTreeMap::new(), |mut m, (l, input)| {
+                if let Some(f) = l.frame {
+                    m.entry(f).or_insert_with(Vec::new).push(input.clone());
+                }
+                m
+            });
+    let stream = if frames.is_empty() {
+        encode_stream(&inputs, &config).with_context(|| out.clone())?
+    } else {
+        let frames: Vec<FrameInput<'_>> = frames
+            .into_iter()
+            .map(|(frame_index, layers)| FrameInput {
+                frame_index,
+                layers,
+            })
+            .collect();
+        let options = SequenceOptions {
+            prediction: Prediction::from_name(&args.lossy.prediction).unwrap_or(Prediction::Auto),
+            rap_period: args.rap_period,
+        };
+        encode_sequence(&frames, &config, &options).with_context(|| out.clone())?
+    };
     crate::io::atomic::write_file(&args.output, &stream)?;
     if !args.quiet {
-        print(&summary(&out, &stream, &inputs)?)?;
+        let frames: Vec<u32> = layers.iter().map(|l| l.frame.unwrap_or(0)).collect();
+        print(&summary(&out, &stream, &inputs, &frames)?)?;
     }
     Ok(())
 }
 
 /// One line per layer (name, shape, type, method, bytes in → bytes out, ratio, and PSNR for
 /// lossy layers) and a total.
-fn summary(out: &str, stream: &[u8], inputs: &[LayerInput<'_>]) -> anyhow::Result<String> {
+fn summary(
+    out: &str,
+    stream: &[u8],
+    inputs: &[LayerInput<'_>],
+    frames: &[u32],
+) -> anyhow::Result<String> {
     let report = crate::inspect::scan(stream);
-    let psnr = lossy_psnr(stream, inputs)?;
+    let psnr = lossy_psnr(stream, inputs, frames)?;
     let rows: Vec<Vec<String>> = report
         .layers
         .iter()
@@ -513,14 +590,19 @@ fn summary(out: &str, stream: &[u8], inputs: &[LayerInput<'_>]) -> anyhow::Resul
     Ok(text)
 }
 
-/// PSNR over the peak of each lossy layer, decoding the stream just written.
-fn lossy_psnr(stream: &[u8], inputs: &[LayerInput<'_>]) -> anyhow::Result<HashMap<String, f64>> {
-    let mut out = HashMap::new();
+/// PSNR over the peak of each lossy layer (the mean over its frames in a sequence), decoding
+/// the stream just written; `frames[i]` is the frame of `inputs[i]`.
+fn lossy_psnr(
+    stream: &[u8],
+    inputs: &[LayerInput<'_>],
+    frames: &[u32],
+) -> anyhow::Result<HashMap<String, f64>> {
+    let mut sums: HashMap<String, (f64, u32)> = HashMap::new();
     if !inputs
         .iter()
         .any(|l| matches!(l.method, MethodChoice::Quantized(_)))
     {
-        return Ok(out);
+        return Ok(HashMap::new());
     }
     let (info, tensors) = dfc_decoder::decode_all(stream)
         .map_err(|e| anyhow::anyhow!("the stream just written does not decode: {e}"))?;
@@ -529,17 +611,26 @@ fn lossy_psnr(stream: &[u8], inputs: &[LayerInput<'_>]) -> anyhow::Result<HashMa
             continue;
         }
         let layer = &info.layers[usize::from(t.layer_id)];
-        let input = &inputs[usize::from(t.layer_id)];
+        let Some(input) = inputs
+            .iter()
+            .zip(frames)
+            .find(|(i, &f)| i.name == layer.name && f == t.frame_index)
+            .map(|(i, _)| i)
+        else {
+            continue;
+        };
         let original = dfc_encoder::float_values(&input.tensor())?;
         let decoded = dfc_encoder::float_values(&dfc_encoder::TensorRef {
             element_type: t.element_type,
             shape: &t.shape,
             data: &t.data,
         })?;
-        out.insert(
-            layer.name.clone(),
-            dfc_encoder::distortion(&original, &decoded).psnr,
-        );
+        let entry = sums.entry(layer.name.clone()).or_insert((0.0, 0));
+        entry.0 += dfc_encoder::distortion(&original, &decoded).psnr;
+        entry.1 += 1;
     }
-    Ok(out)
+    Ok(sums
+        .into_iter()
+        .map(|(name, (sum, n))| (name, sum / f64::from(n)))
+        .collect())
 }

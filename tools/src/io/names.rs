@@ -58,6 +58,20 @@ pub fn tensor_path(name: &str, frame_index: u32, ext: &str) -> anyhow::Result<Pa
     })
 }
 
+/// The output path of a tensor of a sequence: `frame_XX/` in front of the layer name's last
+/// component, as in the input layout of `dfc encode` (layer a/b, frame 3: a/frame_03/b).
+pub fn sequence_tensor_path(name: &str, frame_index: u32, ext: &str) -> anyhow::Result<PathBuf> {
+    let path = layer_path(name)?;
+    let file = path
+        .file_name()
+        .expect("a checked layer path has a last component");
+    let dir = path.parent().unwrap_or(Path::new(""));
+    Ok(with_suffix(
+        &dir.join(frame_dir(frame_index)).join(file),
+        ext,
+    ))
+}
+
 /// `frame_01`, `frame_123`.
 pub fn frame_dir(frame_index: u32) -> String {
     format!("frame_{frame_index:02}")
