@@ -55,6 +55,9 @@ pub type OpsFn = Box<dyn Fn(&Base) -> Vec<String>>;
 /// by the reference decoder.
 pub type OutputsFn = Box<dyn Fn(&Base) -> Vec<HandTensor>>;
 
+/// A check of a generated stream (see [`Case::check`]).
+pub type CheckFn = Box<dyn Fn(&[u8]) -> Result<(), String>>;
+
 /// A hand-computed decoded tensor of a mutated case: (layer, frame) and its canonical bytes.
 pub struct HandTensor {
     pub layer_id: u16,
@@ -81,6 +84,9 @@ pub struct Case {
     /// For a mutated case that decodes: the tensors it outputs that its base does not, computed
     /// by hand (the generator checks that the reference decoder outputs exactly these).
     pub outputs: Option<OutputsFn>,
+    /// What the stream must show besides its decoding (for example which syntax values an
+    /// encoder-made stream uses); the generator fails with the message otherwise.
+    pub check: Option<CheckFn>,
 }
 
 impl Case {
@@ -288,6 +294,7 @@ fn from_recipe(group: Group, id: &str, purpose: &str, requirements: &[&str], r: 
         select_layer: None,
         source: Source::Recipe(r),
         outputs: None,
+        check: None,
     }
 }
 
@@ -310,6 +317,7 @@ fn mutation(
             ops: Box::new(ops),
         },
         outputs: None,
+        check: None,
     }
 }
 
@@ -2710,7 +2718,32 @@ fn qpayload(header: QuantHeader, params: Params, shape: &[u32], levels: Vec<i32>
         shape: shape.to_vec(),
         levels,
         code_zero_rows: false,
+        map_predictors: Vec::new(),
     }
+}
+
+/// A payload with map prediction: `header` with map_prediction 1 and `residual_ctx_base`, and
+/// one `map_predictor` per map.
+fn mpayload(
+    header: QuantHeader,
+    residual_ctx_base: u8,
+    params: Params,
+    shape: &[u32],
+    levels: Vec<i32>,
+    map_predictors: &[u8],
+) -> QuantPayload {
+    let mut p = qpayload(
+        QuantHeader {
+            map_prediction: true,
+            residual_ctx_base,
+            ..header
+        },
+        params,
+        shape,
+        levels,
+    );
+    p.map_predictors = map_predictors.to_vec();
+    p
 }
 
 fn dims_text(shape: &[u32]) -> String {
@@ -2791,6 +2824,89 @@ fn token_magnitudes() -> Vec<i32> {
         out.push((min | ((1 << (n - 1)) - 1)) as i32);
     }
     out
+}
+
+/// Checks an encoder-made stream with map prediction: the quantized payload of layer 0 has
+/// map_prediction 1, its maps use every predictor of `want`, and its header is `what`.
+fn intra_check(
+    want: &'static [u8],
+    what: &'static str,
+    header_ok: fn(&QuantHeader) -> bool,
+) -> CheckFn {
+    Box::new(move |stream| {
+        let b = Base::new(stream.to_vec());
+        let parts = quant_parts(&b, b.fd(0, 0));
+        if !parts.header.map_prediction {
+            return Err("the encoder did not use map prediction (map_prediction 0)".into());
+        }
+        if let Some(p) = want.iter().find(|p| !parts.map_predictors.contains(p)) {
+            return Err(format!(
+                "no map has map_predictor {p} (the encoder chose {:?})",
+                parts.map_predictors
+            ));
+        }
+        if !header_ok(&parts.header) {
+            return Err(format!("quant_header() is not {what}: {:?}", parts.header));
+        }
+        Ok(())
+    })
+}
+
+/// Levels of `valid/q-hand-med`: float32 [3, 4, 6], maps 0 and 2 coded with MED.
+fn med_branch_levels() -> Vec<i32> {
+    let map0 = [
+        [-32768, 32767, 32767, -32768, 0, 7],
+        [-32768, -32768, 20, 300, 301, -9],
+        [-100, 40, 21, 5000, -4000, 12],
+        [-90, 60, 25, 4990, -3980, 1],
+    ];
+    let map1 = [
+        [0, 1, 2, 3, 200, -200],
+        [5, 4, 3, 2, 1, 0],
+        [0, 0, 0, 0, 0, 0],
+        [17, -17, 33, -1000, 1000, 65],
+    ];
+    let map2 = [
+        [10, 12, 14, 16, 18, 20],
+        [12, 14, 16, 18, 20, 22],
+        [9, 30, -30, 0, 16000, -16000],
+        [-1, 2, 3, 4, 5, 6],
+    ];
+    [map0, map1, map2]
+        .iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .collect()
+}
+
+/// Asserts that a hand-built MED payload exercises what `valid/q-hand-med` promises.
+fn check_med(p: &QuantPayload) {
+    let e = p.med_elements();
+    for case in 0..3 {
+        assert!(
+            e.iter().any(|x| x.case == case),
+            "MED case {case} is not used"
+        );
+    }
+    assert!(
+        e.iter().any(|x| x.row_end),
+        "no row end with a non-zero level above"
+    );
+    let tokens: std::collections::BTreeSet<usize> = e
+        .iter()
+        .map(|x| quantized::token(x.residual.unsigned_abs()).0)
+        .collect();
+    let contexts: std::collections::BTreeSet<usize> = e.iter().map(|x| x.ctx).collect();
+    assert!(
+        tokens.iter().any(|&t| t >= 16) && tokens.contains(&39),
+        "tokens {tokens:?}"
+    );
+    assert!(
+        contexts.contains(&0) && contexts.contains(&15),
+        "contexts {contexts:?}"
+    );
+    assert!(e.iter().any(|x| x.residual < 0) && e.iter().any(|x| x.residual > 0));
 }
 
 fn quantized_valid_cases() -> Vec<Case> {
@@ -3190,6 +3306,140 @@ fn quantized_valid_cases() -> Vec<Case> {
         f32t,
         coded_zero,
     ));
+
+    // Map prediction (clause 8.3.7.3): encoder-made streams with intra prediction on, where the
+    // encoder picks MED or none per map; the generator checks the predictors it chose.
+    let hed_pool3 = |convert| crop(&format!("{HED}/pool3.npy"), &[0, 4, 4], convert);
+    let intra = |target, quantizer: &str, channels: &str| LossySpec {
+        intra: true,
+        ..lossy(target, quantizer, channels, true)
+    };
+    let mut case = from_recipe(
+        v,
+        "q-intra-mixed",
+        "Quantized method with map prediction (map_prediction 1): a real VGG-16 (HED) pool3 crop, float32 [8, 16, 16], 8 bits per tensor, encoded with intra prediction on. The encoder codes some maps as residuals of the MED prediction (map_predictor 1, residual_token tables 19 to 34) and the others as levels (map_predictor 0).",
+        &["REQ-8.3.7-5", "REQ-8.3.7-6"],
+        recipe("main", vec![qlayer("pool3", LayerKind::Pool, ElementType::Float32, &[8, 16, 16], hed_pool3(None), intra(LossyTarget::Bits(8), "uniform", "per_tensor"))]),
+    );
+    case.check = Some(intra_check(
+        &[quantized::NONE, quantized::MED],
+        "uniform, unsigned",
+        |h| h.quantizer_type == 0 && !h.signed_levels,
+    ));
+    cases.push(case);
+    let mut case = from_recipe(
+        v,
+        "q-intra-signed",
+        "Map prediction with signed levels: a sine of both signs (float32 [3, 8, 12]), qp 24 per tensor, intra prediction on. MED predicts from negative and positive neighbours, and every non-zero residual carries a sign bit.",
+        &["REQ-8.3.7-5", "REQ-8.3.7-6"],
+        recipe("main", vec![qlayer("wave", LayerKind::Conv, ElementType::Float32, &[3, 8, 12], sine(2.5, 0.41), intra(LossyTarget::Qp(24), "uniform", "per_tensor"))]),
+    );
+    case.check = Some(intra_check(&[quantized::MED], "signed", |h| {
+        h.signed_levels
+    }));
+    cases.push(case);
+    let mut case = from_recipe(
+        v,
+        "q-intra-codebook",
+        "Map prediction with a codebook quantizer (16 codewords, level_bits 4): the HED pool3 crop of q-intra-mixed, intra prediction on. The MED prediction works on codebook indices; some maps use it, the others not.",
+        &["REQ-8.3.7-3", "REQ-8.3.7-5", "REQ-8.3.7-6"],
+        recipe("main", vec![qlayer("pool3", LayerKind::Pool, ElementType::Float32, &[8, 16, 16], hed_pool3(None), intra(LossyTarget::Bits(4), "codebook", "per_tensor"))]),
+    );
+    case.check = Some(intra_check(
+        &[quantized::NONE, quantized::MED],
+        "a codebook",
+        |h| h.quantizer_type == 1,
+    ));
+    cases.push(case);
+    let mut case = from_recipe(
+        v,
+        "q-intra-float16-per-channel",
+        "Map prediction with one step per channel on a float16 layer: the HED pool3 crop converted to float16, 6 bits per channel, intra prediction on (MED for some maps, none for the others).",
+        &["REQ-8.3.7-2", "REQ-8.3.7-6"],
+        recipe("main", vec![qlayer("pool3", LayerKind::Pool, ElementType::Float16, &[8, 16, 16], hed_pool3(Some(Convert::Float16)), intra(LossyTarget::Bits(6), "uniform", "per_channel"))]),
+    );
+    case.check = Some(intra_check(
+        &[quantized::NONE, quantized::MED],
+        "per channel",
+        |h| h.per_channel,
+    ));
+    cases.push(case);
+
+    // Map prediction, hand-built.
+    let branches = med_branch_levels();
+    let p = mpayload(
+        quantized::header(0, 16, true, false, 1, 64),
+        0,
+        Params::Uniform(vec![(bits(0.5), bits(-0.0))]),
+        &[3, 4, 6],
+        branches,
+        &[1, 0, 1],
+    );
+    check_med(&p);
+    cases.push(hand_case(
+        v,
+        "q-hand-med",
+        "Hand-built MED residuals (maps 0 and 2; map 1 without prediction), signed 16-bit levels, residual_ctx_base 0: predictions from each of the three cases of the median edge detector (AL >= Max(L, A) gives Min(L, A), AL <= Min(L, A) gives Max(L, A), otherwise L + A - AL), residuals of both signs with residual tokens below 16 and from 16 to 39 (with extra bits, up to the residual 65535 = 32767 - (-32768)), the activity with AR = 0 past the end of each row, and ResidualCtx from 0 to 15. Step 0.5, offset -0.0.",
+        &["REQ-8.3.7-5", "REQ-8.3.7-6"],
+        f32t,
+        p,
+    ));
+    let mut slice_levels_med: Vec<i32> = (0..60)
+        .map(|i| {
+            let (y, x) = (i / 4, i % 4);
+            (3 * y + 5 * x + (x * y) % 7) % 40 + 1
+        })
+        .collect();
+    for y in [3, 7] {
+        slice_levels_med[y * 4..y * 4 + 4].fill(0);
+    }
+    cases.push(hand_case(
+        v,
+        "q-hand-med-slices",
+        "MED prediction over several slices: 15 rows (3 maps of 5, map_predictor 1, 1, 0) with rows_per_slice 3, so slices start at rows 3, 6, 9 and 12, inside maps: there HasAbove is false and A, AL and AR are 0 although the map goes on (the previous row is in another slice). Zero rows 3 (at a slice start) and 7 in MED maps: their levels are 0 for the prediction of the next row. Unsigned 6-bit levels, residual_ctx_base 2.",
+        &["REQ-8.3.6-4", "REQ-8.3.7-6"],
+        f32t,
+        mpayload(quantized::header(0, 6, false, false, 0, 3), 2, Params::Uniform(vec![(bits(0.25), 0)]), &[3, 5, 4], slice_levels_med, &[1, 1, 0]),
+    ));
+    let maps5: Vec<i32> = (0..60).map(|i| (i * 13 + (i / 4) * 5) % 29).collect();
+    cases.push(hand_case(
+        v,
+        "q-hand-med-maps-5",
+        "map_predictors() for 5 maps (float32 [5, 3, 4], predictors 1, 0, 0, 1, 1): 10 bits followed by 6 alignment_zero_bits, so the frequency tables start on the next byte. Unsigned 5-bit levels, per channel.",
+        &["REQ-8.3.6-3", "REQ-8.3.7-6"],
+        f32t,
+        mpayload(
+            quantized::header(0, 5, false, true, 0, 100),
+            1,
+            Params::Uniform((0..5).map(|c| (bits(0.125 * (c + 1) as f32), bits(c as f32))).collect()),
+            &[5, 3, 4],
+            maps5,
+            &[1, 0, 0, 1, 1],
+        ),
+    ));
+    cases.push(hand_case(
+        v,
+        "q-hand-med-r1",
+        "MED prediction on a rank-1 tensor (bfloat16 [13]): one map of one row (map_predictors() is 2 bits and 6 alignment bits), no row above, so A = AL = AR = 0 and P = L; signed 7-bit levels with residuals of both signs.",
+        &["REQ-8.3.7-6"],
+        ElementType::BFloat16,
+        mpayload(
+            quantized::header(0, 7, true, false, 0, 1),
+            0,
+            Params::Uniform(vec![(bits(0.75), bits(0.5))]),
+            &[13],
+            vec![3, -7, -64, 63, 0, 0, 5, 5, 6, -1, 40, -2, 1],
+            &[1],
+        ),
+    ));
+    cases.push(hand_case(
+        v,
+        "q-hand-med-all-none",
+        "map_prediction 1 with every map_predictor 0 (float32 [2, 4, 5]): the 16 residual_token tables are present but empty (num_present 0), since no residual is coded; every map is coded as levels.",
+        &["REQ-8.3.6-5", "REQ-8.3.7-6"],
+        f32t,
+        mpayload(quantized::header(0, 4, false, false, 0, 8), 0, Params::Uniform(vec![(bits(1.0), 0)]), &[2, 4, 5], (0..40).map(|i| (i * 7) % 16).collect(), &[0, 0]),
+    ));
     cases
 }
 
@@ -3220,10 +3470,20 @@ fn quant_payload(parts: &dfc_decoder::quant::QuantParts, method_payload: &[u8]) 
     if let Some(c) = &parts.codebook {
         out.extend(c.to_bytes());
     }
+    if parts.header.map_prediction {
+        out.extend(
+            dfc_decoder::quant::syntax::MapPredictors {
+                predictors: parts.map_predictors.clone(),
+                alignment: 0,
+            }
+            .to_bytes(),
+        );
+    }
     let tables: Vec<_> = parts
         .row_tables
         .iter()
         .chain(&parts.token_tables)
+        .chain(&parts.residual_tables)
         .cloned()
         .collect();
     let mut w = bitstream_io::BitWriter::endian(&mut out, BigEndian);
@@ -3271,36 +3531,39 @@ fn quant_mutations() -> Vec<QuantCase> {
     // Byte offsets in the feature_data unit payload: method_payload starts at byte 7.
     const QT: usize = 7;
     const FLAGS: usize = 9;
+    // quant_header() has 9 bytes: the parameters (or the codebook) start at byte 16.
+    const PARAMS: usize = 16;
     vec![
         ("req-8.3.7-1-quantizer-type-2", "REQ-8.3.7-1", "A quantized payload with quantizer_type 2 (reserved).", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@{QT}=02")]),
         ("req-8.3.7-1-quantizer-type-255", "REQ-8.3.7-1", "A quantized payload with quantizer_type 255 (reserved).", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@{QT}=ff")]),
         ("req-8.3.7-1-level-bits-0", "REQ-8.3.7-1", "A quantized payload with level_bits 0.", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@8=00")]),
         ("req-8.3.7-1-level-bits-17", "REQ-8.3.7-1", "A quantized payload with level_bits 17.", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@8=11")]),
-        ("req-8.3.7-1-reserved-bit-0", "REQ-8.3.7-1", "A quantized payload whose reserved_zero_6bits has its last bit set (value 1).", Q_BASE, |b, fd| vec![format!("pwrite:{fd}@{FLAGS}={:02x}", b.payload(fd)[FLAGS] | 0x01)]),
-        ("req-8.3.7-1-reserved-bit-5", "REQ-8.3.7-1", "A quantized payload whose reserved_zero_6bits has its first bit set (value 32).", Q_BASE, |b, fd| vec![format!("pwrite:{fd}@{FLAGS}={:02x}", b.payload(fd)[FLAGS] | 0x20)]),
-        ("req-8.3.7-1-rows-per-slice-0", "REQ-8.3.7-1", "A quantized payload with rows_per_slice 0.", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@11=00000000")]),
+        ("req-8.3.7-1-reserved-bit-0", "REQ-8.3.7-1", "A quantized payload whose reserved_zero_5bits has its last bit set (value 1).", Q_BASE, |b, fd| vec![format!("pwrite:{fd}@{FLAGS}={:02x}", b.payload(fd)[FLAGS] | 0x01)]),
+        ("req-8.3.7-1-reserved-bit-4", "REQ-8.3.7-1", "A quantized payload whose reserved_zero_5bits has its first bit set (value 16, the bit after map_prediction).", Q_BASE, |b, fd| vec![format!("pwrite:{fd}@{FLAGS}={:02x}", b.payload(fd)[FLAGS] | 0x10)]),
+        ("req-8.3.7-1-rows-per-slice-0", "REQ-8.3.7-1", "A quantized payload with rows_per_slice 0.", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@12=00000000")]),
         ("req-8.3.7-1-codebook-signed", "REQ-8.3.7-1", "A codebook quantizer (quantizer_type 1) with signed_levels 1.", Q_CODEBOOK, |b, fd| vec![format!("pwrite:{fd}@{FLAGS}={:02x}", b.payload(fd)[FLAGS] | 0x80)]),
         ("req-8.3.7-1-codebook-per-channel", "REQ-8.3.7-1", "A codebook quantizer with per_channel 1.", Q_CODEBOOK, |b, fd| vec![format!("pwrite:{fd}@{FLAGS}={:02x}", b.payload(fd)[FLAGS] | 0x40)]),
-        ("req-8.3.7-3-step-nan", "REQ-8.3.7-3", "A uniform quantizer whose step is a NaN (0x7FC00000).", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@15=7fc00000")]),
-        ("req-8.3.7-3-step-inf", "REQ-8.3.7-3", "A uniform quantizer whose step is +infinity.", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@15=7f800000")]),
-        ("req-8.3.7-3-offset-inf", "REQ-8.3.7-3", "A uniform quantizer whose offset is +infinity (step finite).", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@19=7f800000")]),
-        ("req-8.3.7-3-last-offset-neg-inf", "REQ-8.3.7-3", "Per channel: the offset of the last of 4 parameter sets is -infinity (the other sets are finite).", Q_CHANNEL, |_, fd| vec![format!("pwrite:{fd}@{}=ff800000", 7 + 8 + 8 * 3 + 4)]),
-        ("req-8.3.7-3-codeword-inf", "REQ-8.3.7-3", "A codebook whose second codeword is +infinity.", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@{}=7f800000", 7 + 10 + 4)]),
-        ("req-8.3.7-3-codeword-nan", "REQ-8.3.7-3", "A codebook whose last codeword is a NaN with the sign bit set (0xFFC00001).", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@{}=ffc00001", 7 + 10 + 4 * 15)]),
+        ("req-8.3.7-3-step-nan", "REQ-8.3.7-3", "A uniform quantizer whose step is a NaN (0x7FC00000).", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@{PARAMS}=7fc00000")]),
+        ("req-8.3.7-3-step-inf", "REQ-8.3.7-3", "A uniform quantizer whose step is +infinity.", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@{PARAMS}=7f800000")]),
+        ("req-8.3.7-3-offset-inf", "REQ-8.3.7-3", "A uniform quantizer whose offset is +infinity (step finite).", Q_BASE, |_, fd| vec![format!("pwrite:{fd}@{}=7f800000", PARAMS + 4)]),
+        ("req-8.3.7-3-last-offset-neg-inf", "REQ-8.3.7-3", "Per channel: the offset of the last of 4 parameter sets is -infinity (the other sets are finite).", Q_CHANNEL, |_, fd| vec![format!("pwrite:{fd}@{}=ff800000", PARAMS + 8 * 3 + 4)]),
+        ("req-8.3.7-3-codeword-inf", "REQ-8.3.7-3", "A codebook whose second codeword is +infinity.", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@{}=7f800000", PARAMS + 2 + 4)]),
+        ("req-8.3.7-3-codeword-nan", "REQ-8.3.7-3", "A codebook whose last codeword is a NaN with the sign bit set (0xFFC00001).", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@{}=ffc00001", PARAMS + 2 + 4 * 15)]),
         ("req-8.3.7-3-too-many-codewords", "REQ-8.3.7-3", "A codebook of 16 codewords with level_bits 3: more than 2^level_bits codewords.", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@8=03")]),
         ("req-8.3.7-4-empty-payload", "REQ-8.3.7-4", "A quantized payload of 0 bytes.", Q_BASE, |_, fd| vec![format!("ptrunc:{fd}=7")]),
         ("req-8.3.7-4-short-header", "REQ-8.3.7-4", "A quantized payload of 5 bytes (inside quant_header()).", Q_BASE, |_, fd| vec![format!("ptrunc:{fd}=12")]),
-        ("req-8.3.7-4-short-parameters", "REQ-8.3.7-4", "A per-channel quantized payload that ends inside uniform_parameters() (3 bytes short of its 4 parameter sets).", Q_CHANNEL, |_, fd| vec![format!("ptrunc:{fd}={}", 7 + 8 + 8 * 4 - 3)]),
-        ("req-8.3.7-4-codebook-short-count", "REQ-8.3.7-4", "A codebook payload that ends inside num_codewords_minus1.", Q_CODEBOOK, |_, fd| vec![format!("ptrunc:{fd}={}", 7 + 8 + 1)]),
-        ("req-8.3.7-4-codebook-short-codewords", "REQ-8.3.7-4", "A codebook payload that ends inside its last codeword.", Q_CODEBOOK, |_, fd| vec![format!("ptrunc:{fd}={}", 7 + 8 + 2 + 4 * 16 - 1)]),
-        ("req-8.3.7-4-codebook-count-exceeds", "REQ-8.3.7-4", "A codebook whose num_codewords_minus1 is 65535 (256 KiB of codewords) in a payload of a few hundred bytes: the size is checked before the codewords are read or allocated, and before their number is checked against level_bits.", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@15=ffff")]),
+        ("req-8.3.7-4-header-8-bytes", "REQ-8.3.7-4", "A quantized payload of 8 bytes: quant_header() has 9 (its last byte, the end of rows_per_slice, is missing).", Q_BASE, |_, fd| vec![format!("ptrunc:{fd}={}", PARAMS - 1)]),
+        ("req-8.3.7-4-short-parameters", "REQ-8.3.7-4", "A per-channel quantized payload that ends inside uniform_parameters() (3 bytes short of its 4 parameter sets).", Q_CHANNEL, |_, fd| vec![format!("ptrunc:{fd}={}", PARAMS + 8 * 4 - 3)]),
+        ("req-8.3.7-4-codebook-short-count", "REQ-8.3.7-4", "A codebook payload that ends inside num_codewords_minus1.", Q_CODEBOOK, |_, fd| vec![format!("ptrunc:{fd}={}", PARAMS + 1)]),
+        ("req-8.3.7-4-codebook-short-codewords", "REQ-8.3.7-4", "A codebook payload that ends inside its last codeword.", Q_CODEBOOK, |_, fd| vec![format!("ptrunc:{fd}={}", PARAMS + 2 + 4 * 16 - 1)]),
+        ("req-8.3.7-4-codebook-count-exceeds", "REQ-8.3.7-4", "A codebook whose num_codewords_minus1 is 65535 (256 KiB of codewords) in a payload of a few hundred bytes: the size is checked before the codewords are read or allocated, and before their number is checked against level_bits.", Q_CODEBOOK, |_, fd| vec![format!("pwrite:{fd}@{PARAMS}=ffff")]),
         ("req-8.3.7-4-short-tables", "REQ-8.3.7-4", "A quantized payload that ends inside its frequency tables.", Q_BASE, |b, fd| {
             let parts = quant_parts(b, fd);
-            vec![format!("ptrunc:{fd}={}", 7 + (8 + 8 + quant_table_end(&parts)) / 2)]
+            vec![format!("ptrunc:{fd}={}", 7 + (9 + 8 + quant_table_end(&parts)) / 2)]
         }),
         ("req-8.3.7-4-ue-17-zeros", "REQ-8.3.7-4", "A quantized payload whose first frequency table has a symbol_gap ue(v) with 17 leading zero bits (at most 16 are allowed).", Q_BASE, |b, fd| {
             // quant_header() and one parameter set, then num_present = 1 and 17 zero bits.
-            let mut payload = b.method_payload(fd)[..16].to_vec();
+            let mut payload = b.method_payload(fd)[..17].to_vec();
             payload.extend([0x00, 0x80, 0x00, 0x20]);
             payload.extend([0; 16]);
             vec![b.set_payload(fd, &payload)]
@@ -3487,6 +3750,201 @@ fn quantized_invalid_cases() -> Vec<Case> {
     .parts();
     p.slices[0].1.clear();
     c.push(hand_invalid("req-8.3.6-6-quantized-before-range", "REQ-8.3.6-6", "One row with a level above the range (5 for level_bits 2) and a level 20 whose extra bits are missing (raw_bytes 0): in a row, missing data (REQ-8.3.6-6) is reported before a level outside the range.", f32t, true, &[4], p.to_bytes()));
+    // Map prediction (clauses 6.10 and 8.3.7.3).
+    let five_maps = |predictors: &[u8]| {
+        mpayload(
+            quantized::header(0, 5, false, false, 0, 100),
+            0,
+            Params::Uniform(vec![(bits(1.0), 0)]),
+            &[5, 2, 4],
+            (0..40).map(|i| (i * 11) % 31).collect(),
+            predictors,
+        )
+    };
+    c.push(hand_invalid(
+        "req-8.3.7-6-map-predictor-2",
+        "REQ-8.3.7-6",
+        "map_predictors() of 5 maps whose third map_predictor is 2 (reserved); the others are 0 or 1.",
+        f32t,
+        true,
+        &[5, 2, 4],
+        five_maps(&[1, 0, 2, 1, 0]).to_bytes(),
+    ));
+    let mut p = five_maps(&[0, 1, 1, 1, 3]).parts();
+    p.map_predictors.as_mut().expect("map prediction").alignment = 0x3F;
+    c.push(hand_invalid(
+        "req-8.3.7-6-map-predictor-3",
+        "REQ-8.3.7-6",
+        "map_predictors() of 5 maps whose last map_predictor is 3 (reserved), followed by alignment_zero_bits that are not 0: REQ-8.3.7-6 is checked for the maps before REQ-8.3.6-3 for the alignment bits.",
+        f32t,
+        true,
+        &[5, 2, 4],
+        p.to_bytes(),
+    ));
+    for (alignment, which) in [(0x01, "last"), (0x20, "first")] {
+        let mut p = five_maps(&[1, 0, 0, 1, 1]).parts();
+        p.map_predictors.as_mut().expect("map prediction").alignment = alignment;
+        c.push(hand_invalid(
+            &format!("req-8.3.6-3-map-predictors-alignment-{which}"),
+            "REQ-8.3.6-3",
+            &format!("map_predictors() of 5 maps (10 bits) whose {which} of its 6 alignment_zero_bits is 1."),
+            f32t,
+            true,
+            &[5, 2, 4],
+            p.to_bytes(),
+        ));
+    }
+    let p = five_maps(&[1, 0, 0, 1, 1]).parts();
+    c.push(hand_invalid(
+        "req-8.3.7-4-short-map-predictors",
+        "REQ-8.3.7-4",
+        "A quantized payload with map_prediction 1 for 5 maps that ends after the first of the 2 bytes of map_predictors().",
+        f32t,
+        true,
+        &[5, 2, 4],
+        p.head_bytes()[..9 + 8 + 1].to_vec(),
+    ));
+    c.push(invalid(
+        "req-8.3.7-4-map-predictors-exceed-payload",
+        "REQ-8.3.7-4",
+        "map_prediction set in the payload of a float32 layer [2^26, 1, 1]: 2^26 maps of one element, so map_predictors() would have 16 MiB, in a payload of a few hundred bytes. A decoder must find the payload too short before it reads or allocates the predictors.",
+        Q_BASE,
+        |b| {
+            let fd = b.fd(0, 0);
+            vec![
+                "set:0.level_idc=30".into(),
+                format!("set:{}.dims=67108864x1x1", b.lp(0)),
+                format!("pwrite:{fd}@9={:02x}", b.payload(fd)[9] | 0x20),
+                format!("delete:{}", b.th(0, 0)),
+            ]
+        },
+    ));
+    // The residual_token tables (19 to 34).
+    let two_maps = || {
+        mpayload(
+            quantized::header(0, 5, false, false, 0, 8),
+            0,
+            Params::Uniform(vec![(bits(1.0), 0)]),
+            &[2, 3, 4],
+            (0..24).map(|i| (i * 5) % 17 + 1).collect(),
+            &[0, 1],
+        )
+    };
+    let p = two_maps().parts();
+    let head = 8 * p.head_bytes().len() as u64;
+    let level_end = head + p.tables[..19].iter().map(|t| t.coded_bits()).sum::<u64>();
+    let end = head + p.tables.iter().map(|t| t.coded_bits()).sum::<u64>();
+    let cut = (level_end + end) / 16;
+    assert!(
+        level_end / 8 < cut && cut < end / 8,
+        "the cut is inside the residual tables"
+    );
+    c.push(hand_invalid(
+        "req-8.3.7-4-short-residual-tables",
+        "REQ-8.3.7-4",
+        "A quantized payload with map_prediction 1 that ends inside its residual_token frequency tables (after the 19 tables a payload without map prediction has).",
+        f32t,
+        true,
+        &[2, 3, 4],
+        p.to_bytes()[..cut as usize].to_vec(),
+    ));
+    // A MED residual that takes the level out of its range.
+    let med_range = |level_bits, levels: Vec<i32>| {
+        mpayload(
+            quantized::header(0, level_bits, false, false, 0, 8),
+            0,
+            Params::Uniform(vec![(bits(1.0), 0)]),
+            &[2, 2, 4],
+            levels,
+            &[1, 1],
+        )
+    };
+    c.push(hand_invalid(
+        "req-8.3.7-5-med-above-range",
+        "REQ-8.3.7-5",
+        "Unsigned 4-bit levels (0 to 15) in a MED map: prediction 15 plus residual 3 gives the level 18 (second map, second row).",
+        f32t,
+        true,
+        &[2, 2, 4],
+        med_range(4, vec![1, 2, 3, 4, 5, 6, 7, 8, 15, 15, 15, 15, 15, 18, 9, 2]).to_bytes(),
+    ));
+    c.push(hand_invalid(
+        "req-8.3.7-5-med-below-range",
+        "REQ-8.3.7-5",
+        "Unsigned 4-bit levels in a MED map: prediction 2 minus residual 3 gives the level -1. Only a residual can make a level of an unsigned quantizer negative.",
+        f32t,
+        true,
+        &[2, 2, 4],
+        med_range(4, vec![1, 2, 3, 4, 2, 3, 4, 5, 0, 0, 0, 0, 2, -1, 3, 4]).to_bytes(),
+    ));
+    c.push(hand_invalid(
+        "req-8.3.7-5-med-signed-below-range",
+        "REQ-8.3.7-5",
+        "Signed 3-bit levels (-4 to 3) in a MED map: prediction -4 minus residual 2 gives -6.",
+        f32t,
+        false,
+        &[2, 2, 4],
+        mpayload(
+            quantized::header(0, 3, true, false, 0, 8),
+            0,
+            Params::Uniform(vec![(bits(1.0), 0)]),
+            &[2, 2, 4],
+            vec![-4, -4, -3, 0, -4, -6, 1, 2, 0, 1, 2, 3, 3, 2, 1, 0],
+            &[1, 0],
+        )
+        .to_bytes(),
+    ));
+    c.push(hand_invalid(
+        "req-8.3.7-5-med-codebook",
+        "REQ-8.3.7-5",
+        "A codebook of 5 codewords (level_bits 3) in a MED map: prediction 4 plus residual 1 gives the level 5, below 2^level_bits but not below NumCodewords.",
+        f32t,
+        true,
+        &[2, 2, 4],
+        mpayload(quantized::header(1, 3, false, false, 0, 8), 0, Params::Codebook(vec![0, bits(1.0), bits(2.0), bits(3.0), bits(4.0)]), &[2, 2, 4], vec![0, 1, 2, 3, 4, 4, 4, 5, 1, 1, 1, 1, 0, 0, 0, 0], &[1, 0]).to_bytes(),
+    ));
+    let mut p = two_maps().parts();
+    for t in &mut p.tables[19..] {
+        t.entries.clear();
+    }
+    c.push(hand_invalid(
+        "req-8.3.6-5-residual-empty-context",
+        "REQ-8.3.6-5",
+        "map_predictor 0 then 1: the level_token tables are filled, the residual_token tables all empty. The first map decodes; the first residual of the second map is decoded with an empty table (a decoder must not take the level_token table of the same context).",
+        f32t,
+        true,
+        &[2, 3, 4],
+        p.to_bytes(),
+    ));
+    let mut p = two_maps().parts();
+    let t = p.tables[19..]
+        .iter_mut()
+        .rev()
+        .find(|t| t.entries.iter().any(|e| e.1 >= 2))
+        .expect("a residual table");
+    t.entries.iter_mut().find(|e| e.1 >= 2).expect("checked").1 += 1;
+    c.push(hand_invalid(
+        "req-8.3.6-2-residual-table-sum",
+        "REQ-8.3.6-2",
+        "A residual_token frequency table (of the tables 19 to 34) whose frequencies add up to 4097.",
+        f32t,
+        true,
+        &[2, 3, 4],
+        p.to_bytes(),
+    ));
+    let mut p = two_maps().parts();
+    let t = p.tables[34..].first_mut().expect("table 34");
+    assert!(t.entries.is_empty(), "table 34 is not used");
+    t.entries = vec![(39, 4095), (40, 1)];
+    c.push(hand_invalid(
+        "req-8.3.6-2-residual-token-40",
+        "REQ-8.3.6-2",
+        "The last residual_token table (34, unused by the slices) lists symbol 40, outside the alphabet of 40 residual tokens (frequencies add up to 4096): the tables are checked whether used or not.",
+        f32t,
+        true,
+        &[2, 3, 4],
+        p.to_bytes(),
+    ));
     // REQ-8.4-1: a non-negative layer whose reconstruction is negative.
     c.push(hand_invalid(
         "req-8.4-1-quantized-negative-step",

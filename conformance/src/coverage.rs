@@ -10,7 +10,7 @@
 
 use crate::sources;
 use dfc_decoder::native::syntax::{FrequencyTable, NativeHeader, SliceIndex};
-use dfc_decoder::quant::syntax::{Codebook, QuantHeader, UniformParameters};
+use dfc_decoder::quant::syntax::{Codebook, MapPredictors, QuantHeader, UniformParameters};
 use dfc_decoder::syntax::{
     FeatureData, FieldValue, FieldVisitor, Identification, LayerParameters, Metadata,
     MetadataEntry, SequenceHeader, SyntaxStructure, TensorHash, Unit,
@@ -176,6 +176,13 @@ pub fn visited_syntax_elements() -> Vec<String> {
         &mut out,
     );
     add(&Codebook { codewords: vec![0] }, &mut out);
+    add(
+        &MapPredictors {
+            predictors: vec![1],
+            alignment: 0,
+        },
+        &mut out,
+    );
     // end_of_sequence() has no syntax element.
     out.into_iter().collect()
 }
@@ -232,6 +239,9 @@ pub fn value_universe() -> Vec<String> {
     add("quantizer_type", vec!["uniform".into(), "codebook".into()]);
     add("signed_levels", vec!["0".into(), "1".into()]);
     add("per_channel", vec!["0".into(), "1".into()]);
+    add("map_prediction", vec!["0".into(), "1".into()]);
+    // map_predictors() (Table 7-8).
+    add("map_predictor", vec!["none".into(), "med".into()]);
     out
 }
 

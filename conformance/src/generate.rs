@@ -182,6 +182,9 @@ fn generate_case(
             (stream, None, Some(hashes))
         }
     };
+    if let Some(check) = &case.check {
+        check(&stream)?;
+    }
     let decoded = reference_decode(&stream, case.select_layer.as_deref());
     let expected = match (case.group, decoded) {
         (Group::Invalid, Ok(tensors)) => {

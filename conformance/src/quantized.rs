@@ -7,22 +7,29 @@
 //! the reconstruction its own binary32 arithmetic and its own conversions to binary16 and
 //! bfloat16 (round to nearest, ties to even). The generator then checks that the reference
 //! decoder outputs exactly these bytes, so a case made here checks the decoder against a second
-//! reading of the spec, not against itself. Only the syntax structures (quant_header(),
-//! uniform_parameters(), codebook(), frequency_table(), slice_index()) are the decoder's, to
-//! write the fields.
+//! reading of the spec, not against itself. The map prediction of clause 8.3.7.3 (the MED
+//! prediction, the activity and ResidualCtx, the residual tokens and their sign bits) is written
+//! here from the spec text too. Only the syntax structures (quant_header(), uniform_parameters(),
+//! codebook(), map_predictors(), frequency_table(), slice_index()) are the decoder's, to write
+//! the fields.
 
 use bitstream_io::{BigEndian, BitWrite, BitWriter};
 use dfc_decoder::native::syntax::{write_tables, FrequencyTable, SliceIndex};
-use dfc_decoder::quant::syntax::{Codebook, QuantHeader, UniformParameters};
+use dfc_decoder::quant::syntax::{Codebook, MapPredictors, QuantHeader, UniformParameters};
 use dfc_decoder::syntax::SyntaxStructure;
 use dfc_decoder::ElementType;
 
 /// 2^12, the sum of the frequencies of a table.
 const SCALE: u32 = 4096;
-/// Tables: 3 of `row_kind`, then 16 of `level_token` (Table 8-4).
+/// Tables: 3 of `row_kind`, then 16 of `level_token`, then (with map prediction) 16 of
+/// `residual_token` (Table 8-4).
 const ROW_TABLES: usize = 3;
 const TOKEN_TABLES: usize = 16;
+const RESIDUAL_TABLES: usize = 16;
 const TOKENS: usize = 40;
+/// `map_predictor` values (Table 7-8).
+pub const NONE: u8 = 0;
+pub const MED: u8 = 1;
 
 /// The quantizer part of the payload, as bit patterns (so that invalid values can be written).
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +42,10 @@ pub enum Params {
 
 /// A quantized payload to write: header, parameters, the tensor's shape and one level per
 /// element (C order).
+///
+/// A level outside the level range of clause 8.3.7.2 (for an invalid case) is coded as it is,
+/// and the neighbours of the following elements are the nearest level of the range, as the
+/// decoder of clause 8.3.7.6 has them.
 #[derive(Clone, Debug)]
 pub struct QuantPayload {
     pub header: QuantHeader,
@@ -43,6 +54,10 @@ pub struct QuantPayload {
     pub levels: Vec<i32>,
     /// Code rows whose levels are all 0 as coded rows of zero tokens instead of zero rows.
     pub code_zero_rows: bool,
+    /// `map_predictor` of each map, written when `header.map_prediction` is 1. Maps whose
+    /// predictor is 1 (med) are coded as MED residuals; any other value codes the map's levels
+    /// as they are (values 2 and 3 are for invalid cases).
+    pub map_predictors: Vec<u8>,
 }
 
 /// A header with the given fields, reserved bits 0.
@@ -72,14 +87,16 @@ pub fn header(
 pub struct Parts {
     pub header: QuantHeader,
     pub params: Params,
-    /// The 19 frequency tables, in payload order.
+    /// map_predictors() (present when `header.map_prediction` is 1).
+    pub map_predictors: Option<MapPredictors>,
+    /// The 19 (35 with map prediction) frequency tables, in payload order.
     pub tables: Vec<FrequencyTable>,
     /// (rans_data, raw_data) of each slice.
     pub slices: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Parts {
-    /// quant_header() and the parameters.
+    /// quant_header(), the parameters and map_predictors().
     pub fn head_bytes(&self) -> Vec<u8> {
         let mut out = self.header.to_bytes();
         match &self.params {
@@ -90,6 +107,9 @@ impl Parts {
                 }
                 .to_bytes(),
             ),
+        }
+        if let Some(m) = &self.map_predictors {
+            out.extend(m.to_bytes());
         }
         out
     }
@@ -145,18 +165,50 @@ pub fn token(m: u32) -> (usize, u32, u32) {
     (t as usize, n - 1, m & ((1 << (n - 1)) - 1))
 }
 
-/// LevelCtx of clause 8.3.7.3.
+/// HalfOctave(s) of clause 8.3.7.3 (s at least 1).
+fn half_octave(s: u32) -> u32 {
+    let n = 31 - s.leading_zeros();
+    if s == 1 {
+        0
+    } else {
+        2 * n - 1 + ((s >> (n - 1)) & 1)
+    }
+}
+
+/// LevelCtx (and, from the activity, ResidualCtx) of clause 8.3.7.3.
 fn level_ctx(s: u32, base: u8) -> usize {
     if s == 0 {
         return 0;
     }
-    let n = 31 - s.leading_zeros();
-    let half_octave = if s == 1 {
-        0
+    1 + (half_octave(s).saturating_sub(u32::from(base))).min(14) as usize
+}
+
+/// The prediction P of the median edge detector (clause 8.3.7.3), and which of its three cases
+/// gave it (0: AL >= Max(L, A), 1: AL <= Min(L, A), 2: otherwise).
+pub fn med(l: i32, a: i32, al: i32) -> (i32, usize) {
+    if al >= l.max(a) {
+        (l.min(a), 0)
+    } else if al <= l.min(a) {
+        (l.max(a), 1)
     } else {
-        2 * n - 1 + ((s >> (n - 1)) & 1)
-    };
-    1 + (half_octave.saturating_sub(u32::from(base))).min(14) as usize
+        (l + a - al, 2)
+    }
+}
+
+/// The activity D = |L - AL| + |A - AL| + |AR - A| of clause 8.3.7.3.
+fn activity(l: i32, a: i32, al: i32, ar: i32) -> u32 {
+    l.abs_diff(al) + a.abs_diff(al) + ar.abs_diff(a)
+}
+
+/// The level range of clause 8.3.7.2 (inclusive), B clamped to 1..16 so that a header that is
+/// invalid anyway still gives a range.
+pub fn level_range(header: &QuantHeader, params: &Params) -> (i32, i32) {
+    let b = u32::from(header.level_bits.clamp(1, 16));
+    match params {
+        Params::Uniform(_) if header.signed_levels => (-(1 << (b - 1)), (1 << (b - 1)) - 1),
+        Params::Uniform(_) => (0, (1 << b) - 1),
+        Params::Codebook(c) => (0, ((1i64 << b) - 1).min(c.len() as i64 - 1) as i32),
+    }
 }
 
 /// Frequencies summing to 4096 for the counts of a table (every present symbol at least 1;
@@ -225,11 +277,53 @@ fn rans(symbols: &[(usize, usize)], freq: &[Vec<u32>]) -> Vec<u8> {
     out
 }
 
+/// The (table, symbol) pairs and the raw bytes of a slice.
+type CodedSlice = (Vec<(usize, usize)>, Vec<u8>);
+
+/// How an element is coded as a MED residual (see [`QuantPayload::med_elements`]).
+#[derive(Clone, Copy, Debug)]
+pub struct MedElement {
+    /// The case of the MED prediction, as [`med`] numbers them.
+    pub case: usize,
+    /// The last element of a row with a row above whose level A is not 0, so that AR = 0
+    /// (past the row end) adds |A| to the activity.
+    pub row_end: bool,
+    /// q - P.
+    pub residual: i32,
+    /// ResidualCtx.
+    pub ctx: usize,
+}
+
 impl QuantPayload {
-    /// Codes the levels (clause 8.3.7.6 run forwards to collect the symbols and raw bits).
-    pub fn parts(&self) -> Parts {
+    /// The `map_predictor` of map `k` as the decoder infers it: 0 without map prediction.
+    fn predictor(&self, k: usize) -> u8 {
+        if self.header.map_prediction {
+            self.map_predictors[k]
+        } else {
+            NONE
+        }
+    }
+
+    /// How each element coded as a MED residual is coded, in coding order.
+    pub fn med_elements(&self) -> Vec<MedElement> {
+        let mut out = Vec::new();
+        self.code(|e| out.push(e));
+        out
+    }
+
+    /// Runs clause 8.3.7.6 forwards over the levels: per slice, the (table, symbol) pairs and
+    /// the raw bits. `med_seen` is told of every MED residual (see [`QuantPayload::med_elements`]).
+    fn code(&self, mut med_seen: impl FnMut(MedElement)) -> Vec<CodedSlice> {
         let (w, h, rows) = geometry(&self.shape);
         assert_eq!(self.levels.len(), w * rows, "one level per element");
+        if self.header.map_prediction {
+            assert_eq!(
+                self.map_predictors.len(),
+                rows / h,
+                "one map_predictor per map"
+            );
+        }
+        let (min, max) = level_range(&self.header, &self.params);
         let rps = self.header.rows_per_slice as usize;
         let mut slices = Vec::new();
         let mut first = 0;
@@ -240,8 +334,14 @@ impl QuantPayload {
             {
                 let mut bits = BitWriter::endian(&mut raw, BigEndian);
                 let mut above_zero = false;
+                // The decoded levels of the row above (0 without a row above) and of this row.
+                let mut above = vec![0i32; w];
+                let mut current = vec![0i32; w];
                 for y in first..end {
                     let has_above = y > first && y % h != 0;
+                    if !has_above {
+                        above.fill(0);
+                    }
                     let row = &self.levels[y * w..(y + 1) * w];
                     let zero = !self.code_zero_rows && row.iter().all(|&q| q == 0);
                     let ctx = match (has_above, above_zero) {
@@ -252,41 +352,84 @@ impl QuantPayload {
                     symbols.push((ctx, usize::from(zero)));
                     above_zero = zero;
                     if zero {
+                        current.fill(0);
+                        std::mem::swap(&mut above, &mut current);
                         continue;
                     }
+                    let predicted = self.predictor(y / h) == MED;
                     for x in 0..w {
-                        let left = if x > 0 { row[x - 1].unsigned_abs() } else { 0 };
-                        let above = if has_above {
-                            self.levels[(y - 1) * w + x].unsigned_abs()
-                        } else {
-                            0
-                        };
+                        // Neighbours of clause 8.3.7.3 (0 where absent).
+                        let l = if x > 0 { current[x - 1] } else { 0 };
+                        let a = above[x];
+                        let al = if x > 0 { above[x - 1] } else { 0 };
+                        let ar = if x + 1 < w { above[x + 1] } else { 0 };
                         let q = row[x];
-                        let m = q.unsigned_abs();
-                        let (t, n, e) = token(m);
-                        symbols.push((
-                            ROW_TABLES + level_ctx(left + above, self.header.level_ctx_base),
-                            t,
-                        ));
-                        if n > 0 {
-                            bits.write_var(n, e).expect("in memory");
-                        }
-                        if self.header.signed_levels && m != 0 {
-                            bits.write_bit(q < 0).expect("in memory");
+                        if predicted {
+                            let (p, case) = med(l, a, al);
+                            let r = q - p;
+                            let m = r.unsigned_abs();
+                            let (t, n, e) = token(m);
+                            let ctx =
+                                level_ctx(activity(l, a, al, ar), self.header.residual_ctx_base);
+                            med_seen(MedElement {
+                                case,
+                                row_end: has_above && x + 1 == w && a != 0,
+                                residual: r,
+                                ctx,
+                            });
+                            symbols.push((ROW_TABLES + TOKEN_TABLES + ctx, t));
+                            if n > 0 {
+                                bits.write_var(n, e).expect("in memory");
+                            }
+                            // The sign bit of a residual is always there.
+                            if m != 0 {
+                                bits.write_bit(r < 0).expect("in memory");
+                            }
                         } else {
-                            assert!(q >= 0, "a negative level needs signed_levels");
+                            let m = q.unsigned_abs();
+                            let (t, n, e) = token(m);
+                            symbols.push((
+                                ROW_TABLES
+                                    + level_ctx(
+                                        l.unsigned_abs() + a.unsigned_abs(),
+                                        self.header.level_ctx_base,
+                                    ),
+                                t,
+                            ));
+                            if n > 0 {
+                                bits.write_var(n, e).expect("in memory");
+                            }
+                            if self.header.signed_levels && m != 0 {
+                                bits.write_bit(q < 0).expect("in memory");
+                            } else {
+                                assert!(q >= 0, "a negative level needs signed_levels");
+                            }
                         }
+                        // The decoder goes on with the nearest level of the range.
+                        current[x] = q.clamp(min, max);
                     }
+                    std::mem::swap(&mut above, &mut current);
                 }
                 bits.byte_align().expect("in memory");
             }
             slices.push((symbols, raw));
             first = end;
         }
+        slices
+    }
+
+    /// Codes the levels (clause 8.3.7.6 run forwards to collect the symbols and raw bits).
+    pub fn parts(&self) -> Parts {
+        let slices = self.code(|_| {});
+        let num_tables = ROW_TABLES
+            + TOKEN_TABLES
+            + if self.header.map_prediction {
+                RESIDUAL_TABLES
+            } else {
+                0
+            };
         let alphabet = |t: usize| if t < ROW_TABLES { 2 } else { TOKENS };
-        let mut counts: Vec<Vec<u64>> = (0..ROW_TABLES + TOKEN_TABLES)
-            .map(|t| vec![0; alphabet(t)])
-            .collect();
+        let mut counts: Vec<Vec<u64>> = (0..num_tables).map(|t| vec![0; alphabet(t)]).collect();
         for (symbols, _) in &slices {
             for &(t, s) in symbols {
                 counts[t][s] += 1;
@@ -307,6 +450,10 @@ impl QuantPayload {
         Parts {
             header: self.header.clone(),
             params: self.params.clone(),
+            map_predictors: self.header.map_prediction.then(|| MapPredictors {
+                predictors: self.map_predictors.clone(),
+                alignment: 0,
+            }),
             tables,
             slices: slices
                 .iter()
@@ -436,5 +583,25 @@ mod tests {
         assert_eq!(level_ctx(3, 0), 3);
         assert_eq!(level_ctx(1 << 16, 0), 15);
         assert_eq!(level_ctx(65535, 255), 1);
+    }
+
+    #[test]
+    fn med_and_activity() {
+        // HalfOctave as clause 8.3.7.3 lists it.
+        let classes: Vec<u32> = [1, 2, 3, 4, 5, 6, 7, 8, 11, 12].map(half_octave).to_vec();
+        assert_eq!(classes, [0, 1, 2, 3, 3, 4, 4, 5, 5, 6]);
+        assert_eq!(med(5, 9, 12), (5, 0));
+        assert_eq!(med(5, 9, 9), (5, 0));
+        assert_eq!(med(5, 9, 2), (9, 1));
+        assert_eq!(med(5, 9, 5), (9, 1));
+        assert_eq!(med(5, 9, 7), (7, 2));
+        assert_eq!(med(-32768, 0, 0), (-32768, 0));
+        assert_eq!(activity(1, 2, 3, 4), 2 + 1 + 2);
+        assert_eq!(activity(-32768, 32767, 0, -32768), 32768 + 32767 + 65535);
+        let range = |qt, b, s, params| level_range(&header(qt, b, s, false, 0, 1), &params);
+        assert_eq!(range(0, 3, true, Params::Uniform(vec![])), (-4, 3));
+        assert_eq!(range(0, 16, false, Params::Uniform(vec![])), (0, 65535));
+        assert_eq!(range(1, 3, false, Params::Codebook(vec![0; 5])), (0, 4));
+        assert_eq!(range(1, 2, false, Params::Codebook(vec![0; 5])), (0, 3));
     }
 }

@@ -99,7 +99,7 @@ pub struct LossySpec {
     /// Rate-distortion optimized rounding (else nearest).
     pub rdo: bool,
     /// Per-map MED intra prediction where it pays (else none).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub intra: bool,
 }
 
