@@ -126,7 +126,7 @@ pub fn parse_parts(
     let truncated = || {
         err(
             "REQ-8.3.7-4",
-            "quantized payload ends inside its header, parameters, tables or slice index",
+            "quantized payload ends inside its header, parameters, map predictors, tables or slice index",
         )
     };
     let short = |_: std::io::Error| truncated();
