@@ -165,8 +165,8 @@ impl Base {
 // ---------------------------------------------------------------------------------------------
 // Building blocks.
 
-/// Every coding method of the spec version.
-const METHODS: &[CodingMethod] = CodingMethod::ALL;
+/// Every lossless coding method of the spec version.
+const METHODS: &[CodingMethod] = CodingMethod::LOSSLESS;
 const TYPES: [ElementType; 5] = [
     ElementType::Float32,
     ElementType::Float16,

@@ -409,13 +409,15 @@ pub fn build(recipe: &Recipe, root: &Path) -> Result<Built, String> {
                     shape: &layer.shape,
                     data: &data,
                 };
-                let (method, payload) =
-                    choose_method(parse_method(&fl.method)?, profile, &tensor, 1);
+                let coded = choose_method(parse_method(&fl.method)?, profile, &tensor, 1)
+                    .map_err(|e| format!("encoder: {e}"))?;
+                // A lossy method's decoder output is the reconstruction, not the input.
+                let data = coded.decoded.unwrap_or(data);
                 let unit = FeatureData {
                     layer_id: id as u16,
                     frame_index: frame.frame_index,
-                    coding_method: method.code(),
-                    method_payload: payload,
+                    coding_method: coded.method.code(),
+                    method_payload: coded.payload,
                 };
                 stream.extend(Unit::new(UnitType::FeatureData.code(), unit.to_bytes()).to_bytes());
                 if recipe.tensor_hashes {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod levels;
 pub mod methods;
 pub mod native;
+pub mod quant;
 pub mod syntax;
 pub mod trace;
 pub mod types;
@@ -25,4 +26,4 @@ pub use types::{CodingMethod, ElementType, HashType, LayerKind, UnitType};
 /// `version_major` of the spec this decoder implements (clause 7.1).
 pub const VERSION_MAJOR: u8 = 0;
 /// `version_minor` of the spec this decoder implements (clause 7.1).
-pub const VERSION_MINOR: u8 = 2;
+pub const VERSION_MINOR: u8 = 3;

@@ -48,6 +48,10 @@ pub fn decode_payload(
             crate::coverage::hit("branch:method:native");
             crate::native::decode_native(payload, desc, threads)
         }
+        CodingMethod::Quantized => {
+            crate::coverage::hit("branch:method:quantized");
+            crate::quant::decode_quantized(payload, desc, threads)
+        }
         CodingMethod::Raw => {
             crate::coverage::hit("branch:method:raw");
             if payload.len() != expected_len {

@@ -104,6 +104,24 @@ enumerated! {
         Bzip2 = 3 => "bzip2",
         Lzma = 4 => "lzma",
         Native = 5 => "native",
+        Quantized = 6 => "quantized",
+    }
+}
+
+impl CodingMethod {
+    /// The lossless methods: the decoded tensor is the encoded one, bit for bit.
+    pub const LOSSLESS: &'static [CodingMethod] = &[
+        CodingMethod::Raw,
+        CodingMethod::Zlib,
+        CodingMethod::Gzip,
+        CodingMethod::Bzip2,
+        CodingMethod::Lzma,
+        CodingMethod::Native,
+    ];
+
+    /// Whether the method is lossless (every method but quantized).
+    pub fn is_lossless(self) -> bool {
+        self != CodingMethod::Quantized
     }
 }
 

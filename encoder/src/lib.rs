@@ -5,10 +5,16 @@
 //! layer_parameters unit per layer, then per layer its feature_data and tensor_hash units, and
 //! the end of sequence. Output is deterministic: same input and options, same bytes.
 
+mod lossy;
 mod methods;
 mod native;
+mod rans;
 mod stream;
 
+pub use lossy::{
+    distortion, encode_quantized, encode_quantized_with_output, float_values, ChannelMode,
+    Distortion, LossyError, LossyOptions, QuantTarget, Quantizer, RDO_LAMBDA_SCALE,
+};
 pub use methods::{
     encode_payload, is_non_negative, lzma_dict_size, TensorRef, BZIP2_LEVEL, DEFLATE_LEVEL,
     LZMA_PRESET,
@@ -17,7 +23,7 @@ pub use native::{
     encode_native, native_cost_breakdown, rows_per_slice, CostBreakdown, SLICE_TARGET_ELEMENTS,
 };
 pub use stream::{
-    choose_method, encode_stream, EncodeError, EncoderConfig, LayerInput, MethodChoice,
+    choose_method, encode_stream, CodedTensor, EncodeError, EncoderConfig, LayerInput, MethodChoice,
 };
 
 /// The encoder's version, recorded by tools that generate golden streams.

@@ -37,8 +37,12 @@ pub fn is_non_negative(element_type: ElementType, data: &[u8]) -> bool {
         .any(|e| element_type.has_sign_set(e))
 }
 
-/// Codes a tensor with `method`. Deterministic; `threads` (native method only) spreads slices
-/// over threads without changing the bytes.
+/// Codes a tensor with the lossless `method`. Deterministic; `threads` (native method only)
+/// spreads slices over threads without changing the bytes.
+///
+/// # Panics
+/// If `method` is [`CodingMethod::Quantized`]: lossy coding takes options, use
+/// [`crate::encode_quantized`].
 pub fn encode_payload(method: CodingMethod, tensor: &TensorRef<'_>, threads: usize) -> Vec<u8> {
     let data = tensor.data;
     match method {
@@ -75,6 +79,9 @@ pub fn encode_payload(method: CodingMethod, tensor: &TensorRef<'_>, threads: usi
             e.finish().expect("writing to a Vec")
         }
         CodingMethod::Lzma => encode_lzma(data),
+        CodingMethod::Quantized => {
+            panic!("encode_payload codes lossless methods; use encode_quantized")
+        }
     }
 }
 
@@ -153,7 +160,7 @@ mod tests {
     #[test]
     fn every_method_round_trips() {
         for data in [vec![], vec![7u8], sample()] {
-            for &m in CodingMethod::ALL {
+            for &m in CodingMethod::LOSSLESS {
                 let coded = enc(m, &data);
                 assert_eq!(dec(m, &coded, data.len()).unwrap(), data, "{m}");
             }
@@ -163,7 +170,7 @@ mod tests {
     #[test]
     fn encoding_is_deterministic() {
         let data = sample();
-        for &m in CodingMethod::ALL {
+        for &m in CodingMethod::LOSSLESS {
             assert_eq!(enc(m, &data), enc(m, &data), "{m}");
         }
     }

@@ -2,16 +2,14 @@
 //! the tensor with the decoder's own model, counts symbols per context, normalizes the counts to
 //! 2^12, and codes every slice with rANS, in reverse, so that the decoder reads forwards.
 
+use crate::rans::{cumulative, frequency_tables, normalize, parallel_map, rans_encode, Symbol};
 use bitstream_io::{BigEndian, BitWrite, BitWriter, ToBitStream};
 use dfc_decoder::native::model::{
     exp_context, kind_context, load, row_context, ElementFields, Geometry, KIND_ABOVE, KIND_LEFT,
     KIND_NEW, KIND_ZERO, NUM_EXP_CONTEXTS, NUM_KINDS, NUM_KIND_CONTEXTS, NUM_ROW_CONTEXTS,
     NUM_ROW_KINDS, ROW_CODED, ROW_ZERO,
 };
-use dfc_decoder::native::rans::RANS_LOW;
-use dfc_decoder::native::syntax::{
-    write_tables, FrequencyTable, NativeHeader, SliceIndex, PROB_BITS, PROB_SCALE,
-};
+use dfc_decoder::native::syntax::{write_tables, NativeHeader, SliceIndex, PROB_SCALE};
 use dfc_decoder::ElementType;
 
 /// Slices hold about this many elements, so that large tensors decode on several threads.
@@ -21,13 +19,6 @@ pub const SLICE_TARGET_ELEMENTS: usize = 1 << 15;
 const FIRST_KIND_TABLE: usize = NUM_ROW_CONTEXTS;
 const FIRST_EXP_TABLE: usize = FIRST_KIND_TABLE + NUM_KIND_CONTEXTS;
 const NUM_TABLES: usize = FIRST_EXP_TABLE + NUM_EXP_CONTEXTS;
-
-/// One coded symbol: its table and value.
-#[derive(Clone, Copy)]
-struct Symbol {
-    table: u8,
-    value: u8,
-}
 
 /// A slice after symbolization: its symbols in decoding order and its raw bits.
 struct SymbolizedSlice {
@@ -141,66 +132,6 @@ fn symbolize(
     }
     bits.byte_align().expect("writing to a Vec");
     SymbolizedSlice { symbols, raw }
-}
-
-/// Scales symbol counts to frequencies that sum to 2^12, every present symbol at least 1.
-/// Deterministic integer arithmetic (Annex C).
-pub fn normalize(counts: &[u64]) -> Vec<u32> {
-    let total: u64 = counts.iter().sum();
-    if total == 0 {
-        return vec![0; counts.len()];
-    }
-    let scale = u64::from(PROB_SCALE);
-    let mut freqs: Vec<u32> = counts
-        .iter()
-        .map(|&c| {
-            if c == 0 {
-                0
-            } else {
-                ((c * scale / total) as u32).max(1)
-            }
-        })
-        .collect();
-    let mut sum: i64 = freqs.iter().map(|&f| i64::from(f)).sum();
-    // Give or take the difference from the largest frequencies, one at a time.
-    while sum != i64::from(PROB_SCALE) {
-        let largest = (0..freqs.len())
-            .max_by_key(|&i| (freqs[i], std::cmp::Reverse(i)))
-            .expect("non-empty");
-        if sum < i64::from(PROB_SCALE) {
-            let add = i64::from(PROB_SCALE) - sum;
-            freqs[largest] += add as u32;
-            sum += add;
-        } else {
-            let take = (sum - i64::from(PROB_SCALE)).min(i64::from(freqs[largest]) - 1);
-            freqs[largest] -= take as u32;
-            sum -= take;
-        }
-    }
-    freqs
-}
-
-/// Codes `symbols` with rANS; returns the bytes the decoder reads: the final state, then the
-/// renormalization words in reverse order of emission.
-fn rans_encode(symbols: &[Symbol], freq: &[Vec<u32>], cum: &[Vec<u32>]) -> Vec<u8> {
-    let mut words: Vec<u16> = Vec::with_capacity(symbols.len() / 2);
-    let mut x: u32 = RANS_LOW;
-    for s in symbols.iter().rev() {
-        let f = freq[s.table as usize][s.value as usize];
-        let c = cum[s.table as usize][s.value as usize];
-        let x_max = (u64::from(RANS_LOW >> PROB_BITS) << 16) * u64::from(f);
-        if u64::from(x) >= x_max {
-            words.push(x as u16);
-            x >>= 16;
-        }
-        x = ((x / f) << PROB_BITS) + (x % f) + c;
-    }
-    let mut out = Vec::with_capacity(4 + 2 * words.len());
-    out.extend_from_slice(&x.to_le_bytes());
-    for w in words.iter().rev() {
-        out.extend_from_slice(&w.to_le_bytes());
-    }
-    out
 }
 
 /// A tensor symbolized with the decoder's model: header, per-slice symbols and raw bits,
@@ -323,18 +254,7 @@ pub fn encode_native(
         freq,
         ..
     } = build_model(element_type, shape, non_negative, data, threads);
-    let cum: Vec<Vec<u32>> = freq
-        .iter()
-        .map(|f| {
-            f.iter()
-                .scan(0u32, |acc, &x| {
-                    let c = *acc;
-                    *acc += x;
-                    Some(c)
-                })
-                .collect()
-        })
-        .collect();
+    let cum = cumulative(&freq);
     let coded: Vec<Vec<u8>> = parallel_map(&slices, threads, |slice| {
         rans_encode(&slice.symbols, &freq, &cum)
     });
@@ -343,17 +263,7 @@ pub fn encode_native(
     {
         let mut w = BitWriter::endian(&mut out, BigEndian);
         header.to_writer(&mut w).expect("writing to a Vec");
-        let tables: Vec<FrequencyTable> = freq
-            .iter()
-            .map(|f| FrequencyTable {
-                entries: f
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &x)| x > 0)
-                    .map(|(s, &x)| (s as u16, x as u16))
-                    .collect(),
-            })
-            .collect();
+        let tables = frequency_tables(&freq);
         write_tables(&mut w, &tables).expect("writing to a Vec");
         SliceIndex {
             slices: coded
@@ -370,52 +280,4 @@ pub fn encode_native(
         out.extend_from_slice(&slice.raw);
     }
     out
-}
-
-/// Maps `items` on up to `threads` scoped threads, keeping the order.
-fn parallel_map<T: Sync, U: Send>(
-    items: &[T],
-    threads: usize,
-    f: impl Fn(&T) -> U + Sync,
-) -> Vec<U> {
-    let threads = threads.clamp(1, items.len().max(1));
-    if threads == 1 {
-        return items.iter().map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| {
-                let f = &f;
-                s.spawn(move || part.iter().map(f).collect::<Vec<U>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("encoding a slice does not panic"))
-            .collect()
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalization_sums_to_scale_and_keeps_every_symbol() {
-        for counts in [
-            vec![1u64, 0, 0, 0],
-            vec![1, 1_000_000, 0, 3],
-            vec![5; 300],
-            vec![0, 7, 0, 7, 0, 7],
-        ] {
-            let f = normalize(&counts);
-            assert_eq!(f.iter().sum::<u32>(), PROB_SCALE, "{counts:?}");
-            for (c, f) in counts.iter().zip(&f) {
-                assert_eq!(*c > 0, *f > 0);
-            }
-        }
-        assert!(normalize(&[0, 0]).iter().all(|&f| f == 0));
-    }
 }

@@ -1,5 +1,6 @@
 //! Stream assembly: units in the order of spec clause 5.2, level chosen to fit (Annex A).
 
+use crate::lossy::{encode_quantized_with_output, LossyError, LossyOptions};
 use crate::methods::{encode_payload, is_non_negative, TensorRef};
 use dfc_decoder::syntax::{
     FeatureData, Identification, LayerParameters, Metadata, MetadataEntry, SequenceHeader,
@@ -11,21 +12,24 @@ use dfc_decoder::{
 use std::fmt;
 
 /// How a layer's coding method is chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum MethodChoice {
+    /// A lossless method.
     Fixed(CodingMethod),
-    /// The smallest payload among the methods the profile allows; ties go to the lower
-    /// `coding_method` value.
+    /// The smallest payload among the lossless methods the profile allows; ties go to the
+    /// lower `coding_method` value.
     Auto,
+    /// The quantized method (lossy) with these options.
+    Quantized(LossyOptions),
 }
 
 impl MethodChoice {
-    /// Parses `auto` or a method name.
+    /// Parses `auto` or a method name; `quantized` takes the default lossy options.
     pub fn from_name(name: &str) -> Option<Self> {
-        if name == "auto" {
-            Some(MethodChoice::Auto)
-        } else {
-            CodingMethod::from_name(name).map(MethodChoice::Fixed)
+        match name {
+            "auto" => Some(MethodChoice::Auto),
+            "quantized" => Some(MethodChoice::Quantized(LossyOptions::default())),
+            _ => CodingMethod::from_name(name).map(MethodChoice::Fixed),
         }
     }
 }
@@ -35,6 +39,7 @@ impl fmt::Display for MethodChoice {
         match self {
             MethodChoice::Fixed(m) => write!(f, "{m}"),
             MethodChoice::Auto => f.write_str("auto"),
+            MethodChoice::Quantized(_) => f.write_str("quantized"),
         }
     }
 }
@@ -113,6 +118,11 @@ pub enum EncodeError {
         what: String,
         profile: Profile,
     },
+    /// The layer cannot be coded with the quantized method and these options.
+    Lossy {
+        layer: String,
+        error: LossyError,
+    },
     NoLevelFits {
         needed: String,
     },
@@ -130,6 +140,7 @@ impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EncodeError::NoLayers => write!(f, "no tensors to encode"),
+            EncodeError::Lossy { layer, error } => write!(f, "layer {layer}: {error}"),
             EncodeError::TooManyLayers(n) => write!(f, "{n} layers; a stream holds at most 65535"),
             EncodeError::BadShape { layer, shape } => {
                 write!(
@@ -179,21 +190,67 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// Codes a tensor with the method `choice` names, or with each allowed method for `Auto`.
+/// A coded tensor: its method, payload, and the canonical bytes a decoder outputs (for the
+/// tensor hash; the input itself for lossless methods).
+pub struct CodedTensor {
+    pub method: CodingMethod,
+    pub payload: Vec<u8>,
+    pub decoded: Option<Vec<u8>>,
+}
+
+/// Codes a tensor with the method `choice` names, or with each allowed lossless method for
+/// `Auto`.
 pub fn choose_method(
     choice: MethodChoice,
     profile: Profile,
     tensor: &TensorRef<'_>,
     threads: usize,
-) -> (CodingMethod, Vec<u8>) {
-    match choice {
-        MethodChoice::Fixed(m) => (m, encode_payload(m, tensor, threads)),
-        MethodChoice::Auto => profile
-            .methods()
-            .map(|m| (m, encode_payload(m, tensor, threads)))
-            .min_by_key(|(m, p)| (p.len(), m.code()))
-            .expect("every profile allows raw"),
-    }
+) -> Result<CodedTensor, LossyError> {
+    let lossless = |(method, payload)| CodedTensor {
+        method,
+        payload,
+        decoded: None,
+    };
+    Ok(match choice {
+        MethodChoice::Fixed(m) if m.is_lossless() => {
+            lossless((m, encode_payload(m, tensor, threads)))
+        }
+        MethodChoice::Fixed(_) => {
+            return choose_method(
+                MethodChoice::Quantized(LossyOptions::default()),
+                profile,
+                tensor,
+                threads,
+            )
+        }
+        MethodChoice::Auto => lossless(
+            profile
+                .methods()
+                .filter(|m| m.is_lossless())
+                .map(|m| (m, encode_payload(m, tensor, threads)))
+                .min_by_key(|(m, p)| (p.len(), m.code()))
+                .expect("every profile allows raw"),
+        ),
+        MethodChoice::Quantized(options) => {
+            let non_negative = is_non_negative(tensor.element_type, tensor.data);
+            let (payload, decoded) =
+                encode_quantized_with_output(tensor, non_negative, &options, threads)?;
+            let element_type = tensor.element_type;
+            let size = element_type.size();
+            let bytes = decoded
+                .iter()
+                .flat_map(|&v| dfc_decoder::quant::model::to_element(v, element_type).to_le_bytes())
+                .enumerate()
+                .filter(|(i, _)| i % 4 < size)
+                .map(|(_, b)| b)
+                .collect();
+            CodedTensor {
+                method: CodingMethod::Quantized,
+                payload,
+                decoded: Some(bytes),
+            }
+        }
+    })
 }
 
 /// Encodes the tensors as one stream (frame 0).
@@ -202,11 +259,18 @@ pub fn encode_stream(
     config: &EncoderConfig,
 ) -> Result<Vec<u8>, EncodeError> {
     validate(layers, config)?;
-    let coded: Vec<(CodingMethod, Vec<u8>)> = layers
+    let coded: Vec<CodedTensor> = layers
         .iter()
-        .map(|l| choose_method(l.method, config.profile, &l.tensor(), config.threads))
-        .collect();
-    for (layer, (method, _)) in layers.iter().zip(&coded) {
+        .map(|l| {
+            choose_method(l.method, config.profile, &l.tensor(), config.threads).map_err(|error| {
+                EncodeError::Lossy {
+                    layer: l.name.clone(),
+                    error,
+                }
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    for (layer, CodedTensor { method, .. }) in layers.iter().zip(&coded) {
         if !config.profile.allows_method(*method) {
             return Err(EncodeError::NotInProfile {
                 layer: layer.name.clone(),
@@ -237,20 +301,20 @@ pub fn encode_stream(
     if let Some(m) = metadata {
         push(UnitType::Metadata, m.to_bytes());
     }
-    for (id, (layer, (method, _))) in layers.iter().zip(&coded).enumerate() {
+    for (id, (layer, CodedTensor { method, .. })) in layers.iter().zip(&coded).enumerate() {
         push(
             UnitType::LayerParameters,
             layer_parameters(id as u16, layer, *method).to_bytes(),
         );
     }
-    for (id, (layer, (method, payload))) in layers.iter().zip(coded).enumerate() {
+    for (id, (layer, c)) in layers.iter().zip(coded).enumerate() {
         push(
             UnitType::FeatureData,
             FeatureData {
                 layer_id: id as u16,
                 frame_index: 0,
-                coding_method: method.code(),
-                method_payload: payload,
+                coding_method: c.method.code(),
+                method_payload: c.payload,
             }
             .to_bytes(),
         );
@@ -261,7 +325,7 @@ pub fn encode_stream(
                     layer_id: id as u16,
                     frame_index: 0,
                     hash_type: HashType::Sha256.code(),
-                    hash_value: tensor_sha256(layer.data).to_vec(),
+                    hash_value: tensor_sha256(c.decoded.as_deref().unwrap_or(layer.data)).to_vec(),
                 }
                 .to_bytes(),
             );
@@ -363,7 +427,7 @@ fn metadata_unit(entries: &[(String, String)]) -> Result<Option<Metadata>, Encod
 /// The level to signal: the requested one if the stream fits it, else the smallest that fits.
 fn choose_level(
     layers: &[LayerInput<'_>],
-    coded: &[(CodingMethod, Vec<u8>)],
+    coded: &[CodedTensor],
     metadata: Option<&Metadata>,
     requested: Option<u8>,
 ) -> Result<u8, EncodeError> {
@@ -374,7 +438,7 @@ fn choose_level(
         .unwrap_or(0);
     let largest_unit = coded
         .iter()
-        .map(|(_, p)| (p.len() + FEATURE_DATA_HEADER_BYTES) as u64)
+        .map(|c| (c.payload.len() + FEATURE_DATA_HEADER_BYTES) as u64)
         .chain(metadata.map(|m| m.coded_bytes() as u64))
         .chain(
             layers

@@ -39,7 +39,7 @@ fn main() {
         .iter()
         .map(|f| (f, dfc_tools::io::npy::read_npy(f).unwrap()))
         .collect();
-    for &method in CodingMethod::ALL {
+    for &method in CodingMethod::LOSSLESS {
         let (mut bare, mut with_hash, mut without) = (0u64, 0u64, 0u64);
         let mut worst = (0.0f64, String::new());
         for (file, t) in &tensors {

@@ -4,7 +4,10 @@ use crate::io::manifest::{slash_path, Manifests};
 use crate::io::{npy, print, ratio_text, safetensors, shape_text, table, Tensor};
 use anyhow::{bail, Context};
 use dfc_decoder::{CodingMethod, LayerKind, LevelLimits, Profile, LEVELS};
-use dfc_encoder::{encode_stream, EncoderConfig, LayerInput, MethodChoice, ENCODER_VERSION};
+use dfc_encoder::{
+    encode_stream, ChannelMode, EncoderConfig, LayerInput, LossyOptions, MethodChoice, QuantTarget,
+    Quantizer, ENCODER_VERSION,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +30,14 @@ Examples:
   dfc encode samples/corpus -o corpus.dfc
   dfc encode conv1.npy fc.npy -o two.dfc --method native --layer-method fc=raw
   dfc encode model.safetensors -o model.dfc --profile baseline --level 3 --kind head=other
-  dfc encode feats/ -o feats.dfc --meta image=astronaut --meta model=resnet50")]
+  dfc encode feats/ -o feats.dfc --meta image=astronaut --meta model=resnet50
+  dfc encode samples/corpus -o lossy.dfc --target-psnr 45          (float layers quantized)
+  dfc encode conv1.npy -o c.dfc --method quantized --bits 6 --quantizer codebook
+
+Lossy coding: --bits, --qp, --target-psnr and --target-bpe (one of them) choose the
+quantization of the quantized method; giving one makes every float layer quantized unless
+--method or --layer-method says otherwise. The summary then shows each lossy layer's PSNR
+over its peak value.")]
 pub struct Args {
     /// Input .npy files, directories of .npy files, or .safetensors files.
     #[arg(value_name = "INPUT", required = true)]
@@ -37,8 +47,9 @@ pub struct Args {
     #[arg(short, long, value_name = "OUT.dfc")]
     pub output: PathBuf,
 
-    /// Coding method of every layer: raw, zlib, gzip, bzip2, lzma, native, or auto (the
-    /// smallest payload among the methods the profile allows). Example: --method lzma
+    /// Coding method of every layer: raw, zlib, gzip, bzip2, lzma, native (lossless), quantized
+    /// (lossy, float layers), or auto (the smallest payload among the lossless methods the
+    /// profile allows). Example: --method lzma
     #[arg(long, value_name = "METHOD", default_value = "auto", value_parser = parse_method)]
     pub method: MethodChoice,
 
@@ -76,15 +87,89 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
 
+    #[command(flatten)]
+    pub lossy: LossyArgs,
+
     /// Print nothing on success.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Options of the quantized method (lossy).
+#[derive(clap::Args, Debug, Default)]
+pub struct LossyArgs {
+    /// Levels of N bits (1 to 16) over the tensor's range, or 2^N codewords. Default 8.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=16), conflicts_with_all = ["qp", "target_psnr", "target_bpe"])]
+    pub bits: Option<u8>,
+    /// Step = peak × 2^(−QP/8): 8 more QP halve the step. Example: --qp 48
+    #[arg(long, value_name = "QP", allow_negative_numbers = true, conflicts_with_all = ["target_psnr", "target_bpe"])]
+    pub qp: Option<i32>,
+    /// The coarsest quantization whose PSNR over the tensor's peak reaches DB. Example: 45
+    #[arg(long = "target-psnr", value_name = "DB", conflicts_with = "target_bpe")]
+    pub target_psnr: Option<f64>,
+    /// The finest quantization that codes each tensor in at most BITS bits per element.
+    #[arg(long = "target-bpe", value_name = "BITS")]
+    pub target_bpe: Option<f64>,
+    /// Reconstruction: uniform (offset + level × step) or codebook (Lloyd–Max values).
+    #[arg(long, value_name = "KIND", default_value = "uniform", value_parser = ["uniform", "codebook"])]
+    pub quantizer: String,
+    /// Uniform steps per tensor, per channel (index of the first dimension), or auto
+    /// (per channel when it pays, for --target-psnr and --target-bpe).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "tensor", "channel"])]
+    pub channels: String,
+    /// Round levels to nearest instead of rate–distortion optimized rounding.
+    #[arg(long)]
+    pub no_rdo: bool,
+}
+
+impl LossyArgs {
+    /// Whether a target was given.
+    pub fn any_target(&self) -> bool {
+        self.bits.is_some()
+            || self.qp.is_some()
+            || self.target_psnr.is_some()
+            || self.target_bpe.is_some()
+    }
+
+    pub fn options(&self) -> anyhow::Result<LossyOptions> {
+        let target = match (self.bits, self.qp, self.target_psnr, self.target_bpe) {
+            (_, Some(qp), _, _) => QuantTarget::Qp(qp),
+            (_, _, Some(db), _) if db.is_finite() => QuantTarget::Psnr(db),
+            (_, _, _, Some(b)) if b.is_finite() && b > 0.0 => QuantTarget::BitsPerElement(b),
+            (_, _, Some(_), _) | (_, _, _, Some(_)) => {
+                bail!("--target-psnr and --target-bpe take a finite number (bpe above 0)")
+            }
+            (bits, ..) => QuantTarget::Bits(bits.unwrap_or(8)),
+        };
+        Ok(LossyOptions {
+            target,
+            quantizer: if self.quantizer == "codebook" {
+                Quantizer::Codebook
+            } else {
+                Quantizer::Uniform
+            },
+            channels: match self.channels.as_str() {
+                "tensor" => ChannelMode::PerTensor,
+                "channel" => ChannelMode::PerChannel,
+                _ => ChannelMode::Auto,
+            },
+            rdo: !self.no_rdo,
+        })
+    }
 }
 
 fn parse_method(s: &str) -> Result<MethodChoice, String> {
     MethodChoice::from_name(s).ok_or_else(|| {
         let names: Vec<&str> = CodingMethod::ALL.iter().map(|m| m.name()).collect();
         format!("unknown method {s:?} ({}, auto)", names.join(", "))
+    })
+}
+
+/// Whether --method was given on the command line (else it is the default, auto).
+fn method_given() -> bool {
+    std::env::args_os().any(|a| {
+        a.to_str()
+            .is_some_and(|a| a == "--method" || a.starts_with("--method="))
     })
 }
 
@@ -302,6 +387,9 @@ fn check_names<T>(option: &str, pairs: &[(String, T)], layers: &[Layer]) -> anyh
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let lossy = args.lossy.options()?;
+    // A lossy target without --method makes the float layers quantized.
+    let lossy_default = args.lossy.any_target() && !method_given();
     let layers = read_inputs(&args.inputs)?;
     check_names("--kind", &args.kinds, &layers)?;
     check_names("--layer-method", &args.layer_methods, &layers)?;
@@ -318,6 +406,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .rev()
             .find(|(n, _)| *n == layer.name)
             .map_or(args.method, |(_, m)| *m);
+        let method = match method {
+            MethodChoice::Quantized(_) => MethodChoice::Quantized(lossy),
+            MethodChoice::Auto
+                if lossy_default
+                    && dfc_decoder::quant::model::is_float_type(layer.tensor.element_type)
+                    && !args.layer_methods.iter().any(|(n, _)| *n == layer.name) =>
+            {
+                MethodChoice::Quantized(lossy)
+            }
+            m => m,
+        };
         inputs.push(LayerInput {
             name: layer.name.clone(),
             kind,
@@ -355,14 +454,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let stream = encode_stream(&inputs, &config).with_context(|| out.clone())?;
     crate::io::atomic::write_file(&args.output, &stream)?;
     if !args.quiet {
-        print(&summary(&out, &stream))?;
+        print(&summary(&out, &stream, &inputs)?)?;
     }
     Ok(())
 }
 
-/// One line per layer (name, shape, type, method, bytes in → bytes out, ratio) and a total.
-fn summary(out: &str, stream: &[u8]) -> String {
+/// One line per layer (name, shape, type, method, bytes in → bytes out, ratio, and PSNR for
+/// lossy layers) and a total.
+fn summary(out: &str, stream: &[u8], inputs: &[LayerInput<'_>]) -> anyhow::Result<String> {
     let report = crate::inspect::scan(stream);
+    let psnr = lossy_psnr(stream, inputs)?;
     let rows: Vec<Vec<String>> = report
         .layers
         .iter()
@@ -375,6 +476,8 @@ fn summary(out: &str, stream: &[u8]) -> String {
                 l.decoded_bytes.to_string(),
                 l.coded_bytes.to_string(),
                 ratio_text(l.decoded_bytes, l.coded_bytes),
+                psnr.get(&l.name)
+                    .map_or("lossless".to_string(), |p| format!("{p:.2} dB")),
             ]
         })
         .collect();
@@ -387,9 +490,10 @@ fn summary(out: &str, stream: &[u8]) -> String {
             "bytes in",
             "bytes out",
             "ratio",
+            "PSNR",
         ],
         &rows,
-        &[false, false, false, false, true, true, true],
+        &[false, false, false, false, true, true, true, true],
     );
     let t = &report.totals;
     text.push_str(&format!(
@@ -401,5 +505,36 @@ fn summary(out: &str, stream: &[u8]) -> String {
         report.profile.as_deref().unwrap_or("?"),
         report.level.as_deref().unwrap_or("?"),
     ));
-    text
+    Ok(text)
+}
+
+/// PSNR over the peak of each lossy layer, decoding the stream just written.
+fn lossy_psnr(stream: &[u8], inputs: &[LayerInput<'_>]) -> anyhow::Result<HashMap<String, f64>> {
+    let mut out = HashMap::new();
+    if !inputs
+        .iter()
+        .any(|l| matches!(l.method, MethodChoice::Quantized(_)))
+    {
+        return Ok(out);
+    }
+    let (info, tensors) = dfc_decoder::decode_all(stream)
+        .map_err(|e| anyhow::anyhow!("the stream just written does not decode: {e}"))?;
+    for t in tensors {
+        if t.coding_method != CodingMethod::Quantized {
+            continue;
+        }
+        let layer = &info.layers[usize::from(t.layer_id)];
+        let input = &inputs[usize::from(t.layer_id)];
+        let original = dfc_encoder::float_values(&input.tensor())?;
+        let decoded = dfc_encoder::float_values(&dfc_encoder::TensorRef {
+            element_type: t.element_type,
+            shape: &t.shape,
+            data: &t.data,
+        })?;
+        out.insert(
+            layer.name.clone(),
+            dfc_encoder::distortion(&original, &decoded).psnr,
+        );
+    }
+    Ok(out)
 }

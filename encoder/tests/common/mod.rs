@@ -65,3 +65,28 @@ pub fn tensor(t: ElementType, shape: &[u32], with_specials: bool) -> Vec<u8> {
     }
     out
 }
+
+/// A float32 tensor of the repo's real sample corpus (`samples/corpus/REL`): shape and
+/// canonical bytes. Only the little-endian float32 C-order .npy files the sample holds.
+#[allow(dead_code)]
+pub fn sample_tensor(rel: &str) -> (Vec<u32>, Vec<u8>) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../samples/corpus")
+        .join(rel);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+    let header = std::str::from_utf8(&bytes[10..10 + header_len]).expect("ASCII header");
+    assert!(header.contains("'descr': '<f4'") && header.contains("'fortran_order': False"));
+    let shape_text = header
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .expect("a shape");
+    let shape: Vec<u32> = shape_text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().expect("a dimension"))
+        .collect();
+    (shape, bytes[10 + header_len..].to_vec())
+}

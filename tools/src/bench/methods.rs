@@ -175,6 +175,7 @@ fn method_settings(method: CodingMethod) -> String {
             "native feature-aware method (rANS over zero/exponent/mantissa contexts), one thread"
                 .into()
         }
+        CodingMethod::Quantized => "quantized method (lossy), default options: 8-bit levels".into(),
     }
 }
 
@@ -191,8 +192,10 @@ impl BenchMethod for Dfc {
         let coder = match self.choice {
             MethodChoice::Fixed(m) => method_settings(m),
             MethodChoice::Auto => {
-                "smallest payload of every main-profile method (each at the settings above)".into()
+                "smallest payload of every lossless main-profile method (each at the settings above)"
+                    .into()
             }
+            MethodChoice::Quantized(o) => format!("quantized method (lossy), {o:?}"),
         };
         format!("one-layer DFC stream, main profile, SHA-256 tensor hash; {coder}")
     }
@@ -243,7 +246,7 @@ impl BenchMethod for Dfc {
             MethodChoice::Auto => decode_all(coded)
                 .ok()
                 .and_then(|(_, t)| t.first().map(|t| t.coding_method.name().to_string())),
-            MethodChoice::Fixed(_) => None,
+            MethodChoice::Fixed(_) | MethodChoice::Quantized(_) => None,
         }
     }
 

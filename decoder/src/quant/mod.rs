@@ -1,0 +1,421 @@
+//! The quantized coding method (spec clause 8.3.7): lossy coding with a bit-exact decoder.
+//! Each element is an integer level, entropy coded with the native method's rANS coder and a
+//! context from the left and above levels; the decoder turns levels into floats with a uniform
+//! quantizer (offset + level × step, per tensor or per channel) or a codebook.
+
+pub mod model;
+pub mod syntax;
+
+use crate::methods::MethodError;
+use crate::native::model::{row_context, Geometry, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_ZERO};
+use crate::native::rans::{ExpTables, RansDecoder, RansError, RawBits, SmallTable};
+use crate::native::syntax::{FrequencyTable, SliceIndex};
+use crate::native::TensorDesc;
+use crate::types::ElementType;
+use bitstream_io::{BigEndian, BitRead, BitReader, FromBitStream, FromBitStreamWith};
+use model::{
+    extra_bits_of, is_finite_bits, is_float_type, level_context, magnitude_of, reconstruct_uniform,
+    to_element, LevelRange, MAX_LEVEL_BITS, NUM_LEVEL_CONTEXTS, NUM_TOKENS,
+};
+use syntax::{Codebook, QuantHeader, UniformParameters, QUANTIZER_CODEBOOK, QUANTIZER_UNIFORM};
+
+fn err(requirement: &'static str, message: impl Into<String>) -> MethodError {
+    MethodError {
+        requirement,
+        message: message.into(),
+    }
+}
+
+/// How levels become values (clause 8.3.7.5).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dequantizer {
+    /// (step, offset) per parameter set: one for the tensor, or one per index of dim[0].
+    Uniform(Vec<(f32, f32)>),
+    /// The value of each level.
+    Codebook(Vec<f32>),
+}
+
+impl Dequantizer {
+    /// The value of `level` in parameter set `set` (the channel, 0 when per tensor).
+    #[inline(always)]
+    pub fn value(&self, level: i32, set: usize) -> f32 {
+        match self {
+            Dequantizer::Uniform(p) => {
+                let (step, offset) = p[set.min(p.len() - 1)];
+                reconstruct_uniform(level, step, offset)
+            }
+            Dequantizer::Codebook(c) => c[(level.max(0) as usize).min(c.len() - 1)],
+        }
+    }
+}
+
+/// Everything parsed before the slice data.
+pub struct QuantParts {
+    pub header: QuantHeader,
+    pub dequantizer: Dequantizer,
+    pub range: LevelRange,
+    pub row_tables: Vec<FrequencyTable>,
+    pub token_tables: Vec<FrequencyTable>,
+    pub index: SliceIndex,
+    /// Byte offset of the first slice's data in the payload.
+    pub data_offset: usize,
+    /// The parsed parameter structure, for traces.
+    pub uniform: Option<UniformParameters>,
+    pub codebook: Option<Codebook>,
+}
+
+/// Number of parameter sets of a uniform quantizer: dim[0] when per channel, else 1.
+pub fn num_param_sets(shape: &[u32], per_channel: bool) -> usize {
+    if per_channel {
+        shape.first().map_or(1, |&d| d as usize)
+    } else {
+        1
+    }
+}
+
+/// Checks quant_header() (REQ-8.3.7-1).
+fn check_header(h: &QuantHeader) -> Result<(), MethodError> {
+    let bad = |m: String| Err(err("REQ-8.3.7-1", m));
+    if h.quantizer_type > QUANTIZER_CODEBOOK {
+        return bad(format!("quantizer_type {} is reserved", h.quantizer_type));
+    }
+    if !(1..=MAX_LEVEL_BITS).contains(&h.level_bits) {
+        return bad(format!("level_bits {} is not 1 to 16", h.level_bits));
+    }
+    if h.reserved_zero_6bits != 0 {
+        return bad("reserved_zero_6bits is not 0".into());
+    }
+    if h.rows_per_slice == 0 {
+        return bad("rows_per_slice is 0".into());
+    }
+    if h.quantizer_type == QUANTIZER_CODEBOOK && (h.signed_levels || h.per_channel) {
+        return bad("a codebook quantizer has signed_levels and per_channel equal to 0".into());
+    }
+    Ok(())
+}
+
+/// Parses quantized_payload() up to the slice data (clause 6.10), checking the requirements in
+/// the order of clause 8.3.7; the tables themselves (REQ-8.3.6-2) are checked afterwards.
+pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<QuantParts, MethodError> {
+    if !is_float_type(desc.element_type) {
+        return Err(err(
+            "REQ-8.3.7-2",
+            format!(
+                "the quantized method codes float layers, not {}",
+                desc.element_type
+            ),
+        ));
+    }
+    let truncated = || {
+        err(
+            "REQ-8.3.7-4",
+            "quantized payload ends inside its header, parameters, tables or slice index",
+        )
+    };
+    let short = |_: std::io::Error| truncated();
+    let geometry = Geometry::of(desc.shape);
+    let mut r = BitReader::endian(payload, BigEndian);
+    let header = QuantHeader::from_reader(&mut r).map_err(short)?;
+    crate::coverage::syntax(&header);
+    check_header(&header)?;
+    // quant_header() is byte aligned and 8 bytes long; what follows is checked against the
+    // payload's size before anything is allocated.
+    let after_header = (payload.len() - syntax::QUANT_HEADER_BYTES) as u64;
+    let (dequantizer, range, uniform, codebook) = if header.quantizer_type == QUANTIZER_UNIFORM {
+        crate::coverage::value("quantizer_type", "uniform");
+        let sets = num_param_sets(desc.shape, header.per_channel);
+        // Checked before allocating: the payload holds 8 bytes per set.
+        if after_header < 8 * sets as u64 {
+            return Err(truncated());
+        }
+        let params = UniformParameters::from_reader(&mut r, &sets).map_err(short)?;
+        crate::coverage::syntax(&params);
+        for (i, &(step, offset)) in params.params.iter().enumerate() {
+            if !is_finite_bits(step) || !is_finite_bits(offset) {
+                return Err(err(
+                    "REQ-8.3.7-3",
+                    format!("step or offset of parameter set {i} is not finite"),
+                ));
+            }
+        }
+        let values = params
+            .params
+            .iter()
+            .map(|&(s, o)| (f32::from_bits(s), f32::from_bits(o)))
+            .collect();
+        let range = LevelRange::of(header.level_bits, header.signed_levels, None);
+        (Dequantizer::Uniform(values), range, Some(params), None)
+    } else {
+        crate::coverage::value("quantizer_type", "codebook");
+        let at = syntax::QUANT_HEADER_BYTES;
+        if after_header < 2 {
+            return Err(truncated());
+        }
+        let count = u64::from(u16::from_be_bytes([payload[at], payload[at + 1]])) + 1;
+        if after_header < 2 + 4 * count {
+            return Err(truncated());
+        }
+        let book = Codebook::from_reader(&mut r).map_err(short)?;
+        crate::coverage::syntax(&book);
+        if book.codewords.len() > 1usize << header.level_bits {
+            return Err(err(
+                "REQ-8.3.7-3",
+                format!(
+                    "{} codewords do not fit in levels of {} bits",
+                    book.codewords.len(),
+                    header.level_bits
+                ),
+            ));
+        }
+        if let Some(i) = book.codewords.iter().position(|&c| !is_finite_bits(c)) {
+            return Err(err("REQ-8.3.7-3", format!("codeword {i} is not finite")));
+        }
+        let values = book.codewords.iter().map(|&c| f32::from_bits(c)).collect();
+        let range = LevelRange::of(header.level_bits, false, Some(book.codewords.len() as u32));
+        (Dequantizer::Codebook(values), range, None, Some(book))
+    };
+    crate::coverage::value(
+        "signed_levels",
+        if header.signed_levels { "1" } else { "0" },
+    );
+    crate::coverage::value("per_channel", if header.per_channel { "1" } else { "0" });
+    let mut read_tables =
+        |count: usize, alphabet: usize| -> Result<Vec<FrequencyTable>, MethodError> {
+            (0..count)
+                .map(|_| {
+                    let t = FrequencyTable::from_reader(&mut r, &alphabet).map_err(short)?;
+                    crate::coverage::syntax(&t);
+                    Ok(t)
+                })
+                .collect()
+        };
+    let row_tables = read_tables(NUM_ROW_CONTEXTS, NUM_ROW_KINDS)?;
+    let token_tables = read_tables(NUM_LEVEL_CONTEXTS, NUM_TOKENS)?;
+    while !r.byte_aligned() {
+        if r.read_bit().map_err(short)? {
+            return Err(err("REQ-8.3.6-3", "alignment_zero_bits is not 0"));
+        }
+    }
+    let num_slices = geometry.rows.div_ceil(header.rows_per_slice as usize);
+    let mut reader = r.into_reader();
+    let table_end = payload.len() - reader.len();
+    if (reader.len() as u64) < 8 * num_slices as u64 {
+        return Err(truncated());
+    }
+    let mut ir = BitReader::endian(&mut reader, BigEndian);
+    let index = SliceIndex::from_reader(&mut ir, &num_slices).map_err(short)?;
+    crate::coverage::syntax(&index);
+    let data_offset = table_end + 8 * num_slices;
+    let total: u64 = index
+        .slices
+        .iter()
+        .map(|&(a, b)| u64::from(a) + u64::from(b))
+        .sum();
+    if total != (payload.len() - data_offset) as u64 {
+        return Err(err(
+            "REQ-8.3.6-4",
+            format!(
+                "the slice index lists {total} bytes of slice data, the payload holds {}",
+                payload.len() - data_offset
+            ),
+        ));
+    }
+    Ok(QuantParts {
+        header,
+        dequantizer,
+        range,
+        row_tables,
+        token_tables,
+        index,
+        data_offset,
+        uniform,
+        codebook,
+    })
+}
+
+/// Everything a slice needs, shared by all slices.
+struct SliceContext<'t> {
+    geometry: Geometry,
+    element_type: ElementType,
+    signed: bool,
+    ctx_base: u32,
+    range: LevelRange,
+    dequantizer: &'t Dequantizer,
+    /// Elements per parameter set (per channel: the elements of one index of dim[0]).
+    set_len: usize,
+    row_tables: &'t [SmallTable],
+    token_tables: &'t ExpTables,
+}
+
+struct SliceJob<'a> {
+    first_row: usize,
+    rows: usize,
+    rans: &'a [u8],
+    raw: &'a [u8],
+    out: &'a mut [u8],
+}
+
+fn rans_error(e: RansError) -> MethodError {
+    match e {
+        RansError::EmptyContext => err(
+            "REQ-8.3.6-5",
+            "a symbol is coded in a context whose frequency table is empty",
+        ),
+        RansError::Exhausted => err("REQ-8.3.6-6", "the slice's rANS data ends early"),
+    }
+}
+
+/// Decodes a quantized method payload into the tensor's canonical bytes (clause 8.3.7).
+pub fn decode_quantized(
+    payload: &[u8],
+    desc: &TensorDesc<'_>,
+    threads: usize,
+) -> Result<Vec<u8>, MethodError> {
+    let parts = parse_parts(payload, desc)?;
+    let geometry = Geometry::of(desc.shape);
+    let table_error = |e: crate::native::rans::TableError| err("REQ-8.3.6-2", e.0);
+    let row_tables = parts
+        .row_tables
+        .iter()
+        .map(|t| SmallTable::new(t, NUM_ROW_KINDS).map_err(table_error))
+        .collect::<Result<Vec<_>, _>>()?;
+    let token_tables = ExpTables::new(&parts.token_tables, NUM_TOKENS).map_err(table_error)?;
+    let size = desc.element_type.size();
+    let row_bytes = geometry.width * size;
+    let rows_per_slice = parts.header.rows_per_slice as usize;
+    let count = geometry.rows * geometry.width;
+    let sets = num_param_sets(desc.shape, parts.header.per_channel);
+    let mut out = vec![0u8; count * size];
+
+    let mut jobs = Vec::with_capacity(parts.index.slices.len());
+    let mut offset = parts.data_offset;
+    let mut rest: &mut [u8] = &mut out;
+    for (i, &(rans_len, raw_len)) in parts.index.slices.iter().enumerate() {
+        let first_row = i * rows_per_slice;
+        let rows = rows_per_slice.min(geometry.rows - first_row);
+        let (slice_out, tail) = std::mem::take(&mut rest).split_at_mut(rows * row_bytes);
+        rest = tail;
+        let rans = &payload[offset..offset + rans_len as usize];
+        offset += rans_len as usize;
+        let raw = &payload[offset..offset + raw_len as usize];
+        offset += raw_len as usize;
+        jobs.push(SliceJob {
+            first_row,
+            rows,
+            rans,
+            raw,
+            out: slice_out,
+        });
+    }
+    let ctx = SliceContext {
+        geometry,
+        element_type: desc.element_type,
+        signed: parts.header.signed_levels,
+        ctx_base: u32::from(parts.header.level_ctx_base),
+        range: parts.range,
+        dequantizer: &parts.dequantizer,
+        set_len: (count / sets.max(1)).max(1),
+        row_tables: &row_tables,
+        token_tables: &token_tables,
+    };
+    let threads = threads.clamp(1, jobs.len().max(1));
+    if threads == 1 {
+        jobs.into_iter()
+            .try_for_each(|job| decode_slice(&ctx, job))?;
+    } else {
+        // Contiguous groups joined in order: the error reported is the lowest failing slice's.
+        let chunk = jobs.len().div_ceil(threads);
+        let mut groups: Vec<Vec<SliceJob<'_>>> = Vec::new();
+        let mut jobs = jobs.into_iter().peekable();
+        while jobs.peek().is_some() {
+            groups.push(jobs.by_ref().take(chunk).collect());
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = groups
+                .into_iter()
+                .map(|group| {
+                    let ctx = &ctx;
+                    s.spawn(move || group.into_iter().try_for_each(|job| decode_slice(ctx, job)))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .try_for_each(|h| h.join().expect("slice decoding does not panic"))
+        })?;
+    }
+    Ok(out)
+}
+
+/// Decodes one slice (clause 8.3.7.6), checking each row as clause 8.3.6.7 does.
+fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodError> {
+    let width = ctx.geometry.width;
+    let size = ctx.element_type.size();
+    let mut rans = RansDecoder::new(job.rans).map_err(rans_error)?;
+    let mut raw = RawBits::new(job.raw);
+    let mut above = vec![0u32; width];
+    let mut current = vec![0u32; width];
+    let mut above_zero = false;
+    for r in 0..job.rows {
+        let y = job.first_row + r;
+        let has_above = r > 0 && y % ctx.geometry.height != 0;
+        if !has_above {
+            above.fill(0);
+        }
+        let rc = row_context(has_above, above_zero);
+        above_zero = rans.decode_small(&ctx.row_tables[rc]) == u32::from(ROW_ZERO);
+        let mut out_of_range = false;
+        let mut left = 0u32;
+        let row_out = &mut job.out[r * width * size..(r + 1) * width * size];
+        for x in 0..width {
+            let level = if above_zero {
+                0
+            } else {
+                let lc = level_context(left, above[x], ctx.ctx_base);
+                let token = rans.decode_exponent(ctx.token_tables, lc);
+                let magnitude = magnitude_of(token, raw.read(extra_bits_of(token)));
+                let negative = ctx.signed && magnitude != 0 && raw.read(1) == 1;
+                let level = if negative {
+                    -(magnitude as i32)
+                } else {
+                    magnitude as i32
+                };
+                out_of_range |= !ctx.range.contains(level);
+                left = magnitude;
+                level
+            };
+            current[x] = level.unsigned_abs();
+            let set = (y * width + x) / ctx.set_len;
+            let value = to_element(ctx.dequantizer.value(level, set), ctx.element_type);
+            row_out[x * size..(x + 1) * size].copy_from_slice(&value.to_le_bytes()[..size]);
+        }
+        if let Some(e) = rans.error() {
+            return Err(rans_error(e));
+        }
+        if raw.overrun() {
+            return Err(err("REQ-8.3.6-6", "the slice's raw data ends early"));
+        }
+        if out_of_range {
+            return Err(err(
+                "REQ-8.3.7-5",
+                format!(
+                    "a level of row {y} is outside {}..{}",
+                    ctx.range.min, ctx.range.max
+                ),
+            ));
+        }
+        std::mem::swap(&mut above, &mut current);
+    }
+    if !rans.finished_cleanly() {
+        return Err(err(
+            "REQ-8.3.6-6",
+            "the slice's rANS data does not end in the final state 2^16 with every byte read",
+        ));
+    }
+    if !raw.finished_cleanly() {
+        return Err(err(
+            "REQ-8.3.6-6",
+            "the slice's raw data has unread bytes or non-zero padding bits",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,430 @@
+//! The encoder of the quantized method (spec clause 8.3.7; choices in Annex C): picks the
+//! quantizer and its parameters from a target (bits, qp, PSNR or bits per element), quantizes
+//! and codes the levels. Deterministic: same input and options, same bytes.
+
+mod coder;
+mod quantizer;
+
+use crate::methods::{is_non_negative, TensorRef};
+use coder::{encode_levels, LevelTensor, QuantizerSyntax};
+use dfc_decoder::quant::model::{is_float_type, to_element};
+use dfc_decoder::quant::syntax::{Codebook, UniformParameters};
+use dfc_decoder::ElementType;
+pub use quantizer::{level_bits, CodebookQuantizer, Uniform};
+
+/// What the encoder aims at for a layer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum QuantTarget {
+    /// Levels of this many bits over the tensor's range (uniform), or 2^bits codewords.
+    Bits(u8),
+    /// Step = peak × 2^(−qp/8), peak being the largest magnitude of the tensor (or of the
+    /// channel, per channel): 8 more qp halve the step.
+    Qp(i32),
+    /// The coarsest quantizer whose PSNR over the tensor's peak is at least this many dB.
+    Psnr(f64),
+    /// The finest quantizer that codes the tensor in at most this many bits per element.
+    BitsPerElement(f64),
+}
+
+/// The reconstruction rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantizer {
+    /// offset + level × step.
+    Uniform,
+    /// A table of values fitted to the tensor (Lloyd–Max).
+    Codebook,
+}
+
+/// Whether uniform steps are per tensor or per channel (per index of dim[0]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelMode {
+    /// Per channel when it gives fewer bytes for a PSNR or rate target; per tensor otherwise.
+    Auto,
+    PerTensor,
+    PerChannel,
+}
+
+/// Options of the quantized method.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossyOptions {
+    pub target: QuantTarget,
+    pub quantizer: Quantizer,
+    pub channels: ChannelMode,
+    /// Rate–distortion optimized rounding of uniform levels (else nearest).
+    pub rdo: bool,
+}
+
+impl Default for LossyOptions {
+    fn default() -> Self {
+        LossyOptions {
+            target: QuantTarget::Bits(8),
+            quantizer: Quantizer::Uniform,
+            channels: ChannelMode::Auto,
+            rdo: true,
+        }
+    }
+}
+
+/// Why a tensor cannot be coded with the options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LossyError {
+    /// The quantized method codes float layers only (REQ-8.3.7-2).
+    NotFloat(ElementType),
+    /// The option does not apply, e.g. a qp for a codebook.
+    Unsupported(String),
+}
+
+impl std::fmt::Display for LossyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LossyError::NotFloat(t) => {
+                write!(f, "the quantized method codes float layers, not {t}")
+            }
+            LossyError::Unsupported(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for LossyError {}
+
+/// Multiplier of step² in the rate–distortion cost of RDO rounding: 2 ln 2 / 12, the slope of
+/// the distortion–rate curve of a uniform quantizer at high rate.
+pub const RDO_LAMBDA_SCALE: f64 = 0.1155;
+
+/// The tensor's elements as binary32 values.
+pub fn float_values(tensor: &TensorRef<'_>) -> Result<Vec<f32>, LossyError> {
+    let d = tensor.data;
+    Ok(match tensor.element_type {
+        ElementType::Float32 => d
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        ElementType::Float16 => d
+            .chunks_exact(2)
+            .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+            .collect(),
+        ElementType::BFloat16 => d
+            .chunks_exact(2)
+            .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
+            .collect(),
+        t => return Err(LossyError::NotFloat(t)),
+    })
+}
+
+/// Distortion of a reconstruction against the original.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Distortion {
+    pub mse: f64,
+    /// 10 log10(peak² / MSE), peak = largest magnitude of the original; infinite when exact.
+    pub psnr: f64,
+    pub cosine: f64,
+}
+
+/// MSE, PSNR over the original's peak, and cosine similarity.
+pub fn distortion(original: &[f32], decoded: &[f32]) -> Distortion {
+    let (mut se, mut dot, mut no, mut nd, mut peak) = (0f64, 0f64, 0f64, 0f64, 0f64);
+    for (&a, &b) in original.iter().zip(decoded) {
+        let (a, b) = (f64::from(a), f64::from(b));
+        se += (a - b) * (a - b);
+        dot += a * b;
+        no += a * a;
+        nd += b * b;
+        peak = peak.max(a.abs());
+    }
+    let mse = se / original.len().max(1) as f64;
+    let psnr = if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (peak * peak / mse).log10()
+    };
+    let cosine = if no == 0.0 || nd == 0.0 {
+        if no == nd {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        dot / (no.sqrt() * nd.sqrt())
+    };
+    Distortion { mse, psnr, cosine }
+}
+
+/// One candidate encoding: its payload and what the decoder will output.
+struct Candidate {
+    payload: Vec<u8>,
+    decoded: Vec<f32>,
+}
+
+struct Job<'a> {
+    values: Vec<f32>,
+    shape: &'a [u32],
+    element_type: ElementType,
+    signed: bool,
+    options: LossyOptions,
+    threads: usize,
+}
+
+impl Job<'_> {
+    /// Largest magnitude per parameter set.
+    fn peaks(&self, per_channel: bool) -> (Vec<f32>, usize) {
+        let sets = if per_channel {
+            self.shape[0] as usize
+        } else {
+            1
+        };
+        let set_len = (self.values.len() / sets.max(1)).max(1);
+        let peaks = self
+            .values
+            .chunks(set_len)
+            .map(|c| c.iter().fold(0f32, |m, v| m.max(v.abs())))
+            .collect();
+        (peaks, set_len)
+    }
+
+    /// A uniform quantizer with step = peak × 2^(−qp/8) per set (qp may be fractional while
+    /// searching), never finer than 16-bit levels need.
+    fn uniform_at(&self, qp: f64, per_channel: bool) -> Uniform {
+        let (peaks, set_len) = self.peaks(per_channel);
+        let max_level = if self.signed { 32767.0 } else { 65535.0 };
+        let sets = peaks
+            .iter()
+            .map(|&p| {
+                let p = f64::from(p);
+                let step = if p > 0.0 {
+                    (p * (-qp / 8.0).exp2()).max(p / max_level)
+                } else {
+                    1.0
+                };
+                (step as f32, 0.0f32)
+            })
+            .collect();
+        Uniform {
+            sets,
+            set_len,
+            signed: self.signed,
+        }
+    }
+
+    fn encode_uniform(&self, q: &Uniform) -> Candidate {
+        let levels = if self.options.rdo {
+            q.quantize_rdo(&self.values, self.shape, RDO_LAMBDA_SCALE)
+        } else {
+            q.quantize_nearest(&self.values)
+        };
+        let decoded = levels
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| self.as_output(q.reconstruct(l, i / q.set_len)))
+            .collect();
+        let syntax = QuantizerSyntax::Uniform(UniformParameters {
+            params: q
+                .sets
+                .iter()
+                .map(|&(s, o)| (s.to_bits(), o.to_bits()))
+                .collect(),
+        });
+        let payload = encode_levels(
+            &LevelTensor {
+                shape: self.shape,
+                levels: &levels,
+                level_bits: level_bits(&levels, self.signed),
+                signed: self.signed,
+                per_channel: q.set_len < self.values.len() || q.sets.len() > 1,
+                quantizer: &syntax,
+            },
+            self.threads,
+        );
+        Candidate { payload, decoded }
+    }
+
+    fn encode_codebook(&self, bits: u8) -> Candidate {
+        let size = 1usize << bits.clamp(1, 16);
+        let book = CodebookQuantizer::fit(&self.values, size);
+        let levels = book.quantize(&self.values);
+        let decoded = levels
+            .iter()
+            .map(|&l| self.as_output(book.codewords[l as usize]))
+            .collect();
+        let syntax = QuantizerSyntax::Codebook(Codebook {
+            codewords: book.codewords.iter().map(|c| c.to_bits()).collect(),
+        });
+        let bits = level_bits(&[book.codewords.len() as i32 - 1], false);
+        let payload = encode_levels(
+            &LevelTensor {
+                shape: self.shape,
+                levels: &levels,
+                level_bits: bits,
+                signed: false,
+                per_channel: false,
+                quantizer: &syntax,
+            },
+            self.threads,
+        );
+        Candidate { payload, decoded }
+    }
+
+    /// A reconstruction as the decoder outputs it, read back as binary32.
+    fn as_output(&self, v: f32) -> f32 {
+        match self.element_type {
+            ElementType::Float16 => {
+                half::f16::from_bits(to_element(v, self.element_type) as u16).to_f32()
+            }
+            ElementType::BFloat16 => {
+                half::bf16::from_bits(to_element(v, self.element_type) as u16).to_f32()
+            }
+            _ => v,
+        }
+    }
+
+    fn psnr(&self, c: &Candidate) -> f64 {
+        distortion(&self.values, &c.decoded).psnr
+    }
+
+    /// The coarsest uniform quantizer meeting a PSNR, by bisection on qp.
+    fn uniform_for_psnr(&self, target: f64, per_channel: bool) -> Candidate {
+        let (mut lo, mut hi) = (0.0f64, 8.0 * 17.0);
+        let mut best = self.encode_uniform(&self.uniform_at(hi, per_channel));
+        for _ in 0..14 {
+            let mid = (lo + hi) / 2.0;
+            let c = self.encode_uniform(&self.uniform_at(mid, per_channel));
+            if self.psnr(&c) >= target {
+                hi = mid;
+                best = c;
+            } else {
+                lo = mid;
+            }
+        }
+        best
+    }
+
+    /// The finest uniform quantizer within a rate, by bisection on qp.
+    fn uniform_for_rate(&self, bits_per_element: f64, per_channel: bool) -> Candidate {
+        let budget = bits_per_element * self.values.len() as f64;
+        let (mut lo, mut hi) = (0.0f64, 8.0 * 17.0);
+        let mut best = self.encode_uniform(&self.uniform_at(lo, per_channel));
+        for _ in 0..14 {
+            let mid = (lo + hi) / 2.0;
+            let c = self.encode_uniform(&self.uniform_at(mid, per_channel));
+            if 8.0 * c.payload.len() as f64 <= budget {
+                lo = mid;
+                best = c;
+            } else {
+                hi = mid;
+            }
+        }
+        best
+    }
+
+    fn smaller(a: Candidate, b: Candidate) -> Candidate {
+        if b.payload.len() < a.payload.len() {
+            b
+        } else {
+            a
+        }
+    }
+
+    fn run(&self) -> Result<Candidate, LossyError> {
+        let o = self.options;
+        let modes: &[bool] = match (o.channels, self.shape.len() >= 2) {
+            (ChannelMode::PerChannel, _) => &[true],
+            (ChannelMode::Auto, true) => &[false, true],
+            _ => &[false],
+        };
+        match (o.quantizer, o.target) {
+            (Quantizer::Uniform, QuantTarget::Qp(qp)) => {
+                Ok(self.encode_uniform(&self.uniform_at(f64::from(qp), modes == [true])))
+            }
+            (Quantizer::Uniform, QuantTarget::Bits(b)) => {
+                let b = b.clamp(1, 16);
+                let per_channel = modes == [true];
+                let (peaks, set_len) = self.peaks(per_channel);
+                let levels = if self.signed {
+                    ((1u32 << (b - 1)) - 1).max(1)
+                } else {
+                    (1u32 << b) - 1
+                };
+                let sets = peaks
+                    .iter()
+                    .map(|&p| (if p > 0.0 { p / levels as f32 } else { 1.0 }, 0.0))
+                    .collect();
+                Ok(self.encode_uniform(&Uniform {
+                    sets,
+                    set_len,
+                    signed: self.signed,
+                }))
+            }
+            (Quantizer::Uniform, QuantTarget::Psnr(t)) => Ok(modes
+                .iter()
+                .map(|&m| self.uniform_for_psnr(t, m))
+                .reduce(Self::smaller)
+                .expect("one mode at least")),
+            (Quantizer::Uniform, QuantTarget::BitsPerElement(t)) => {
+                // Among modes within the rate, the one with the better PSNR.
+                Ok(modes
+                    .iter()
+                    .map(|&m| self.uniform_for_rate(t, m))
+                    .reduce(|a, b| if self.psnr(&b) > self.psnr(&a) { b } else { a })
+                    .expect("one mode at least"))
+            }
+            (Quantizer::Codebook, QuantTarget::Bits(b)) => Ok(self.encode_codebook(b)),
+            (Quantizer::Codebook, QuantTarget::Psnr(t)) => {
+                let mut last = self.encode_codebook(1);
+                for b in 1..=16 {
+                    last = self.encode_codebook(b);
+                    if self.psnr(&last) >= t {
+                        break;
+                    }
+                }
+                Ok(last)
+            }
+            (Quantizer::Codebook, QuantTarget::BitsPerElement(t)) => {
+                let budget = t * self.values.len() as f64;
+                let mut best = self.encode_codebook(1);
+                for b in 2..=16 {
+                    let c = self.encode_codebook(b);
+                    if 8.0 * c.payload.len() as f64 > budget {
+                        break;
+                    }
+                    best = c;
+                }
+                Ok(best)
+            }
+            (Quantizer::Codebook, QuantTarget::Qp(_)) => Err(LossyError::Unsupported(
+                "a codebook takes a number of bits, a PSNR or a rate target, not a qp".into(),
+            )),
+        }
+    }
+}
+
+/// Codes a float tensor with the quantized method and returns the method payload.
+/// `non_negative` must be the layer's `non_negative_flag`: levels are then unsigned.
+pub fn encode_quantized(
+    tensor: &TensorRef<'_>,
+    non_negative: bool,
+    options: &LossyOptions,
+    threads: usize,
+) -> Result<Vec<u8>, LossyError> {
+    Ok(encode_quantized_with_output(tensor, non_negative, options, threads)?.0)
+}
+
+/// As [`encode_quantized`], also returning the decoder's output as binary32 values.
+pub fn encode_quantized_with_output(
+    tensor: &TensorRef<'_>,
+    non_negative: bool,
+    options: &LossyOptions,
+    threads: usize,
+) -> Result<(Vec<u8>, Vec<f32>), LossyError> {
+    if !is_float_type(tensor.element_type) {
+        return Err(LossyError::NotFloat(tensor.element_type));
+    }
+    let job = Job {
+        values: float_values(tensor)?,
+        shape: tensor.shape,
+        element_type: tensor.element_type,
+        signed: !(non_negative && is_non_negative(tensor.element_type, tensor.data)),
+        options: *options,
+        threads,
+    };
+    let c = job.run()?;
+    Ok((c.payload, c.decoded))
+}
