@@ -147,9 +147,10 @@ impl Uniform {
                 zstd::bulk::compress(raw, ZSTD_LEVEL).context("zstd compression failed")
             }
             LevelCoder::Lzma => {
-                let mut options = xz2::stream::LzmaOptions::new_preset(LZMA_PRESET)
-                    .context("LZMA preset 9")?;
-                options.dict_size(raw.len().max(1).next_power_of_two().clamp(1 << 12, 1 << 26) as u32);
+                let mut options =
+                    xz2::stream::LzmaOptions::new_preset(LZMA_PRESET).context("LZMA preset 9")?;
+                options
+                    .dict_size(raw.len().max(1).next_power_of_two().clamp(1 << 12, 1 << 26) as u32);
                 let stream = xz2::stream::Stream::new_lzma_encoder(&options)
                     .context("cannot start the LZMA encoder")?;
                 let mut e = xz2::write::XzEncoder::new_stream(Vec::new(), stream);
@@ -228,7 +229,10 @@ pub fn select(list: &str, overrides: &[String]) -> anyhow::Result<Vec<Selected>>
             name => {
                 let i = all().iter().position(|c| c.name() == name);
                 let Some(i) = i else {
-                    bail!("--configs: unknown configuration {name:?} (known: {})", known());
+                    bail!(
+                        "--configs: unknown configuration {name:?} (known: {})",
+                        known()
+                    );
                 };
                 vec![i]
             }
@@ -250,7 +254,9 @@ pub fn select(list: &str, overrides: &[String]) -> anyhow::Result<Vec<Selected>>
         };
         let parsed = parse_points(list).with_context(|| format!("--points {o:?}"))?;
         for &p in &parsed {
-            config.check_point(p).with_context(|| format!("--points {o:?}"))?;
+            config
+                .check_point(p)
+                .with_context(|| format!("--points {o:?}"))?;
         }
         points.insert(name.to_string(), parsed);
     }
@@ -270,8 +276,12 @@ pub fn parse_points(text: &str) -> anyhow::Result<Vec<i32>> {
     let mut out = Vec::new();
     for part in text.split([',', ' ']).filter(|p| !p.is_empty()) {
         let values: Vec<i32> = if let Some((a, b)) = part.split_once("..=") {
-            let a: i32 = a.parse().with_context(|| format!("{a:?} is not an integer"))?;
-            let b: i32 = b.parse().with_context(|| format!("{b:?} is not an integer"))?;
+            let a: i32 = a
+                .parse()
+                .with_context(|| format!("{a:?} is not an integer"))?;
+            let b: i32 = b
+                .parse()
+                .with_context(|| format!("{b:?} is not an integer"))?;
             ensure!(a <= b && b - a <= 1000, "{part:?} is not a range FROM..=TO");
             (a..=b).collect()
         } else {

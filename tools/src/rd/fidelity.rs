@@ -198,7 +198,10 @@ impl Runner {
             );
         }
         let text = std::fs::read_to_string(&json).with_context(|| {
-            format!("the fidelity command wrote no {} (`{command}`)", json.display())
+            format!(
+                "the fidelity command wrote no {} (`{command}`)",
+                json.display()
+            )
         })?;
         parse_results(&text, &self.criteria).with_context(|| format!("`{command}`"))
     }
@@ -392,7 +395,9 @@ mod tests {
         write_decoded(&runner.decoded_dir(), "m/i/l.npy", &[2], &[1.0, 3.0]).unwrap();
         runner.evaluate([2; 32]).unwrap();
         assert_eq!(runner.runs, 2);
-        let failing = Runner::new("exit 3 # {dir} {json}", CRITERIA).unwrap().run(Path::new("."));
+        let failing = Runner::new("exit 3 # {dir} {json}", CRITERIA)
+            .unwrap()
+            .run(Path::new("."));
         assert!(failing.is_err());
     }
 }

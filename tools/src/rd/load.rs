@@ -88,10 +88,7 @@ fn load_one(entry: &Entry, root: &Path) -> anyhow::Result<Loaded> {
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
     if let Some(at) = values.iter().position(|v| !v.is_finite()) {
-        bail!(
-            "element {at} is {}; dfc rd needs finite values",
-            values[at]
-        );
+        bail!("element {at} is {}; dfc rd needs finite values", values[at]);
     }
     ensure!(!values.is_empty(), "the tensor has no elements");
     let path = entry.path.strip_prefix(root).unwrap_or(&entry.path);

@@ -42,7 +42,9 @@ Configurations (--configs; groups: all, baselines):
   dfc             DFC's quantized method, uniform quantizer, channel mode auto; points qp
                   (step = peak * 2^(-qp/8)) = 8, 16, ..., 96
   dfc-codebook    DFC's quantized method, codebook quantizer; points b = 2..=8
-  dfc-tensor      DFC's quantized method, one quantizer per tensor; points qp as dfc
+  dfc-tensor      DFC's quantized method, one step per tensor; points qp as dfc
+  dfc-channel     DFC's quantized method, one step per channel; points qp as dfc
+  (dfc* rates are the method payload alone, without the stream container)
 
 Rate = coded bytes (bits per element = 8 * bytes / elements; ratio = float32 bytes / coded
 bytes). Distortion: MSE, PSNR = 10 log10(peak^2 / MSE) with peak = max |x| of the original,
@@ -367,9 +369,9 @@ pub fn sweep(
             let results = match fidelity.as_deref_mut() {
                 Some(runner) => {
                     bar.set_message(format!("{} {label}: task fidelity", config.name()));
-                    let r = runner.evaluate(key.finalize().into()).with_context(|| {
-                        format!("task fidelity of {} {label}", config.name())
-                    })?;
+                    let r = runner
+                        .evaluate(key.finalize().into())
+                        .with_context(|| format!("task fidelity of {} {label}", config.name()))?;
                     for s in &r.skipped {
                         if !skipped.contains(s) {
                             skipped.push(s.clone());
@@ -404,10 +406,8 @@ fn progress_bar(total: u64, show: bool) -> ProgressBar {
     };
     let bar = ProgressBar::with_draw_target(Some(total), target);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} tensor x point [{elapsed}<{eta}] {msg}",
-        )
-        .expect("valid template"),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} tensor x point [{elapsed}<{eta}] {msg}")
+            .expect("valid template"),
     );
     bar
 }

@@ -27,7 +27,11 @@ pub fn write_plots(report: &Report, dir: &Path) -> anyhow::Result<Vec<String>> {
     }
     for l in report.layers() {
         let title = format!("{} {} ({})", l.model, l.layer, l.kind);
-        let name = format!("rd_layer_{}_{}.svg", file_part(&l.model), file_part(&l.layer));
+        let name = format!(
+            "rd_layer_{}_{}.svg",
+            file_part(&l.model),
+            file_part(&l.layer)
+        );
         write(name, rd_plot(report, &title, |t| l.keeps(t))?)?;
     }
     Ok(written)
@@ -141,8 +145,20 @@ pub fn rd_plot(
                     PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
                 });
             chart
-                .draw_series(points.into_iter().map(move |p| Circle::new(p, 3, c.filled())))
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(move |p| Circle::new(p, 3, c.filled())),
+                )
                 .map_err(err)?;
+        }
+        if all.is_empty() {
+            root.draw(&Text::new(
+                "no finite PSNR: every reconstruction is exact",
+                (300, 320),
+                ("sans-serif", 16).into_font(),
+            ))
+            .map_err(err)?;
         }
         chart
             .configure_series_labels()

@@ -62,7 +62,7 @@ pub struct Aggregate {
     pub bits_per_element: f64,
     /// Σ original bytes / Σ coded bytes.
     pub ratio: f64,
-    /// Mean of the tensors' PSNRs (infinite if one is).
+    /// Mean of the tensors' finite PSNRs (see [`mean_psnr`]).
     #[serde(serialize_with = "super::metrics::finite_or_text")]
     pub psnr_db: f64,
     pub mse: f64,
@@ -83,10 +83,28 @@ impl Aggregate {
             coded_bytes: coded,
             bits_per_element: coded as f64 * 8.0 / elements as f64,
             ratio: (elements * 4) as f64 / coded.max(1) as f64,
-            psnr_db: rows.iter().map(|r| r.distortion.psnr_db).sum::<f64>() / n,
+            psnr_db: mean_psnr(rows.iter().map(|r| r.distortion.psnr_db)),
             mse: rows.iter().map(|r| r.distortion.mse).sum::<f64>() / n,
             cosine: rows.iter().map(|r| r.distortion.cosine).sum::<f64>() / n,
         })
+    }
+}
+
+/// Mean of the finite PSNRs (as fidelity.py averages); with none finite, the first value
+/// (inf: every tensor exact).
+pub fn mean_psnr(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut n, mut first) = (0.0, 0usize, None);
+    for v in values {
+        first.get_or_insert(v);
+        if v.is_finite() {
+            sum += v;
+            n += 1;
+        }
+    }
+    if n > 0 {
+        sum / n as f64
+    } else {
+        first.unwrap_or(f64::NAN)
     }
 }
 
@@ -320,7 +338,7 @@ impl Report {
         );
         let _ = writeln!(
             md,
-            "- distortion: PSNR = 10 log10(peak² / MSE), peak = max |x| of the original tensor (inf when the reconstruction is exact); over several tensors, the mean of the tensors' PSNRs"
+            "- distortion: PSNR = 10 log10(peak² / MSE), peak = max |x| of the original tensor (inf when the reconstruction is exact); over several tensors, the mean of the tensors' finite PSNRs (inf when every tensor is exact)"
         );
         let _ = writeln!(
             md,
