@@ -5,6 +5,7 @@
 use anyhow::{bail, ensure, Context};
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -207,13 +208,14 @@ impl Runner {
     }
 }
 
-/// Writes one decoded tensor as a float32 .npy at `dir/relative_path`.
+/// Writes one decoded tensor as a float32 .npy at `dir/relative_path`; returns the SHA-256
+/// of its data.
 pub fn write_decoded(
     dir: &Path,
     relative_path: &str,
     shape: &[u32],
     values: &[f32],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<[u8; 32]> {
     let path = dir.join(relative_path);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
@@ -228,7 +230,8 @@ pub fn write_decoded(
         shape,
         &data,
     )
-    .with_context(|| format!("cannot write {}", path.display()))
+    .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Sha256::digest(&data).into())
 }
 
 /// Where a layer's task output first holds for one configuration.

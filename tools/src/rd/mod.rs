@@ -263,23 +263,19 @@ fn select_tensors(args: &Args) -> anyhow::Result<corpus::Corpus> {
             "--kinds: unknown kind {k:?} (conv, pool, fc, other)"
         );
     }
+    let named = |e: &corpus::Entry, name: &str| {
+        e.layer == name || format!("{}/{}", e.model, e.layer) == name
+    };
     for l in &args.layers {
         ensure!(
-            corpus
-                .entries
-                .iter()
-                .any(|e| e.layer == *l || format!("{}/{}", e.model, e.layer) == *l),
+            corpus.entries.iter().any(|e| named(e, l)),
             "--layers: no layer {l:?} in {}",
             corpus.source
         );
     }
     corpus.entries.retain(|e| {
         (args.kinds.is_empty() || args.kinds.contains(&e.kind))
-            && (args.layers.is_empty()
-                || args
-                    .layers
-                    .iter()
-                    .any(|l| e.layer == *l || format!("{}/{}", e.model, e.layer) == *l))
+            && (args.layers.is_empty() || args.layers.iter().any(|l| named(e, l)))
     });
     ensure!(
         !corpus.entries.is_empty(),
@@ -330,21 +326,16 @@ pub fn sweep(
                         coded.reconstruction.len(),
                         t.values.len()
                     );
-                    if let Some(dir) = &decoded_dir {
-                        fidelity::write_decoded(
+                    // With task fidelity: the decoded tensor on disk, and its hash.
+                    let hash = match &decoded_dir {
+                        Some(dir) => fidelity::write_decoded(
                             dir,
                             &t.info.path,
                             &t.info.shape,
                             &coded.reconstruction,
-                        )?;
-                    }
-                    let hash = Sha256::digest(
-                        coded
-                            .reconstruction
-                            .iter()
-                            .flat_map(|v| v.to_le_bytes())
-                            .collect::<Vec<u8>>(),
-                    );
+                        )?,
+                        None => [0; 32],
+                    };
                     let elements = t.info.elements as f64;
                     let row = Row {
                         tensor: index,
@@ -359,7 +350,7 @@ pub fn sweep(
                         fidelity: None,
                     };
                     bar.inc(1);
-                    Ok((row, hash.into()))
+                    Ok((row, hash))
                 })
                 .collect::<anyhow::Result<_>>()?;
             let mut key = Sha256::new();

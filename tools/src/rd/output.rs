@@ -1,10 +1,11 @@
 //! Raw figures as JSON and CSV.
 
 use super::fidelity::Holding;
-use super::report::{Aggregate, ConfigInfo, FidelityRun, Report};
+use super::report::{Aggregate, ConfigInfo, FidelityRun, HoldingMean, Report};
 use super::Row;
 use crate::bench::report::shape_text;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -16,6 +17,10 @@ struct JsonReport<'a> {
     configs: &'a [ConfigInfo],
     #[serde(skip_serializing_if = "Option::is_none")]
     fidelity: Option<&'a FidelityRun>,
+    /// With task fidelity: per configuration, mean ratios at the holding point against
+    /// uniform-order0 over the conv and pool layers where both hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holding_means: Option<Vec<HoldingMean>>,
     layers: Vec<JsonLayer>,
     kinds: Vec<JsonKind>,
     rows: &'a [Row],
@@ -30,9 +35,9 @@ struct JsonLayer {
     /// Per configuration, one aggregate per operating point.
     curves: Vec<JsonCurve>,
     /// Per test configuration, BD-rate in percent against the anchor (null: none).
-    bd_rate_percent: Vec<(String, Option<f64>)>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    holding: Vec<(String, Holding)>,
+    bd_rate_percent: BTreeMap<String, Option<f64>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    holding: BTreeMap<String, Holding>,
 }
 
 #[derive(Serialize)]
@@ -40,7 +45,7 @@ struct JsonKind {
     kind: String,
     curves: Vec<JsonCurve>,
     /// Per test configuration, mean of the per-layer BD-rates in percent.
-    bd_rate_percent: Vec<(String, Option<f64>)>,
+    bd_rate_percent: BTreeMap<String, Option<f64>>,
 }
 
 #[derive(Serialize)]
@@ -103,6 +108,10 @@ pub fn to_json(report: &Report) -> anyhow::Result<String> {
         tests: &report.tests,
         configs: &report.configs,
         fidelity: report.fidelity.as_ref(),
+        holding_means: report
+            .fidelity
+            .as_ref()
+            .map(|_| report.holding_means("uniform-order0")),
         layers,
         kinds,
         rows: &report.rows,
