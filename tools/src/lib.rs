@@ -7,6 +7,7 @@ pub mod encode;
 pub mod inspect;
 pub mod io;
 pub mod mutate;
+pub mod rd;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,8 @@ pub enum Command {
     Conform(conform::Args),
     /// Edit a stream deterministically (the conformance suite's mutator).
     Mutate(mutate::Args),
+    /// Rate–distortion sweeps of lossy configurations: PSNR, BD-rate, task fidelity.
+    Rd(rd::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -42,5 +45,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Conform(args) => conform::run(args),
         Command::Mutate(args) => mutate::run(args),
+        Command::Rd(args) => rd::run(args),
     }
 }

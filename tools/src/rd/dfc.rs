@@ -1,0 +1,193 @@
+//! DFC's quantized coding method as rate–distortion configurations. The rate is the method
+//! payload alone: a stream adds its container (layer parameters, unit headers) to it.
+
+use super::configs::{Coded, Config, TensorData};
+use anyhow::{anyhow, ensure};
+use dfc_decoder::native::TensorDesc;
+use dfc_decoder::{CodingMethod, ElementType};
+use dfc_encoder::{encode_quantized, ChannelMode, LossyOptions, QuantTarget, Quantizer, TensorRef};
+
+/// qp range the encoder accepts in rd: a step from the peak down to peak / 2^16.
+const QP: std::ops::RangeInclusive<i32> = 0..=136;
+/// Codebook sizes (bits) rd sweeps at most.
+const CODEBOOK_BITS: std::ops::RangeInclusive<i32> = 1..=12;
+
+/// One way of calling the quantized method.
+pub struct Dfc {
+    name: &'static str,
+    quantizer: Quantizer,
+    channels: ChannelMode,
+}
+
+/// The DFC configurations: uniform steps with the encoder's channel choice, a codebook, and
+/// uniform steps forced per tensor and per channel.
+pub fn all() -> Vec<Box<dyn Config>> {
+    vec![
+        Box::new(Dfc {
+            name: "dfc",
+            quantizer: Quantizer::Uniform,
+            channels: ChannelMode::Auto,
+        }),
+        Box::new(Dfc {
+            name: "dfc-codebook",
+            quantizer: Quantizer::Codebook,
+            channels: ChannelMode::Auto,
+        }),
+        Box::new(Dfc {
+            name: "dfc-tensor",
+            quantizer: Quantizer::Uniform,
+            channels: ChannelMode::PerTensor,
+        }),
+        Box::new(Dfc {
+            name: "dfc-channel",
+            quantizer: Quantizer::Uniform,
+            channels: ChannelMode::PerChannel,
+        }),
+    ]
+}
+
+impl Dfc {
+    fn options(&self, point: i32) -> LossyOptions {
+        let target = match self.quantizer {
+            Quantizer::Uniform => QuantTarget::Qp(point),
+            Quantizer::Codebook => QuantTarget::Bits(point as u8),
+        };
+        LossyOptions {
+            target,
+            quantizer: self.quantizer,
+            channels: self.channels,
+            rdo: true,
+        }
+    }
+}
+
+impl Config for Dfc {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn settings(&self) -> String {
+        let how = match (self.quantizer, self.channels) {
+            (Quantizer::Codebook, _) => "codebook of 2^b values (Lloyd–Max), target Bits(b)",
+            (Quantizer::Uniform, ChannelMode::Auto) => {
+                "uniform, step = peak · 2^(−qp/8), channel mode auto (per tensor for a qp target), RDO rounding"
+            }
+            (Quantizer::Uniform, ChannelMode::PerTensor) => {
+                "uniform, step = peak · 2^(−qp/8), one step per tensor, RDO rounding"
+            }
+            (Quantizer::Uniform, ChannelMode::PerChannel) => {
+                "uniform, step = channel peak · 2^(−qp/8) per channel, RDO rounding"
+            }
+        };
+        format!("DFC quantized method (dfc_encoder::encode_quantized, one thread): {how}; rate = method payload bytes, no container; decoded with the reference decoder")
+    }
+
+    fn parameter(&self) -> &'static str {
+        match self.quantizer {
+            Quantizer::Uniform => "qp",
+            Quantizer::Codebook => "b",
+        }
+    }
+
+    fn default_points(&self) -> Vec<i32> {
+        match self.quantizer {
+            Quantizer::Uniform => (1..=12).map(|i| i * 8).collect(),
+            Quantizer::Codebook => (2..=8).collect(),
+        }
+    }
+
+    fn check_point(&self, point: i32) -> anyhow::Result<()> {
+        let range = match self.quantizer {
+            Quantizer::Uniform => QP,
+            Quantizer::Codebook => CODEBOOK_BITS,
+        };
+        ensure!(
+            range.contains(&point),
+            "{}: {}={point} is outside {}..={}",
+            self.name,
+            self.parameter(),
+            range.start(),
+            range.end()
+        );
+        Ok(())
+    }
+
+    fn code(&self, tensor: &TensorData<'_>, point: i32) -> anyhow::Result<Coded> {
+        self.check_point(point)?;
+        let input = TensorRef {
+            element_type: ElementType::Float32,
+            shape: tensor.shape,
+            data: tensor.bytes,
+        };
+        let payload = encode_quantized(&input, tensor.non_negative, &self.options(point), 1)
+            .map_err(|e| anyhow!("the quantized method cannot code the tensor: {e}"))?;
+        let desc = TensorDesc {
+            element_type: ElementType::Float32,
+            shape: tensor.shape,
+            non_negative: tensor.non_negative,
+        };
+        let decoded =
+            dfc_decoder::methods::decode_payload(CodingMethod::Quantized, &payload, &desc, 1)
+                .map_err(|e| {
+                    anyhow!(
+                        "the reference decoder rejects the quantized payload: {} [{}]",
+                        e.message,
+                        e.requirement
+                    )
+                })?;
+        ensure!(
+            decoded.len() == tensor.bytes.len(),
+            "the decoder returned {} bytes for a tensor of {}",
+            decoded.len(),
+            tensor.bytes.len()
+        );
+        Ok(Coded {
+            bytes: payload.len() as u64,
+            reconstruction: decoded
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finer_steps_cost_more_and_err_less() {
+        let values: Vec<f32> = (0..4096)
+            .map(|i| ((i as f32 * 0.013).sin() * 5.0).max(0.0))
+            .collect();
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let shape = [4u32, 32, 32];
+        let t = TensorData {
+            shape: &shape,
+            values: &values,
+            bytes: &bytes,
+            non_negative: true,
+        };
+        for config in all() {
+            let points = config.default_points();
+            let coded: Vec<Coded> = [points[0], points[3]]
+                .iter()
+                .map(|&p| config.code(&t, p).unwrap())
+                .collect();
+            let d: Vec<f64> = coded
+                .iter()
+                .map(|c| super::super::metrics::distortion(&values, &c.reconstruction).psnr_db)
+                .collect();
+            assert!(coded[1].bytes > coded[0].bytes, "{}", config.name());
+            assert!(d[1] > d[0], "{}: {d:?}", config.name());
+        }
+    }
+
+    #[test]
+    fn points_are_checked() {
+        let c = &all()[0];
+        assert!(c.check_point(200).is_err());
+        assert!(c.check_point(-1).is_err());
+        assert!(all()[1].check_point(0).is_err());
+    }
+}
