@@ -17,31 +17,53 @@ pub struct Dfc {
     name: &'static str,
     quantizer: Quantizer,
     channels: ChannelMode,
+    /// Rate–distortion optimized rounding (else nearest).
+    rdo: bool,
+    /// MED intra prediction of maps where it pays.
+    intra: bool,
 }
 
-/// The DFC configurations: uniform steps with the encoder's channel choice, a codebook, and
-/// uniform steps forced per tensor and per channel.
+impl Dfc {
+    const fn uniform(name: &'static str, channels: ChannelMode, rdo: bool, intra: bool) -> Self {
+        Dfc {
+            name,
+            quantizer: Quantizer::Uniform,
+            channels,
+            rdo,
+            intra,
+        }
+    }
+}
+
+/// The DFC configurations: every tool (`dfc`), then one tool changed at a time: nearest
+/// rounding, no intra prediction, one step per channel, and a codebook.
 pub fn all() -> Vec<Box<dyn Config>> {
     vec![
-        Box::new(Dfc {
-            name: "dfc",
-            quantizer: Quantizer::Uniform,
-            channels: ChannelMode::Auto,
-        }),
+        Box::new(Dfc::uniform("dfc", ChannelMode::PerTensor, true, true)),
+        Box::new(Dfc::uniform(
+            "dfc-nearest",
+            ChannelMode::PerTensor,
+            false,
+            true,
+        )),
+        Box::new(Dfc::uniform(
+            "dfc-no-intra",
+            ChannelMode::PerTensor,
+            true,
+            false,
+        )),
+        Box::new(Dfc::uniform(
+            "dfc-channel",
+            ChannelMode::PerChannel,
+            true,
+            true,
+        )),
         Box::new(Dfc {
             name: "dfc-codebook",
             quantizer: Quantizer::Codebook,
             channels: ChannelMode::Auto,
-        }),
-        Box::new(Dfc {
-            name: "dfc-tensor",
-            quantizer: Quantizer::Uniform,
-            channels: ChannelMode::PerTensor,
-        }),
-        Box::new(Dfc {
-            name: "dfc-channel",
-            quantizer: Quantizer::Uniform,
-            channels: ChannelMode::PerChannel,
+            rdo: true,
+            intra: true,
         }),
     ]
 }
@@ -56,7 +78,8 @@ impl Dfc {
             target,
             quantizer: self.quantizer,
             channels: self.channels,
-            rdo: true,
+            rdo: self.rdo,
+            intra: self.intra,
         }
     }
 }
@@ -67,18 +90,24 @@ impl Config for Dfc {
     }
 
     fn settings(&self) -> String {
-        let how = match (self.quantizer, self.channels) {
+        let quantizer = match (self.quantizer, self.channels) {
             (Quantizer::Codebook, _) => "codebook of 2^b values (Lloyd–Max), target Bits(b)",
-            (Quantizer::Uniform, ChannelMode::Auto) => {
-                "uniform, step = peak · 2^(−qp/8), channel mode auto (per tensor for a qp target), RDO rounding"
-            }
-            (Quantizer::Uniform, ChannelMode::PerTensor) => {
-                "uniform, step = peak · 2^(−qp/8), one step per tensor, RDO rounding"
-            }
             (Quantizer::Uniform, ChannelMode::PerChannel) => {
-                "uniform, step = channel peak · 2^(−qp/8) per channel, RDO rounding"
+                "uniform, step = channel peak · 2^(−qp/8) per channel"
             }
+            (Quantizer::Uniform, _) => "uniform, step = peak · 2^(−qp/8), one step per tensor",
         };
+        let rounding = if self.rdo {
+            "RDO rounding"
+        } else {
+            "nearest rounding"
+        };
+        let intra = if self.intra {
+            "MED intra prediction per map where it pays"
+        } else {
+            "no prediction"
+        };
+        let how = format!("{quantizer}, {rounding}, {intra}");
         format!("DFC quantized method (dfc_encoder::encode_quantized, one thread): {how}; rate = method payload bytes, no container; decoded with the reference decoder")
     }
 
@@ -91,7 +120,7 @@ impl Config for Dfc {
 
     fn default_points(&self) -> Vec<i32> {
         match self.quantizer {
-            Quantizer::Uniform => (1..=12).map(|i| i * 8).collect(),
+            Quantizer::Uniform => (1..=24).map(|i| i * 4).collect(),
             Quantizer::Codebook => (2..=8).collect(),
         }
     }

@@ -39,11 +39,13 @@ Configurations (--configs; groups: all, baselines):
                   baseline to beat; default BD-rate anchor); points b = 2..=10
   uniform-lzma    the same levels, LZMA preset 9; points b = 2..=10
   uniform-order0  the same levels, rate = their ideal order-0 entropy; points b = 2..=10
-  dfc             DFC's quantized method, uniform quantizer, channel mode auto; points qp
-                  (step = peak * 2^(-qp/8)) = 8, 16, ..., 96
-  dfc-codebook    DFC's quantized method, codebook quantizer; points b = 2..=8
-  dfc-tensor      DFC's quantized method, one step per tensor; points qp as dfc
-  dfc-channel     DFC's quantized method, one step per channel; points qp as dfc
+  dfc             DFC's quantized method with every tool: uniform, one step per tensor, RDO
+                  rounding, MED intra prediction per map; points qp (step = peak * 2^(-qp/8))
+                  = 4, 8, ..., 96
+  dfc-nearest     as dfc with nearest rounding; points qp as dfc
+  dfc-no-intra    as dfc without intra prediction; points qp as dfc
+  dfc-channel     as dfc with one step per channel (its own peak); points qp as dfc
+  dfc-codebook    DFC's quantized method, codebook quantizer (Lloyd-Max); points b = 2..=8
   (dfc* rates are the method payload alone, without the stream container)
 
 Rate = coded bytes (bits per element = 8 * bytes / elements; ratio = float32 bytes / coded

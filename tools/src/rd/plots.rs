@@ -62,7 +62,8 @@ fn colour(config: &str, index: usize) -> RGBColor {
         "uniform-order0" => RGBColor(110, 110, 110),
         "dfc" => RGBColor(200, 30, 30),
         "dfc-codebook" => RGBColor(230, 120, 0),
-        "dfc-tensor" => RGBColor(120, 60, 170),
+        "dfc-nearest" => RGBColor(120, 60, 170),
+        "dfc-no-intra" => RGBColor(240, 110, 160),
         _ => {
             const SPARE: [(u8, u8, u8); 4] =
                 [(44, 140, 44), (23, 170, 190), (188, 189, 34), (0, 0, 0)];
