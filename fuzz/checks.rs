@@ -20,8 +20,9 @@ pub fn decode(data: &[u8]) {
     }
 }
 
-/// Layer selection: the first byte is a mask of the layers to decode. Only selected layers
-/// come out; where the full decode succeeds, they equal the full decode's.
+/// Layer selection and random access: the first byte is a mask of the layers to decode. Only
+/// selected layers come out; where the full decode succeeds, they equal the full decode's, and
+/// decoding from each random-access point gives the full decode's tensors of those frames.
 pub fn random_access(data: &[u8]) {
     let Some((&mask, stream)) = data.split_first() else {
         return;
@@ -37,6 +38,23 @@ pub fn random_access(data: &[u8]) {
     };
     assert!(partial.iter().all(|t| selected.contains(&t.layer_id)));
     if let Ok((_, full)) = dfc_decoder::decode_all(stream) {
+        // Starting at any random-access point gives the full decode's tensors from there on.
+        for start in dfc_decoder::random_access_points(stream).expect("a valid stream") {
+            let mut decoder = dfc_decoder::Decoder::with_options(
+                stream,
+                dfc_decoder::DecodeOptions {
+                    start_frame: Some(start),
+                    ..dfc_decoder::DecodeOptions::default()
+                },
+            );
+            let from_start = decoder.decode_to_end().expect("a valid stream decodes");
+            let expected: Vec<_> = full
+                .iter()
+                .filter(|t| t.frame_index >= start)
+                .cloned()
+                .collect();
+            assert_eq!(from_start, expected, "start at frame {start}");
+        }
         let expected: Vec<_> = full
             .into_iter()
             .filter(|t| selected.contains(&t.layer_id))
