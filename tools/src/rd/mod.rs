@@ -17,6 +17,8 @@ pub mod metrics;
 pub mod output;
 pub mod plots;
 pub mod report;
+pub mod seq_report;
+pub mod sequences;
 pub mod uniform;
 
 use crate::bench::corpus;
@@ -52,9 +54,28 @@ Rate = coded bytes (bits per element = 8 * bytes / elements; ratio = float32 byt
 bytes). Distortion: MSE, PSNR = 10 log10(peak^2 / MSE) with peak = max |x| of the original,
 cosine similarity.
 
+Sequences (--sequences): only the corpus's sequence tensors (manifest entries with sequence and
+frame, or MODEL/seq_NAME/frame_NN/LAYER.npy), grouped by (model, sequence, layer) in frame
+order; each group is coded as ONE stream (one access unit per frame, a random-access point every
+--rap-period frames) per configuration and point, decoded with the reference decoder (every
+tensor hash verified). Without --sequences, sequence frames are swept as independent tensors.
+  seq-none        quantized method (uniform, step = peak * 2^(-qp/8) fixed at each random-access
+                  frame, RDO rounding), no prediction; points qp = 16, 20, ..., 80
+  seq-intra       as seq-none with MED intra prediction per map; points as seq-none
+  seq-inter       as seq-none with inter prediction from the previous frame's levels or MED
+                  intra, per map (Prediction::Auto); points as seq-none
+  seq-lossless    native lossless method on every frame (no prediction); one point
+  Rate = sum of the layer's feature_data method payload bytes over all frames (container units
+  excluded; the whole stream size is reported as stream_bytes). Distortion = mean over the
+  frames of PSNR (peak = max |x| of each frame), MSE and cosine. BD-rates per sequence layer:
+  seq-inter vs seq-none, seq-inter vs seq-intra, seq-intra vs seq-none; the report shows the
+  target (seq-inter vs seq-none <= -30 % on the map layers, rank >= 2) and per-kind means
+  (rank-1 layers such as pool5 apart). --plots writes rd_seq_MODEL_SEQ_LAYER.svg per layer.
+
 Examples:
   dfc rd samples/corpus --configs uniform-zstd,uniform-order0 --plots rd-plots/
   dfc rd corpus/ --points dfc=16..=64 --json rd.json --csv rd.csv
+  dfc rd corpus/ --sequences --rap-period 8 --json rd-seq.json --plots rd-seq/
   dfc rd corpus/ --fidelity-cmd 'python fidelity.py batch {dir} --json {json}'";
 
 /// Options of `dfc rd`.
@@ -64,6 +85,14 @@ pub struct Args {
     /// A corpus directory with manifest.json, a plain tree MODEL/IMAGE/LAYER.npy, a manifest
     /// file or a single .npy file (float32 tensors).
     pub corpus: PathBuf,
+    /// Sweeps the corpus's sequences: each (model, sequence, layer) coded as one stream per
+    /// configuration and point (configurations seq-none, seq-intra, seq-inter, seq-lossless;
+    /// see below).
+    #[arg(long)]
+    pub sequences: bool,
+    /// With --sequences: frames from one random-access point to the next (1: every frame).
+    #[arg(long, value_name = "N", default_value_t = 8, requires = "sequences", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rap_period: u32,
     /// Comma-separated configurations or groups (see below).
     #[arg(long, default_value = "all")]
     pub configs: String,
@@ -151,6 +180,9 @@ pub struct SweepOptions {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.sequences {
+        return sequences::run(&args);
+    }
     let configs = configs::select(&args.configs, &args.points)?;
     let (anchor, tests) = comparison(&configs, args.anchor.as_deref(), &args.tests)?;
     let criteria = fidelity::Criteria {
@@ -250,7 +282,7 @@ fn comparison(
 }
 
 /// The corpus entries the filters keep.
-fn select_tensors(args: &Args) -> anyhow::Result<corpus::Corpus> {
+pub(crate) fn select_tensors(args: &Args) -> anyhow::Result<corpus::Corpus> {
     let mut overrides = BTreeMap::new();
     for o in &args.kind_overrides {
         let Some((layer, kind)) = o.split_once('=') else {
@@ -391,7 +423,7 @@ pub fn sweep(
     Ok((rows, skipped))
 }
 
-fn progress_bar(total: u64, show: bool) -> ProgressBar {
+pub(crate) fn progress_bar(total: u64, show: bool) -> ProgressBar {
     let target = if show && std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {

@@ -38,7 +38,7 @@ pub fn write_plots(report: &Report, dir: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// A name made safe for a file name.
-fn file_part(s: &str) -> String {
+pub fn file_part(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {
@@ -64,6 +64,9 @@ fn colour(config: &str, index: usize) -> RGBColor {
         "dfc-codebook" => RGBColor(230, 120, 0),
         "dfc-nearest" => RGBColor(120, 60, 170),
         "dfc-no-intra" => RGBColor(240, 110, 160),
+        "seq-none" => RGBColor(110, 110, 110),
+        "seq-intra" => RGBColor(31, 119, 180),
+        "seq-inter" => RGBColor(200, 30, 30),
         _ => {
             const SPARE: [(u8, u8, u8); 4] =
                 [(44, 140, 44), (23, 170, 190), (188, 189, 34), (0, 0, 0)];
@@ -92,6 +95,12 @@ pub fn rd_plot(
             (c.name.clone(), points)
         })
         .collect();
+    draw_rd(title, curves)
+}
+
+/// An SVG of rate–distortion curves: per configuration name, its (bits per element, PSNR)
+/// points (finite PSNRs, positive rates).
+pub fn draw_rd(title: &str, curves: Vec<(String, Vec<(f64, f64)>)>) -> anyhow::Result<String> {
     let all: Vec<(f64, f64)> = curves.iter().flat_map(|c| c.1.iter().copied()).collect();
     let (x_lo, x_hi) = all
         .iter()

@@ -1,0 +1,265 @@
+//! `dfc rd --sequences` on the shipped real sequence sample (samples/sequence: two layers, 8
+//! frames): every sequence layer × configuration × point in the JSON, inter prediction cheaper
+//! than none at equal qp, BD-rates that match the curves (0 against itself), CSV and plots,
+//! random-access period 1 leaving nothing to predict, and the errors.
+
+mod common;
+
+use common::{corpus, dfc, ok};
+use dfc_tools::rd::bdrate::{bd_rate, RdPoint};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+const QPS: [i64; 3] = [24, 32, 48];
+const LOSSY: [&str; 3] = ["seq-none", "seq-intra", "seq-inter"];
+
+fn sequence() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/sequence")
+}
+
+fn number(v: &Value) -> f64 {
+    match v {
+        Value::String(s) if s == "inf" => f64::INFINITY,
+        v => v.as_f64().unwrap_or_else(|| panic!("not a number: {v}")),
+    }
+}
+
+fn points_args(configs: &[&str], qps: &[i64]) -> Vec<String> {
+    let list = qps.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    configs
+        .iter()
+        .flat_map(|c| ["--points".to_string(), format!("{c}={list}")])
+        .collect()
+}
+
+/// The (bits per element, PSNR) curve of a configuration in a JSON layer.
+fn curve(layer: &Value, config: &str) -> Vec<RdPoint> {
+    let c = layer["curves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["config"] == config)
+        .unwrap_or_else(|| panic!("no curve {config}"));
+    c["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| RdPoint {
+            rate: p["bits_per_element"].as_f64().unwrap(),
+            psnr: number(&p["psnr_db"]),
+        })
+        .collect()
+}
+
+#[test]
+fn sequence_sweep_on_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, csv, plots) = (
+        dir.path().join("rd.json"),
+        dir.path().join("rd.csv"),
+        dir.path().join("plots"),
+    );
+    let mut args: Vec<String> = vec![
+        "rd".into(),
+        sequence().display().to_string(),
+        "--sequences".into(),
+    ];
+    args.extend(points_args(&LOSSY, &QPS));
+    args.extend(
+        [
+            "--jobs",
+            "2",
+            "--quiet",
+            "--json",
+            json.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+            "--plots",
+            plots.to_str().unwrap(),
+        ]
+        .map(String::from),
+    );
+    let out = ok(dfc(&args));
+    let markdown = String::from_utf8(out.stdout).unwrap();
+    assert!(markdown.contains("# dfc rd --sequences"), "{markdown}");
+    assert!(markdown.contains("## Target: inter+intra against no prediction"));
+    assert!(markdown.contains("seq-inter vs seq-none"));
+
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["mode"], "sequences");
+    assert_eq!(doc["rap_period"], 8);
+    let rows = doc["rows"].as_array().unwrap();
+    let layers = ["res4f", "conv5_3"];
+    // Every sequence layer × configuration × point exactly once.
+    let mut seen = BTreeSet::new();
+    for r in rows {
+        let key = (
+            r["layer"].as_str().unwrap().to_string(),
+            r["config"].as_str().unwrap().to_string(),
+            r["point"].as_i64().unwrap(),
+        );
+        assert!(seen.insert(key), "{r}");
+        assert_eq!(r["frames"], 8);
+        assert_eq!(r["sequence"], "bikes");
+        let frames = r["per_frame"].as_array().unwrap();
+        let frame_numbers: Vec<u64> = frames
+            .iter()
+            .map(|f| f["frame"].as_u64().unwrap())
+            .collect();
+        assert_eq!(frame_numbers, (0..8).collect::<Vec<u64>>());
+        let sum: u64 = frames
+            .iter()
+            .map(|f| f["payload_bytes"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, r["payload_bytes"].as_u64().unwrap());
+        assert!(r["stream_bytes"].as_u64().unwrap() > sum);
+        assert_eq!(r["elements"], 8 * 64 * 14 * 14);
+    }
+    for layer in layers {
+        for c in LOSSY {
+            for q in QPS {
+                assert!(
+                    seen.contains(&(layer.into(), c.into(), q)),
+                    "{layer} {c} {q}"
+                );
+            }
+        }
+        assert!(seen.contains(&(layer.into(), "seq-lossless".into(), 0)));
+    }
+    assert_eq!(rows.len(), layers.len() * (LOSSY.len() * QPS.len() + 1));
+
+    let row = |layer: &str, config: &str, point: i64| -> &Value {
+        rows.iter()
+            .find(|r| r["layer"] == layer && r["config"] == config && r["point"] == point)
+            .unwrap()
+    };
+    for layer in layers {
+        // Lossless: exact, a ratio above 1.
+        let l = row(layer, "seq-lossless", 0);
+        assert_eq!(l["psnr_db"], "inf");
+        assert!(l["ratio"].as_f64().unwrap() > 1.0, "{l}");
+        for q in QPS {
+            let none = row(layer, "seq-none", q)["payload_bytes"].as_u64().unwrap();
+            let intra = row(layer, "seq-intra", q)["payload_bytes"]
+                .as_u64()
+                .unwrap();
+            let inter = row(layer, "seq-inter", q)["payload_bytes"]
+                .as_u64()
+                .unwrap();
+            assert!(inter < none, "{layer} qp={q}: inter {inter}, none {none}");
+            assert!(inter <= intra && intra <= none, "{layer} qp={q}");
+            // The random-access frame (frame 0) has nothing to predict from.
+            let first = |c: &str| row(layer, c, q)["per_frame"][0]["payload_bytes"].clone();
+            assert_eq!(first("seq-inter"), first("seq-intra"), "{layer} qp={q}");
+        }
+        // A finer step costs more and errs less.
+        for c in LOSSY {
+            let r: Vec<&Value> = QPS.iter().map(|&q| row(layer, c, q)).collect();
+            for w in r.windows(2) {
+                assert!(w[1]["payload_bytes"].as_u64() > w[0]["payload_bytes"].as_u64());
+                assert!(number(&w[1]["psnr_db"]) > number(&w[0]["psnr_db"]));
+            }
+        }
+    }
+
+    // BD-rates: as recomputed from the JSON curves; 0 for a configuration against itself.
+    for l in doc["layers"].as_array().unwrap() {
+        for c in LOSSY {
+            assert_eq!(bd_rate(&curve(l, c), &curve(l, c)), Some(0.0), "{c}");
+        }
+        for (test, anchor) in [
+            ("seq-inter", "seq-none"),
+            ("seq-inter", "seq-intra"),
+            ("seq-intra", "seq-none"),
+        ] {
+            let expected = bd_rate(&curve(l, anchor), &curve(l, test)).unwrap();
+            let reported = l["bd_rate_percent"][format!("{test} vs {anchor}")]
+                .as_f64()
+                .unwrap();
+            assert!((expected - reported).abs() < 1e-9, "{test} vs {anchor}");
+        }
+        assert!(
+            l["bd_rate_percent"]["seq-inter vs seq-none"]
+                .as_f64()
+                .unwrap()
+                < 0.0,
+            "{}",
+            l["layer"]
+        );
+        assert_eq!(l["class"], "conv");
+    }
+    let target = &doc["target"];
+    assert_eq!(target["layers"].as_object().unwrap().len(), 2);
+    assert!(target["mean_percent"].as_f64().unwrap() < 0.0);
+
+    // CSV: a header and one line per row; plots: one per sequence layer.
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv.lines().count(), rows.len() + 1);
+    assert!(csv.starts_with("model,sequence,layer,kind,shape,frames,"));
+    let mut svgs: Vec<String> = std::fs::read_dir(&plots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    svgs.sort();
+    assert_eq!(
+        svgs,
+        [
+            "rd_seq_hed_vgg16_bikes_conv5_3.svg",
+            "rd_seq_opennsfw_resnet50_1by2_bikes_res4f.svg"
+        ]
+    );
+}
+
+#[test]
+fn every_frame_a_random_access_point_leaves_nothing_to_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("rd.json");
+    let mut args: Vec<String> = vec![
+        "rd".into(),
+        sequence().display().to_string(),
+        "--sequences".into(),
+        "--rap-period".into(),
+        "1".into(),
+        "--configs".into(),
+        "seq-intra,seq-inter".into(),
+        "--layers".into(),
+        "conv5_3".into(),
+        "--quiet".into(),
+        "--json".into(),
+        json.to_str().unwrap().into(),
+    ];
+    args.extend(points_args(&["seq-intra", "seq-inter"], &[32]));
+    ok(dfc(&args));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["payload_bytes"], rows[1]["payload_bytes"]);
+    assert_eq!(rows[0]["psnr_db"], rows[1]["psnr_db"]);
+}
+
+#[test]
+fn sequence_errors() {
+    // No sequence in the still-image sample.
+    let out = dfc(["rd", corpus().to_str().unwrap(), "--sequences", "--quiet"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no tensor") && err.contains("sequence"),
+        "{err}"
+    );
+    // A still-image configuration is not a sequence configuration.
+    let seq = sequence();
+    let out = dfc([
+        "rd",
+        seq.to_str().unwrap(),
+        "--sequences",
+        "--configs",
+        "dfc",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("seq-inter"));
+    // --rap-period needs --sequences.
+    let out = dfc(["rd", seq.to_str().unwrap(), "--rap-period", "4"]);
+    assert!(!out.status.success());
+}
