@@ -80,6 +80,9 @@ pub struct Case {
     pub requirements: Vec<String>,
     /// Layer selection (clause 8.6) by name.
     pub select_layer: Option<String>,
+    /// Random access (clause 8.6): decode from the random-access frame_header with this
+    /// frame_index; only the tensors of the frames from it on are expected.
+    pub start_frame: Option<u32>,
     pub source: Source,
     /// For a mutated case that decodes: the tensors it outputs that its base does not, computed
     /// by hand (the generator checks that the reference decoder outputs exactly these).
@@ -278,6 +281,7 @@ fn recipe(profile: &str, layers: Vec<LayerRecipe>) -> Recipe {
         metadata: Vec::new(),
         layers,
         extra_frames: Vec::new(),
+        sequence: None,
     }
 }
 
@@ -292,6 +296,7 @@ fn from_recipe(group: Group, id: &str, purpose: &str, requirements: &[&str], r: 
         purpose: purpose.to_string(),
         requirements: reqs(requirements),
         select_layer: None,
+        start_frame: None,
         source: Source::Recipe(r),
         outputs: None,
         check: None,
@@ -312,6 +317,7 @@ fn mutation(
         purpose: purpose.to_string(),
         requirements: reqs(requirements),
         select_layer: None,
+        start_frame: None,
         source: Source::Mutation {
             base: base.to_string(),
             ops: Box::new(ops),
@@ -1470,11 +1476,11 @@ fn invalid_cases() -> Vec<Case> {
         fixed(&["set:1.unit_type=0"]),
     ));
     c.push(invalid(
-        "req-7.2-2-unit-type-0x07",
+        "req-7.2-2-unit-type-0x08",
         "REQ-7.2-2",
-        "A reserved-critical unit of type 0x07 before the end_of_sequence unit.",
+        "A reserved-critical unit of type 0x08, the first reserved-critical value since version 0.4 made 0x07 the frame_header unit type, before the end_of_sequence unit.",
         B1,
-        |b| vec![format!("insert:{}={}", b.eos(), unit_hex(7, &[0]))],
+        |b| vec![format!("insert:{}={}", b.eos(), unit_hex(8, &[0]))],
     ));
     c.push(invalid(
         "req-7.2-2-unit-type-0x7f",
@@ -2719,6 +2725,7 @@ fn qpayload(header: QuantHeader, params: Params, shape: &[u32], levels: Vec<i32>
         levels,
         code_zero_rows: false,
         map_predictors: Vec::new(),
+        inter: None,
     }
 }
 
@@ -3309,7 +3316,9 @@ fn quantized_valid_cases() -> Vec<Case> {
 
     // Map prediction (clause 8.3.7.3): encoder-made streams with intra prediction on, where the
     // encoder picks MED or none per map; the generator checks the predictors it chose.
-    let hed_pool3 = |convert| crop(&format!("{HED}/pool3.npy"), &[0, 4, 4], convert);
+    // Real ResNet-50 pool1 crops where MED pays on some maps and not on others (the encoder
+    // also codes the levels without prediction and keeps the smaller payload).
+    let pool1_at = |start: [u32; 3], convert| crop(&format!("{RESNET}/pool1.npy"), &start, convert);
     let intra = |target, quantizer: &str, channels: &str| LossySpec {
         intra: true,
         ..lossy(target, quantizer, channels, true)
@@ -3317,9 +3326,9 @@ fn quantized_valid_cases() -> Vec<Case> {
     let mut case = from_recipe(
         v,
         "q-intra-mixed",
-        "Quantized method with map prediction (map_prediction 1): a real VGG-16 (HED) pool3 crop, float32 [8, 16, 16], 8 bits per tensor, encoded with intra prediction on. The encoder codes some maps as residuals of the MED prediction (map_predictor 1, residual_token tables 19 to 34) and the others as levels (map_predictor 0).",
+        "Quantized method with map prediction (map_prediction 1): a real ResNet-50 pool1 crop, float32 [8, 16, 16], 8 bits per tensor, encoded with intra prediction on. The encoder codes some maps as residuals of the MED prediction (map_predictor 1, residual_token tables 19 to 34) and the others as levels (map_predictor 0).",
         &["REQ-8.3.7-5", "REQ-8.3.7-6"],
-        recipe("main", vec![qlayer("pool3", LayerKind::Pool, ElementType::Float32, &[8, 16, 16], hed_pool3(None), intra(LossyTarget::Bits(8), "uniform", "per_tensor"))]),
+        recipe("main", vec![qlayer("pool1", LayerKind::Pool, ElementType::Float32, &[8, 16, 16], pool1_at([8, 10, 10], None), intra(LossyTarget::Bits(8), "uniform", "per_tensor"))]),
     );
     case.check = Some(intra_check(
         &[quantized::NONE, quantized::MED],
@@ -3341,9 +3350,9 @@ fn quantized_valid_cases() -> Vec<Case> {
     let mut case = from_recipe(
         v,
         "q-intra-codebook",
-        "Map prediction with a codebook quantizer (16 codewords, level_bits 4): the HED pool3 crop of q-intra-mixed, intra prediction on. The MED prediction works on codebook indices; some maps use it, the others not.",
+        "Map prediction with a codebook quantizer (16 codewords, level_bits 4): a ResNet-50 pool1 crop (float32 [8, 16, 16]), intra prediction on. The MED prediction works on codebook indices; some maps use it, the others not.",
         &["REQ-8.3.7-3", "REQ-8.3.7-5", "REQ-8.3.7-6"],
-        recipe("main", vec![qlayer("pool3", LayerKind::Pool, ElementType::Float32, &[8, 16, 16], hed_pool3(None), intra(LossyTarget::Bits(4), "codebook", "per_tensor"))]),
+        recipe("main", vec![qlayer("pool1", LayerKind::Pool, ElementType::Float32, &[8, 16, 16], pool1_at([8, 20, 20], None), intra(LossyTarget::Bits(4), "codebook", "per_tensor"))]),
     );
     case.check = Some(intra_check(
         &[quantized::NONE, quantized::MED],
@@ -3354,9 +3363,9 @@ fn quantized_valid_cases() -> Vec<Case> {
     let mut case = from_recipe(
         v,
         "q-intra-float16-per-channel",
-        "Map prediction with one step per channel on a float16 layer: the HED pool3 crop converted to float16, 6 bits per channel, intra prediction on (MED for some maps, none for the others).",
+        "Map prediction with one step per channel on a float16 layer: the ResNet-50 pool1 crop of q-intra-codebook converted to float16, 6 bits per channel, intra prediction on (MED for some maps, none for the others).",
         &["REQ-8.3.7-2", "REQ-8.3.7-6"],
-        recipe("main", vec![qlayer("pool3", LayerKind::Pool, ElementType::Float16, &[8, 16, 16], hed_pool3(Some(Convert::Float16)), intra(LossyTarget::Bits(6), "uniform", "per_channel"))]),
+        recipe("main", vec![qlayer("pool1", LayerKind::Pool, ElementType::Float16, &[8, 16, 16], pool1_at([8, 20, 20], Some(Convert::Float16)), intra(LossyTarget::Bits(6), "uniform", "per_channel"))]),
     );
     case.check = Some(intra_check(
         &[quantized::NONE, quantized::MED],
@@ -3762,13 +3771,13 @@ fn quantized_invalid_cases() -> Vec<Case> {
         )
     };
     c.push(hand_invalid(
-        "req-8.3.7-6-map-predictor-2",
+        "req-8.3.7-6-map-predictor-3-middle",
         "REQ-8.3.7-6",
-        "map_predictors() of 5 maps whose third map_predictor is 2 (reserved); the others are 0 or 1.",
+        "map_predictors() of 5 maps whose third map_predictor is 3 (reserved; 2, inter, is allowed since version 0.4); the others are 0 or 1.",
         f32t,
         true,
         &[5, 2, 4],
-        five_maps(&[1, 0, 2, 1, 0]).to_bytes(),
+        five_maps(&[1, 0, 3, 1, 0]).to_bytes(),
     ));
     let mut p = five_maps(&[0, 1, 1, 1, 3]).parts();
     p.map_predictors.as_mut().expect("map prediction").alignment = 0x3F;
@@ -4009,11 +4018,801 @@ fn quantized_invalid_cases() -> Vec<Case> {
     c
 }
 
+// ---------------------------------------------------------------------------------------------
+// Feature video (spec 0.4): frame_header units, random access, inter prediction.
+
+/// `valid/fh-lossless`: layers a, b, c (lossless), frames 0, 1, 2 in access units; only frame 0
+/// is a random-access point. Units: 0 sequence_header, 1-3 layer_parameters, then per frame a
+/// frame_header and (feature_data, tensor_hash) for a, b, c; the end_of_sequence.
+const FH: &str = "valid/fh-lossless";
+/// `valid/fh-frame-index-gaps`: as FH with the frames 0, 5 and 9.
+const FH_GAPS: &str = "valid/fh-frame-index-gaps";
+/// `valid/seq-quantized-none`: one quantized float32 layer `q` [2, 4, 6], frames 0 to 3 in
+/// access units (frame 0 the only random-access point), no prediction. Base of the hand-built
+/// inter cases. Units: 0 sequence_header, 1 layer_parameters, frame k: 2 + 3k frame_header,
+/// 3 + 3k feature_data, 4 + 3k tensor_hash; 14 end_of_sequence.
+const SEQ_Q: &str = "valid/seq-quantized-none";
+const SEQ: &str = "samples/sequence";
+
+/// A sequence recipe: frame 0 from the layers, later frames, `prediction` and `rap_period`.
+fn seq_recipe(
+    layers: Vec<LayerRecipe>,
+    frames: Vec<FrameRecipe>,
+    prediction: &str,
+    rap_period: u32,
+) -> Recipe {
+    let mut r = recipe("main", layers);
+    r.extra_frames = frames;
+    r.sequence = Some(crate::recipe::SequenceSpec {
+        prediction: prediction.to_string(),
+        rap_period,
+    });
+    r
+}
+
+fn frame_layer(layer: &str, method: &str, lossy: Option<LossySpec>, data: DataSpec) -> FrameLayer {
+    FrameLayer {
+        layer: layer.into(),
+        method: method.into(),
+        lossy,
+        data,
+    }
+}
+
+/// The lossless layers a (float32 zlib), b (uint8 raw), c (float16 gzip) of frames-3.
+fn lossless_layers() -> Vec<LayerRecipe> {
+    vec![
+        layer(
+            "a",
+            LayerKind::Conv,
+            ElementType::Float32,
+            &[2, 3, 4],
+            "zlib",
+            pattern(false, 0),
+        ),
+        layer(
+            "b",
+            LayerKind::Pool,
+            ElementType::Uint8,
+            &[16],
+            "raw",
+            pattern(false, 0),
+        ),
+        layer(
+            "c",
+            LayerKind::Fc,
+            ElementType::Float16,
+            &[3, 5],
+            "gzip",
+            pattern(false, 0),
+        ),
+    ]
+}
+
+/// A later frame of the lossless layers (`which`: the layers, in stream order).
+fn lossless_frame(index: u32, which: &[&str]) -> FrameRecipe {
+    FrameRecipe {
+        frame_index: index,
+        layers: which
+            .iter()
+            .map(|&l| {
+                let method = match l {
+                    "a" => "zlib",
+                    "b" => "raw",
+                    _ => "gzip",
+                };
+                frame_layer(l, method, None, pattern(false, 11 * index))
+            })
+            .collect(),
+    }
+}
+
+/// A crop of a samples/sequence tensor of frame `frame`.
+fn seq_crop(model: &str, layer: &str, frame: u32, start: &[u32]) -> DataSpec {
+    crop(
+        &format!("{SEQ}/{model}/seq_bikes/frame_{frame:02}/{layer}.npy"),
+        start,
+        None,
+    )
+}
+
+/// The `map_predictor` values of a quantized method payload (empty without map prediction),
+/// read from the bytes by clause 6.10 (not by the decoder).
+fn map_predictors_of(payload: &[u8], dims: &[u32]) -> Vec<u8> {
+    let flags = payload[2];
+    if flags & 0x20 == 0 {
+        return Vec::new();
+    }
+    let per_channel = flags & 0x40 != 0;
+    let params = if payload[0] == 0 {
+        8 * if per_channel { dims[0] as usize } else { 1 }
+    } else {
+        2 + 4 * (usize::from(u16::from_be_bytes([payload[9], payload[10]])) + 1)
+    };
+    let n: usize = dims.iter().map(|&d| d as usize).product();
+    let w = *dims.last().expect("rank") as usize;
+    let h = if dims.len() > 1 {
+        dims[dims.len() - 2] as usize
+    } else {
+        1
+    };
+    let maps = n / w / h;
+    let at = 9 + params;
+    (0..maps)
+        .map(|k| (payload[at + k / 4] >> (6 - 2 * (k % 4))) & 3)
+        .collect()
+}
+
+/// Per feature_data unit of a quantized layer: (layer_id, frame_index, map_predictors).
+fn stream_predictors(stream: &[u8]) -> Vec<(u16, u32, Vec<u8>)> {
+    let b = Base::new(stream.to_vec());
+    b.units
+        .indices_of(UnitType::FeatureData)
+        .into_iter()
+        .filter(|&i| b.payload(i)[6] == CodingMethod::Quantized.code())
+        .map(|i| {
+            let p = b.payload(i);
+            let layer = u16::from_be_bytes([p[0], p[1]]);
+            let frame = u32::from_be_bytes([p[2], p[3], p[4], p[5]]);
+            let dims = b.layer(usize::from(layer)).dims;
+            (layer, frame, map_predictors_of(&p[7..], &dims))
+        })
+        .collect()
+}
+
+/// Checks an encoder-made sequence: every map_predictor of `want` occurs, every frame of
+/// `inter_frames` has an inter map and no frame of `no_inter_frames` has one.
+fn seq_check(
+    want: &'static [u8],
+    inter_frames: &'static [u32],
+    no_inter_frames: &'static [u32],
+) -> CheckFn {
+    Box::new(move |stream| {
+        let all = stream_predictors(stream);
+        for p in want {
+            if !all.iter().any(|(_, _, m)| m.contains(p)) {
+                return Err(format!(
+                    "no map has map_predictor {p} (the encoder chose {all:?})"
+                ));
+            }
+        }
+        let inter = |f: u32| {
+            all.iter()
+                .any(|(_, fr, m)| *fr == f && m.contains(&quantized::INTER))
+        };
+        if let Some(f) = inter_frames.iter().find(|&&f| !inter(f)) {
+            return Err(format!(
+                "frame {f} has no inter map (the encoder chose {all:?})"
+            ));
+        }
+        if let Some(f) = no_inter_frames.iter().find(|&&f| inter(f)) {
+            return Err(format!(
+                "frame {f} has an inter map after a random-access point"
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// One frame of a hand-built sequence: its payload, and whether its frame_header is a
+/// random-access point.
+struct HandFrame {
+    payload: QuantPayload,
+    random_access: bool,
+}
+
+fn hand_frame(payload: QuantPayload, random_access: bool) -> HandFrame {
+    HandFrame {
+        payload,
+        random_access,
+    }
+}
+
+/// SEQ_Q with its layer turned into a `t` layer of the payloads' shape carrying the hand-built
+/// payloads of frames 0, 1, … (the base's later frames removed), the tensor_hash of each
+/// hand-computed reconstruction, the frame_headers' random_access as given, and optionally
+/// `level_idc`. For an invalid case the last frame is the one that breaks the requirement (its
+/// tensor_hash removed, no reconstruction). Without `frame_headers` every frame_header unit is
+/// removed (a stream as before version 0.4).
+#[allow(clippy::too_many_arguments)]
+fn hand_seq(
+    group: Group,
+    id: &str,
+    purpose: &str,
+    reqs: &[&str],
+    level_idc: Option<u8>,
+    t: ElementType,
+    frames: Vec<HandFrame>,
+    frame_headers: bool,
+) -> Case {
+    assert!((1..=4).contains(&frames.len()), "SEQ_Q has 4 frames");
+    let valid = group != Group::Invalid;
+    let decoded = if valid {
+        frames.len()
+    } else {
+        frames.len() - 1
+    };
+    let datas: Vec<Vec<u8>> = frames[..decoded]
+        .iter()
+        .map(|f| f.payload.reconstruct(t))
+        .collect();
+    let non_negative = !datas
+        .iter()
+        .any(|d| d.chunks_exact(t.size()).any(|e| t.has_sign_set(e)));
+    let payloads: Vec<Vec<u8>> = frames.iter().map(|f| f.payload.to_bytes()).collect();
+    let hashes: Vec<String> = datas
+        .iter()
+        .map(|d| hex::encode(&dfc_decoder::tensor_sha256(d)))
+        .collect();
+    let flags: Vec<bool> = frames.iter().map(|f| f.random_access).collect();
+    let dims = dims_text(&frames[0].payload.shape);
+    let mut case = mutation(group, id, purpose, reqs, SEQ_Q, move |b| {
+        let mut ops = Vec::new();
+        if let Some(level) = level_idc {
+            ops.push(format!("set:0.level_idc={level}"));
+        }
+        let lp = b.lp(0);
+        ops.push(format!("set:{lp}.element_type={}", t.code()));
+        ops.push(format!("set:{lp}.dims={dims}"));
+        ops.push(format!(
+            "set:{lp}.non_negative_flag={}",
+            u8::from(non_negative)
+        ));
+        let mut deletions = Vec::new();
+        for k in 0..4u32 {
+            let (fh, fd, th) = (
+                b.index(UnitType::FrameHeader, k as usize),
+                b.fd(0, k),
+                b.th(0, k),
+            );
+            let k = k as usize;
+            if k >= payloads.len() {
+                deletions.extend([fh, fd, th]);
+                continue;
+            }
+            ops.push(format!("set:{fh}.random_access={}", u8::from(flags[k])));
+            ops.push(b.set_payload(fd, &payloads[k]));
+            match hashes.get(k) {
+                Some(h) => ops.push(format!("set:{th}.hash_value=hex:{h}")),
+                None => deletions.push(th),
+            }
+            if !frame_headers {
+                deletions.push(fh);
+            }
+        }
+        deletions.sort_unstable();
+        ops.extend(deletions.into_iter().rev().map(|u| format!("delete:{u}")));
+        ops
+    });
+    if valid {
+        case.outputs = Some(Box::new(move |_| {
+            datas
+                .iter()
+                .enumerate()
+                .map(|(k, d)| HandTensor {
+                    layer_id: 0,
+                    frame_index: k as u32,
+                    data: d.clone(),
+                })
+                .collect()
+        }));
+    }
+    case
+}
+
+/// A payload whose maps use `predictors` (map_prediction 1), inter maps against `reference`
+/// with `ref_distance` and `inter_ctx_base`.
+#[allow(clippy::too_many_arguments)]
+fn ipayload(
+    header: QuantHeader,
+    params: Params,
+    shape: &[u32],
+    levels: Vec<i32>,
+    predictors: &[u8],
+    ref_distance: u8,
+    inter_ctx_base: u8,
+    reference: &[i32],
+) -> QuantPayload {
+    let mut p = mpayload(header, 0, params, shape, levels, predictors);
+    p.inter = Some(quantized::Inter {
+        ref_distance,
+        inter_ctx_base,
+        reference: reference.to_vec(),
+    });
+    p
+}
+
+/// Levels of a [2, 4, 6] tensor: `f(map, y, x)`.
+fn levels_246(f: impl Fn(usize, usize, usize) -> i32) -> Vec<i32> {
+    (0..48).map(|i| f(i / 24, (i / 6) % 4, i % 6)).collect()
+}
+
+/// Simple levels coded without prediction (unsigned 8-bit, step 0.25).
+fn plain_frame(levels: Vec<i32>) -> QuantPayload {
+    qpayload(
+        quantized::header(0, 8, false, false, 0, 8),
+        Params::Uniform(vec![(bits(0.25), 0)]),
+        &[2, 4, 6],
+        levels,
+    )
+}
+
+/// Asserts what `valid/q-hand-inter` promises of an inter payload.
+fn check_inter(p: &QuantPayload) {
+    let e = p.inter_elements();
+    let tokens: std::collections::BTreeSet<usize> = e
+        .iter()
+        .map(|x| quantized::token(x.residual.unsigned_abs()).0)
+        .collect();
+    let contexts: std::collections::BTreeSet<usize> = e.iter().map(|x| x.ctx).collect();
+    assert!(
+        tokens.iter().any(|&t| t >= 16) && tokens.contains(&0),
+        "tokens {tokens:?}"
+    );
+    assert!(
+        contexts.contains(&0) && contexts.iter().any(|&c| c >= 8),
+        "contexts {contexts:?}"
+    );
+    assert!(e.iter().any(|x| x.residual < 0) && e.iter().any(|x| x.residual > 0));
+}
+
+#[allow(clippy::vec_init_then_push)]
+fn sequence_valid_cases() -> Vec<Case> {
+    let v = Group::Valid;
+    let mut cases = Vec::new();
+    cases.push(from_recipe(
+        v,
+        "fh-lossless",
+        "Access units (version 0.4): three lossless layers (float32 zlib, uint8 raw, float16 gzip) in frames 0, 1 and 2, each frame started by a frame_header unit; only the first is a random-access point (random_access 1, then 0, 0). Nothing is predicted. Base of the frame_header invalid cases.",
+        &["REQ-5.2-6", "REQ-7.11-1", "REQ-7.11-2", "REQ-7.11-3"],
+        seq_recipe(lossless_layers(), vec![lossless_frame(1, &["a", "b", "c"]), lossless_frame(2, &["a", "b", "c"])], "none", 1000),
+    ));
+    cases.push(from_recipe(
+        v,
+        "fh-every-frame-random-access",
+        "Access units in which every frame_header is a random-access point (random_access 1 in frames 0, 1 and 2): the three lossless layers of fh-lossless.",
+        &["REQ-7.11-2", "REQ-7.11-3"],
+        seq_recipe(lossless_layers(), vec![lossless_frame(1, &["a", "b", "c"]), lossless_frame(2, &["a", "b", "c"])], "none", 1),
+    ));
+    cases.push(from_recipe(
+        v,
+        "fh-partial-frames",
+        "Access units that carry only some of the layers: frame 0 has a, b and c; frame 1 only a; frame 2 c then a (the layers of a frame in any order, b absent).",
+        &["REQ-5.2-5", "REQ-5.2-6"],
+        seq_recipe(lossless_layers(), vec![lossless_frame(1, &["a"]), lossless_frame(2, &["c", "a"])], "none", 1000),
+    ));
+    cases.push(from_recipe(
+        v,
+        "fh-frame-index-gaps",
+        "Access units of frames 0, 5 and 9 (frame_index increases with gaps; the output files are frame_05/ and frame_09/).",
+        &["REQ-7.11-3"],
+        seq_recipe(lossless_layers(), vec![lossless_frame(5, &["a", "b", "c"]), lossless_frame(9, &["a", "b", "c"])], "none", 1000),
+    ));
+    // Encoder-made inter prediction from real sequences.
+    let q8 = LossySpec {
+        intra: true,
+        ..lossy(LossyTarget::Bits(8), "uniform", "per_tensor", true)
+    };
+    let res4f = |f: u32| seq_crop("opennsfw_resnet50_1by2", "res4f", f, &[16, 0, 0]);
+    let amplitude = |f: u32| [2.0, 2.6, 1.5, 3.1][f as usize];
+    let mut case = from_recipe(
+        v,
+        "seq-inter",
+        "Inter prediction (map_predictor 2, inter_parameters(), inter_token tables 35 to 50) made by the encoder: 4 frames of a real sequence (ResNet-50 res4f of 4 consecutive video frames, float32 crop [8, 14, 14]) and a smooth synthetic layer (float32 [4, 8, 12], a sine whose amplitude changes from frame to frame), 8 bits per tensor, prediction auto. Frame 0 is the random-access point; in frames 1 to 3 maps of res4f are predicted from the previous frame's levels (ref_distance 1), others coded without prediction, and the smooth layer's maps use MED.",
+        &["REQ-8.3.7-5", "REQ-8.3.7-6", "REQ-8.3.7-7"],
+        seq_recipe(
+            vec![
+                qlayer("res4f", LayerKind::Conv, ElementType::Float32, &[8, 14, 14], res4f(0), q8.clone()),
+                qlayer("wave", LayerKind::Conv, ElementType::Float32, &[4, 8, 12], sine(amplitude(0), 0.05), q8.clone()),
+            ],
+            (1..4)
+                .map(|f| FrameRecipe {
+                    frame_index: f,
+                    layers: vec![
+                        frame_layer("res4f", "quantized", Some(q8.clone()), res4f(f)),
+                        frame_layer("wave", "quantized", Some(q8.clone()), sine(amplitude(f), 0.05)),
+                    ],
+                })
+                .collect(),
+            "auto",
+            8,
+        ),
+    );
+    case.check = Some(seq_check(
+        &[quantized::NONE, quantized::MED, quantized::INTER],
+        &[1, 2, 3],
+        &[0],
+    ));
+    cases.push(case);
+    let conv5_3 = |f: u32| seq_crop("hed_vgg16", "conv5_3", f, &[0, 0, 0]);
+    let restart = || {
+        seq_recipe(
+            vec![qlayer(
+                "conv5_3",
+                LayerKind::Conv,
+                ElementType::Float32,
+                &[8, 14, 14],
+                conv5_3(0),
+                q8.clone(),
+            )],
+            (1..8)
+                .map(|f| FrameRecipe {
+                    frame_index: f,
+                    layers: vec![frame_layer(
+                        "conv5_3",
+                        "quantized",
+                        Some(q8.clone()),
+                        conv5_3(f),
+                    )],
+                })
+                .collect(),
+            "inter",
+            4,
+        )
+    };
+    let mut case = from_recipe(
+        v,
+        "seq-inter-random-access",
+        "A random-access point in the middle of a sequence: 8 frames of a real sequence (HED VGG-16 conv5_3, float32 crop [8, 14, 14]) with random-access points at frames 0 and 4 (the reference list is emptied there). Frames 1 to 3 and 5 to 7 have inter maps; frame 4 has none, and inter prediction restarts at frame 5 from frame 4 alone.",
+        &["REQ-7.11-2", "REQ-8.3.7-7"],
+        restart(),
+    );
+    case.check = Some(seq_check(&[quantized::INTER], &[1, 2, 3, 5, 6, 7], &[0, 4]));
+    cases.push(case);
+    let mut case = from_recipe(
+        v,
+        "seq-start-frame-4",
+        "Random access (clause 8.6): the stream of seq-inter-random-access decoded from its random-access frame_header of frame 4 (expect.json start_frame 4). The units before it are passed over (read and CRC-checked, not decoded); only frames 4 to 7 are output, identical to a decoding from the start.",
+        &["REQ-7.11-2", "REQ-8.3.7-7"],
+        restart(),
+    );
+    case.start_frame = Some(4);
+    cases.push(case);
+    // Hand-built inter prediction (SEQ_Q's layer, frames replaced).
+    let wave6 = |amp: f64| sine(amp, 0.31);
+    cases.push(from_recipe(
+        v,
+        "seq-quantized-none",
+        "A quantized layer in access units without prediction: float32 [2, 4, 6] in frames 0 to 3, 6 bits per tensor, prediction none; only frame 0 is a random-access point. Base of the hand-built inter cases.",
+        &["REQ-8.3.7-1"],
+        seq_recipe(
+            vec![qlayer("q", LayerKind::Conv, ElementType::Float32, &[2, 4, 6], wave6(1.0), lossy(LossyTarget::Bits(6), "uniform", "per_tensor", false))],
+            (1..4)
+                .map(|f| FrameRecipe {
+                    frame_index: f,
+                    layers: vec![frame_layer("q", "quantized", Some(lossy(LossyTarget::Bits(6), "uniform", "per_tensor", false)), wave6(1.0 + f as f64 / 4.0))],
+                })
+                .collect(),
+            "none",
+            1000,
+        ),
+    ));
+    // Frame 0: unsigned 8-bit levels up to 255, step 0.25.
+    let f0 = levels_246(|m, y, x| ((37 * m + 11 * y + 53 * x * x + 7 * x * y) % 256) as i32);
+    // Frame 1 (signed 7-bit, -64..63, per channel): maps 0 (inter), 1 (inter); the prediction
+    // R is often outside the frame's range and the residual brings it back.
+    let mut f1 = levels_246(|m, y, x| ((m as i32 * 29 + y as i32 * 13 + x as i32 * 17) % 127) - 63);
+    // Residuals 0 and 1 where the reference is inside the range.
+    let small: Vec<usize> = (0..48).filter(|&i| f0[i] <= 62).collect();
+    for (n, &i) in small.iter().enumerate() {
+        f1[i] = f0[i] + (n % 2) as i32;
+    }
+    f1.iter_mut().skip(12).take(6).for_each(|q| *q = 0); // a zero row in an inter map
+    let p1 = ipayload(
+        quantized::header(0, 7, true, true, 0, 3),
+        Params::Uniform(vec![(bits(-0.5), bits(1.0)), (bits(0.125), bits(-2.0))]),
+        &[2, 4, 6],
+        f1.clone(),
+        &[2, 2],
+        1,
+        0,
+        &f0,
+    );
+    check_inter(&p1);
+    // Frame 2: a codebook of 12 codewords; map 0 inter from frame 1 (negative references),
+    // map 1 without prediction.
+    let f2 = levels_246(|m, y, x| {
+        if m == 0 {
+            ((y * 5 + x * 3) % 12) as i32
+        } else {
+            ((x + y) % 12) as i32
+        }
+    });
+    let p2 = ipayload(
+        quantized::header(1, 4, false, false, 0, 4),
+        Params::Codebook((0..12).map(|i| bits(i as f32 * 0.75 - 2.0)).collect()),
+        &[2, 4, 6],
+        f2,
+        &[2, 0],
+        1,
+        3,
+        &f1,
+    );
+    cases.push(hand_seq(
+        v,
+        "q-hand-inter",
+        "Hand-built inter prediction over 3 frames of a float32 [2, 4, 6] layer (prediction in the level domain, each frame with its own quantizer): frame 0 unsigned 8-bit levels (step 0.25) without prediction; frame 1 signed 7-bit levels per channel (steps -0.5 and 0.125), both maps inter (ref_distance 1, inter_ctx_base 0) with residuals of both signs and tokens from 0 to 16 and more (the reference level is often outside the frame's range), InterCtx from 0 up from the neighbours' residuals against the reference, a zero row, and slices of 3 rows starting inside maps; frame 2 a codebook of 12 codewords, map 0 inter from frame 1's (signed) levels with inter_ctx_base 3, map 1 without prediction.",
+        &["REQ-8.3.7-5", "REQ-8.3.7-6", "REQ-8.3.7-7"],
+        None,
+        ElementType::Float32,
+        vec![hand_frame(plain_frame(f0.clone()), true), hand_frame(p1, false), hand_frame(p2, false)],
+        true,
+    ));
+    // ref_distance 2 (level 2: MaxRefFrames 2).
+    let g0 = levels_246(|m, y, x| ((m * 40 + y * 9 + x * 21) % 200) as i32);
+    let g1 = levels_246(|m, y, x| ((m * 3 + y * 7 + x * 5) % 30) as i32);
+    let g2: Vec<i32> = g0
+        .iter()
+        .enumerate()
+        .map(|(i, &q)| (q + (i as i32 % 5) - 2).clamp(0, 255))
+        .collect();
+    cases.push(hand_seq(
+        v,
+        "q-hand-inter-ref-distance-2",
+        "ref_distance 2 at level 2 (MaxRefFrames 2): frames 0 and 1 coded without prediction, frame 2's maps inter predicted from frame 0 (the second most recent reference), which differs much from frame 1, so a decoder that takes the wrong reference outputs other values.",
+        &["REQ-8.3.7-7"],
+        Some(20),
+        ElementType::Float32,
+        vec![
+            hand_frame(plain_frame(g0.clone()), true),
+            hand_frame(plain_frame(g1), false),
+            hand_frame(ipayload(quantized::header(0, 8, false, false, 0, 8), Params::Uniform(vec![(bits(0.25), 0)]), &[2, 4, 6], g2, &[2, 2], 2, 0, &g0), false),
+        ],
+        true,
+    ));
+    // Level 1 (MaxRefFrames 1): the list holds only the last tensor.
+    let h: Vec<Vec<i32>> = (0..4)
+        .map(|k| levels_246(|m, y, x| ((m * 17 + y * 5 + x * 3 + k * 50) % 256) as i32))
+        .collect();
+    cases.push(hand_seq(
+        v,
+        "q-hand-inter-level-1",
+        "Inter prediction at level 1 (MaxRefFrames 1): frames 0 to 2 without prediction, frame 3 inter predicted with ref_distance 1 from frame 2, the only reference the list keeps after several frames.",
+        &["REQ-8.3.7-7"],
+        Some(10),
+        ElementType::Float32,
+        vec![
+            hand_frame(plain_frame(h[0].clone()), true),
+            hand_frame(plain_frame(h[1].clone()), false),
+            hand_frame(plain_frame(h[2].clone()), false),
+            hand_frame(ipayload(quantized::header(0, 8, false, false, 0, 8), Params::Uniform(vec![(bits(0.25), 0)]), &[2, 4, 6], h[3].clone(), &[2, 2], 1, 0, &h[2]), false),
+        ],
+        true,
+    ));
+    cases
+}
+
+fn sequence_invalid_cases() -> Vec<Case> {
+    let mut c = Vec::new();
+    let fh = |b: &Base, k: usize| b.index(UnitType::FrameHeader, k);
+    c.push(invalid(
+        "req-5.2-6-feature-data-before-frame-header",
+        "REQ-5.2-6",
+        "In a stream with frame headers, the feature_data (and tensor_hash) of layer a of frame 0 come before the first frame_header unit: the frame_header is reported, since feature data preceded it.",
+        FH,
+        move |b| vec![format!("move:{},{}", fh(b, 0), b.th(0, 0))],
+    ));
+    c.push(invalid(
+        "req-5.2-6-frame-index-mismatch",
+        "REQ-5.2-6",
+        "In the access unit of frame 1, the feature_data of layer b has frame_index 2 (non-decreasing, so REQ-5.2-5 holds): it differs from the frame_index of its access unit.",
+        FH,
+        |b| vec![format!("set:{}.frame_index=2", b.fd(1, 1))],
+    ));
+    c.push(invalid(
+        "req-7.11-1-reserved-bits",
+        "REQ-7.11-1",
+        "The frame_header of frame 1 has reserved_zero_7bits 1 (its last bit).",
+        FH,
+        move |b| vec![format!("set:{}.reserved_zero_7bits=1", fh(b, 1))],
+    ));
+    c.push(invalid(
+        "req-7.11-1-reserved-bits-high",
+        "REQ-7.11-1",
+        "The first frame_header has reserved_zero_7bits 64 (the bit after random_access).",
+        FH,
+        move |b| vec![format!("set:{}.reserved_zero_7bits=64", fh(b, 0))],
+    ));
+    c.push(invalid(
+        "req-7.11-2-first-not-random-access",
+        "REQ-7.11-2",
+        "The first frame_header unit has random_access 0.",
+        FH,
+        move |b| vec![format!("set:{}.random_access=0", fh(b, 0))],
+    ));
+    c.push(invalid(
+        "req-7.11-3-frame-index-equal",
+        "REQ-7.11-3",
+        "The second frame_header unit has frame_index 0, equal to the first's (its feature data is unchanged).",
+        FH,
+        move |b| vec![format!("set:{}.frame_index=0", fh(b, 1))],
+    ));
+    c.push(invalid(
+        "req-7.11-3-frame-index-smaller",
+        "REQ-7.11-3",
+        "Frames 0, 5 and 9: the third frame_header unit has frame_index 3, smaller than the 5 before it (its feature data is unchanged).",
+        FH_GAPS,
+        move |b| vec![format!("set:{}.frame_index=3", fh(b, 2))],
+    ));
+    // REQ-8.3.7-7 and the inter payload (hand-built, SEQ_Q).
+    let f32t = ElementType::Float32;
+    let r0 = levels_246(|m, y, x| ((m * 131 + y * 37 + x * 47) % 256) as i32);
+    let r1 = levels_246(|m, y, x| ((m * 11 + y * 3 + x * 23 + 5) % 250) as i32);
+    let near = |r: &[i32]| -> Vec<i32> {
+        r.iter()
+            .enumerate()
+            .map(|(i, &q)| (q + (i as i32 % 3) - 1).clamp(0, 255))
+            .collect()
+    };
+    let inter8 = move |levels: Vec<i32>, predictors: &[u8], ref_distance: u8, reference: &[i32]| {
+        ipayload(
+            quantized::header(0, 8, false, false, 0, 8),
+            Params::Uniform(vec![(bits(0.25), 0)]),
+            &[2, 4, 6],
+            levels,
+            predictors,
+            ref_distance,
+            0,
+            reference,
+        )
+    };
+    let seq_invalid = |id: &str,
+                       req: &str,
+                       purpose: &str,
+                       level: Option<u8>,
+                       frames: Vec<HandFrame>,
+                       frame_headers: bool| {
+        hand_seq(
+            Group::Invalid,
+            id,
+            purpose,
+            &[req],
+            level,
+            f32t,
+            frames,
+            frame_headers,
+        )
+    };
+    c.push(seq_invalid(
+        "req-8.3.7-7-ref-distance-0",
+        "REQ-8.3.7-7",
+        "Frame 1 has inter maps with ref_distance 0 (the layer has one reference tensor, frame 0).",
+        None,
+        vec![
+            hand_frame(plain_frame(r0.clone()), true),
+            hand_frame(inter8(near(&r0), &[2, 0], 0, &r0), false),
+        ],
+        true,
+    ));
+    c.push(seq_invalid(
+        "req-8.3.7-7-ref-distance-beyond",
+        "REQ-8.3.7-7",
+        "At level 2 (MaxRefFrames 2), frame 1 has an inter map with ref_distance 2 while the layer has only one reference tensor (frame 0).",
+        Some(20),
+        vec![hand_frame(plain_frame(r0.clone()), true), hand_frame(inter8(near(&r0), &[0, 2], 2, &r0), false)],
+        true,
+    ));
+    c.push(seq_invalid(
+        "req-8.3.7-7-level-1-ref-distance-2",
+        "REQ-8.3.7-7",
+        "At level 1 (MaxRefFrames 1), frame 2 has inter maps with ref_distance 2: two earlier frames of the layer were decoded, but the reference list keeps only the most recent one (paired with the valid q-hand-inter-level-1).",
+        Some(10),
+        vec![
+            hand_frame(plain_frame(r0.clone()), true),
+            hand_frame(plain_frame(r1.clone()), false),
+            hand_frame(inter8(near(&r0), &[2, 2], 2, &r0), false),
+        ],
+        true,
+    ));
+    c.push(seq_invalid(
+        "req-8.3.7-7-broken-reference",
+        "REQ-8.3.7-7",
+        "Frame 1 is a random-access point (random_access 1), which empties the reference lists, and its payload has inter maps with ref_distance 1: a broken reference.",
+        None,
+        vec![hand_frame(plain_frame(r0.clone()), true), hand_frame(inter8(near(&r0), &[2, 2], 1, &r0), true)],
+        true,
+    ));
+    c.push(seq_invalid(
+        "req-8.3.7-7-no-frame-headers",
+        "REQ-8.3.7-7",
+        "A stream without frame_header units (no reference tensor) whose first feature_data has an inter map with ref_distance 1.",
+        None,
+        vec![hand_frame(inter8(near(&r0), &[0, 2], 1, &r0), true)],
+        false,
+    ));
+    let p = inter8(near(&r0), &[2, 2], 1, &r0).parts();
+    let head = p.head_bytes();
+    c.push(seq_invalid_bytes(
+        "req-8.3.7-4-short-inter-parameters",
+        "REQ-8.3.7-4",
+        "Frame 1's quantized payload (map_predictors 2, 2) ends after the first byte of inter_parameters() (ref_distance present, inter_ctx_base missing).",
+        vec![hand_frame(plain_frame(r0.clone()), true)],
+        head[..head.len() - 1].to_vec(),
+    ));
+    let mut over = near(&r0);
+    let at = r0
+        .iter()
+        .position(|&q| q >= 240)
+        .expect("a level of 240 or more");
+    over[at] = r0[at] + 20;
+    c.push(seq_invalid(
+        "req-8.3.7-5-inter-above-range",
+        "REQ-8.3.7-5",
+        "Unsigned 8-bit levels (0 to 255) in an inter map: the reference level (240 or more) plus the residual 20 is above 255.",
+        None,
+        vec![hand_frame(plain_frame(r0.clone()), true), hand_frame(inter8(over, &[2, 2], 1, &r0), false)],
+        true,
+    ));
+    let mut under = near(&r0);
+    let at = 24
+        + r0[24..]
+            .iter()
+            .position(|&q| (1..10).contains(&q))
+            .expect("a small level in map 1");
+    under[at] = r0[at] - 12;
+    c.push(seq_invalid(
+        "req-8.3.7-5-inter-below-range",
+        "REQ-8.3.7-5",
+        "Unsigned 8-bit levels in an inter map: the reference level minus the residual 12 is negative.",
+        None,
+        vec![hand_frame(plain_frame(r0.clone()), true), hand_frame(inter8(under, &[0, 2], 1, &r0), false)],
+        true,
+    ));
+    let mut p = inter8(near(&r0), &[0, 2], 1, &r0).parts();
+    for t in &mut p.tables[quantized::FIRST_INTER_TABLE..] {
+        t.entries.clear();
+    }
+    c.push(seq_invalid_bytes(
+        "req-8.3.6-5-inter-empty-context",
+        "REQ-8.3.6-5",
+        "map_predictor 0 then 2: the level_token tables are filled, the 16 inter_token tables (35 to 50) all empty. The first map decodes; the first inter residual of the second map is decoded with an empty table.",
+        vec![hand_frame(plain_frame(r0.clone()), true)],
+        p.to_bytes(),
+    ));
+    c
+}
+
+/// An invalid hand-built sequence whose last frame's payload is `bad` (bytes).
+fn seq_invalid_bytes(
+    id: &str,
+    req: &str,
+    purpose: &str,
+    frames: Vec<HandFrame>,
+    bad: Vec<u8>,
+) -> Case {
+    let mut frames = frames;
+    // A placeholder frame whose bytes are replaced below.
+    frames.push(hand_frame(plain_frame(vec![0; 48]), false));
+    let mut case = hand_seq(
+        Group::Invalid,
+        id,
+        purpose,
+        &[req],
+        None,
+        ElementType::Float32,
+        frames,
+        true,
+    );
+    let Source::Mutation { ops, .. } = &mut case.source else {
+        unreachable!("a mutation")
+    };
+    let make = std::mem::replace(ops, Box::new(|_| Vec::new()));
+    *ops = Box::new(move |b| {
+        let fd = b.fd(0, 1);
+        let mut out = make(b);
+        out.push(b.set_payload(fd, &bad));
+        out
+    });
+    case
+}
+
 /// Every case of the suite, bases before the cases made from them.
 pub fn all() -> Vec<Case> {
     let mut cases = valid_cases();
+    cases.extend(sequence_valid_cases());
     cases.extend(uncommon_cases());
     cases.extend(invalid_cases());
+    cases.extend(sequence_invalid_cases());
     cases
 }
 

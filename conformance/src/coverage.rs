@@ -10,9 +10,11 @@
 
 use crate::sources;
 use dfc_decoder::native::syntax::{FrequencyTable, NativeHeader, SliceIndex};
-use dfc_decoder::quant::syntax::{Codebook, MapPredictors, QuantHeader, UniformParameters};
+use dfc_decoder::quant::syntax::{
+    Codebook, InterParameters, MapPredictors, QuantHeader, UniformParameters,
+};
 use dfc_decoder::syntax::{
-    FeatureData, FieldValue, FieldVisitor, Identification, LayerParameters, Metadata,
+    FeatureData, FieldValue, FieldVisitor, FrameHeader, Identification, LayerParameters, Metadata,
     MetadataEntry, SequenceHeader, SyntaxStructure, TensorHash, Unit,
 };
 use dfc_decoder::{CodingMethod, ElementType, HashType, LayerKind, Profile, UnitType, LEVELS};
@@ -134,6 +136,14 @@ pub fn visited_syntax_elements() -> Vec<String> {
         },
         &mut out,
     );
+    add(
+        &FrameHeader {
+            frame_index: 0,
+            random_access: true,
+            reserved_zero_7bits: 0,
+        },
+        &mut out,
+    );
     // The method payloads of the native and quantized methods.
     add(
         &NativeHeader {
@@ -180,6 +190,13 @@ pub fn visited_syntax_elements() -> Vec<String> {
         &MapPredictors {
             predictors: vec![1],
             alignment: 0,
+        },
+        &mut out,
+    );
+    add(
+        &InterParameters {
+            ref_distance: 1,
+            inter_ctx_base: 0,
         },
         &mut out,
     );
@@ -241,7 +258,12 @@ pub fn value_universe() -> Vec<String> {
     add("per_channel", vec!["0".into(), "1".into()]);
     add("map_prediction", vec!["0".into(), "1".into()]);
     // map_predictors() (Table 7-8).
-    add("map_predictor", vec!["none".into(), "med".into()]);
+    add(
+        "map_predictor",
+        vec!["none".into(), "med".into(), "inter".into()],
+    );
+    // frame_header() (clause 7.11).
+    add("random_access", vec!["0".into(), "1".into()]);
     out
 }
 

@@ -27,6 +27,10 @@ pub struct Expect {
     /// Layer selection (clause 8.6): decode only this layer (by name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub select_layer: Option<String>,
+    /// Random access (clause 8.6): start decoding at the random-access frame_header unit with
+    /// this `frame_index`; the expected tensors are those of the frames from it on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_frame: Option<u32>,
     pub expected: Expected,
     pub generator: Generator,
 }

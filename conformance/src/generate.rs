@@ -185,7 +185,7 @@ fn generate_case(
     if let Some(check) = &case.check {
         check(&stream)?;
     }
-    let decoded = reference_decode(&stream, case.select_layer.as_deref());
+    let decoded = reference_decode(&stream, case.select_layer.as_deref(), case.start_frame);
     let expected = match (case.group, decoded) {
         (Group::Invalid, Ok(tensors)) => {
             return Err(format!(
@@ -222,6 +222,7 @@ fn generate_case(
                     let want: Vec<ExpectedTensor> = all
                         .into_iter()
                         .filter(|t| case.select_layer.as_ref().is_none_or(|s| *s == t.name))
+                        .filter(|t| case.start_frame.is_none_or(|f| t.frame_index >= f))
                         .collect();
                     if want != got {
                         return Err(format!(
@@ -286,6 +287,7 @@ fn generate_case(
             sha256: sha256_hex(&stream),
         },
         select_layer: case.select_layer.clone(),
+        start_frame: case.start_frame,
         expected,
         generator,
     };
@@ -299,12 +301,18 @@ fn generate_case(
     })
 }
 
-/// The reference decoder's output in the form of `expect.json`.
+/// The reference decoder's output in the form of `expect.json`, with an optional layer
+/// selection and start frame (clause 8.6).
 pub fn reference_decode(
     stream: &[u8],
     select: Option<&str>,
+    start_frame: Option<u32>,
 ) -> Result<Vec<ExpectedTensor>, DecodeError> {
-    let mut decoder = dfc_decoder::Decoder::new(stream);
+    let options = dfc_decoder::DecodeOptions {
+        start_frame,
+        ..dfc_decoder::DecodeOptions::default()
+    };
+    let mut decoder = dfc_decoder::Decoder::with_options(stream, options);
     let names: Vec<String> = decoder
         .info()?
         .layers
@@ -553,6 +561,16 @@ fn description(e: &Expect) -> String {
             },
         ),
     ];
+    let mut rows = rows.to_vec();
+    if let Some(f) = e.start_frame {
+        rows.insert(
+            4,
+            (
+                "Start frame",
+                format!("decode from the random-access frame_header of frame {f} (clause 8.6)"),
+            ),
+        );
+    }
     s.push_str("| | |\n|---|---|\n");
     for (k, v) in rows {
         s.push_str(&format!("| {k} | {} |\n", v.replace('|', "\\|")));
@@ -599,7 +617,8 @@ One folder per case, `<group>/<ID>/`:
 - `stream.dfc`: the stream;
 - `expect.json`: id, group, spec version, signalled profile and level, purpose, what it exercises
   (requirement IDs, unit types, coding methods, element types, ranks, syntax elements), the size
-  and SHA-256 of the stream, an optional layer selection (`select_layer`), the expected result,
+  and SHA-256 of the stream, an optional layer selection (`select_layer`), an optional start
+  frame (`start_frame`: decode from that random-access frame_header), the expected result,
   and the generator (tool and encoder versions, the command that regenerates the case, and
   either the encoder recipe or the base case and the `dfc mutate` operations);
 - `description.md`: the same in a few lines.

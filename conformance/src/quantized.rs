@@ -8,28 +8,47 @@
 //! bfloat16 (round to nearest, ties to even). The generator then checks that the reference
 //! decoder outputs exactly these bytes, so a case made here checks the decoder against a second
 //! reading of the spec, not against itself. The map prediction of clause 8.3.7.3 (the MED
-//! prediction, the activity and ResidualCtx, the residual tokens and their sign bits) is written
-//! here from the spec text too. Only the syntax structures (quant_header(), uniform_parameters(),
-//! codebook(), map_predictors(), frequency_table(), slice_index()) are the decoder's, to write
-//! the fields.
+//! prediction, the activity and ResidualCtx, the residual tokens and their sign bits) and the
+//! inter prediction of clauses 8.3.7.3 and 8.7 (the residual against the co-located level of a
+//! reference tensor, InterCtx from the neighbours' residuals, the inter_token tables 35 to 50)
+//! are written here from the spec text too. Only the syntax structures (quant_header(),
+//! uniform_parameters(), codebook(), map_predictors(), inter_parameters(), frequency_table(),
+//! slice_index()) are the decoder's, to write the fields.
 
 use bitstream_io::{BigEndian, BitWrite, BitWriter};
 use dfc_decoder::native::syntax::{write_tables, FrequencyTable, SliceIndex};
-use dfc_decoder::quant::syntax::{Codebook, MapPredictors, QuantHeader, UniformParameters};
+use dfc_decoder::quant::syntax::{
+    Codebook, InterParameters, MapPredictors, QuantHeader, UniformParameters,
+};
 use dfc_decoder::syntax::SyntaxStructure;
 use dfc_decoder::ElementType;
 
 /// 2^12, the sum of the frequencies of a table.
 const SCALE: u32 = 4096;
 /// Tables: 3 of `row_kind`, then 16 of `level_token`, then (with map prediction) 16 of
-/// `residual_token` (Table 8-4).
+/// `residual_token`, then (with an inter map) 16 of `inter_token` (Table 8-4).
 const ROW_TABLES: usize = 3;
 const TOKEN_TABLES: usize = 16;
 const RESIDUAL_TABLES: usize = 16;
+const INTER_TABLES: usize = 16;
+/// The first inter_token table (Table 8-4).
+pub const FIRST_INTER_TABLE: usize = ROW_TABLES + TOKEN_TABLES + RESIDUAL_TABLES;
 const TOKENS: usize = 40;
 /// `map_predictor` values (Table 7-8).
 pub const NONE: u8 = 0;
 pub const MED: u8 = 1;
+pub const INTER: u8 = 2;
+
+/// Inter prediction of a payload (clauses 8.3.7.3 and 8.7): inter_parameters() and the levels
+/// of the reference tensor it selects.
+#[derive(Clone, Debug)]
+pub struct Inter {
+    pub ref_distance: u8,
+    pub inter_ctx_base: u8,
+    /// The levels of the reference tensor (entry `ref_distance` - 1 of the layer's reference
+    /// list), one per element in C order.
+    pub reference: Vec<i32>,
+}
 
 /// The quantizer part of the payload, as bit patterns (so that invalid values can be written).
 #[derive(Clone, Debug, PartialEq)]
@@ -55,9 +74,12 @@ pub struct QuantPayload {
     /// Code rows whose levels are all 0 as coded rows of zero tokens instead of zero rows.
     pub code_zero_rows: bool,
     /// `map_predictor` of each map, written when `header.map_prediction` is 1. Maps whose
-    /// predictor is 1 (med) are coded as MED residuals; any other value codes the map's levels
-    /// as they are (values 2 and 3 are for invalid cases).
+    /// predictor is 1 (med) are coded as MED residuals, maps whose predictor is 2 (inter) as
+    /// residuals against `inter`'s reference; the value 3 codes the map's levels as they are
+    /// (for invalid cases).
     pub map_predictors: Vec<u8>,
+    /// inter_parameters() and the reference levels, needed when a map_predictor is 2.
+    pub inter: Option<Inter>,
 }
 
 /// A header with the given fields, reserved bits 0.
@@ -89,7 +111,9 @@ pub struct Parts {
     pub params: Params,
     /// map_predictors() (present when `header.map_prediction` is 1).
     pub map_predictors: Option<MapPredictors>,
-    /// The 19 (35 with map prediction) frequency tables, in payload order.
+    /// inter_parameters() (present when a map_predictor is 2).
+    pub inter: Option<InterParameters>,
+    /// The 19 (35 with map prediction, 51 with an inter map) frequency tables, in payload order.
     pub tables: Vec<FrequencyTable>,
     /// (rans_data, raw_data) of each slice.
     pub slices: Vec<(Vec<u8>, Vec<u8>)>,
@@ -110,6 +134,9 @@ impl Parts {
         }
         if let Some(m) = &self.map_predictors {
             out.extend(m.to_bytes());
+        }
+        if let Some(i) = &self.inter {
+            out.extend(i.to_bytes());
         }
         out
     }
@@ -294,7 +321,42 @@ pub struct MedElement {
     pub ctx: usize,
 }
 
+/// How an element of an inter map is coded (see [`QuantPayload::inter_elements`]).
+#[derive(Clone, Copy, Debug)]
+pub struct InterElement {
+    /// R, the level of the reference tensor at the element's position.
+    pub reference: i32,
+    /// q - R.
+    pub residual: i32,
+    /// E = |L - RL| + |A - RA|.
+    pub change: u32,
+    /// InterCtx.
+    pub ctx: usize,
+}
+
+/// A predicted element, as [`QuantPayload::code`] meets it.
+enum Seen {
+    Med(MedElement),
+    Inter(InterElement),
+}
+
 impl QuantPayload {
+    /// Whether a map is inter predicted (AnyInter of clause 6.10).
+    pub fn any_inter(&self) -> bool {
+        self.header.map_prediction && self.map_predictors.contains(&INTER)
+    }
+
+    /// How each element coded as an inter residual is coded, in coding order.
+    pub fn inter_elements(&self) -> Vec<InterElement> {
+        let mut out = Vec::new();
+        self.code(|e| {
+            if let Seen::Inter(e) = e {
+                out.push(e)
+            }
+        });
+        out
+    }
+
     /// The `map_predictor` of map `k` as the decoder infers it: 0 without map prediction.
     fn predictor(&self, k: usize) -> u8 {
         if self.header.map_prediction {
@@ -307,13 +369,17 @@ impl QuantPayload {
     /// How each element coded as a MED residual is coded, in coding order.
     pub fn med_elements(&self) -> Vec<MedElement> {
         let mut out = Vec::new();
-        self.code(|e| out.push(e));
+        self.code(|e| {
+            if let Seen::Med(e) = e {
+                out.push(e)
+            }
+        });
         out
     }
 
     /// Runs clause 8.3.7.6 forwards over the levels: per slice, the (table, symbol) pairs and
-    /// the raw bits. `med_seen` is told of every MED residual (see [`QuantPayload::med_elements`]).
-    fn code(&self, mut med_seen: impl FnMut(MedElement)) -> Vec<CodedSlice> {
+    /// the raw bits. `seen` is told of every MED and inter residual.
+    fn code(&self, mut seen: impl FnMut(Seen)) -> Vec<CodedSlice> {
         let (w, h, rows) = geometry(&self.shape);
         assert_eq!(self.levels.len(), w * rows, "one level per element");
         if self.header.map_prediction {
@@ -324,6 +390,18 @@ impl QuantPayload {
             );
         }
         let (min, max) = level_range(&self.header, &self.params);
+        let inter = self.any_inter().then(|| {
+            let inter = self
+                .inter
+                .as_ref()
+                .expect("an inter map needs inter_parameters and a reference");
+            assert_eq!(
+                inter.reference.len(),
+                self.levels.len(),
+                "a reference level per element"
+            );
+            inter
+        });
         let rps = self.header.rows_per_slice as usize;
         let mut slices = Vec::new();
         let mut first = 0;
@@ -356,7 +434,8 @@ impl QuantPayload {
                         std::mem::swap(&mut above, &mut current);
                         continue;
                     }
-                    let predicted = self.predictor(y / h) == MED;
+                    let predictor = self.predictor(y / h);
+                    let predicted = predictor == MED;
                     for x in 0..w {
                         // Neighbours of clause 8.3.7.3 (0 where absent).
                         let l = if x > 0 { current[x - 1] } else { 0 };
@@ -364,19 +443,54 @@ impl QuantPayload {
                         let al = if x > 0 { above[x - 1] } else { 0 };
                         let ar = if x + 1 < w { above[x + 1] } else { 0 };
                         let q = row[x];
-                        if predicted {
+                        if predictor == INTER {
+                            let inter = inter.expect("AnyInter");
+                            let reference = &inter.reference;
+                            let o = y * w + x;
+                            let r_level = reference[o];
+                            // E: the residuals of the left and above neighbours, each against
+                            // the reference level at its own position; a missing one gives 0.
+                            let left = if x > 0 {
+                                l.abs_diff(reference[o - 1])
+                            } else {
+                                0
+                            };
+                            let up = if has_above {
+                                a.abs_diff(reference[o - w])
+                            } else {
+                                0
+                            };
+                            let change = left + up;
+                            let ctx = level_ctx(change, inter.inter_ctx_base);
+                            let r = q - r_level;
+                            let m = r.unsigned_abs();
+                            let (t, n, e) = token(m);
+                            seen(Seen::Inter(InterElement {
+                                reference: r_level,
+                                residual: r,
+                                change,
+                                ctx,
+                            }));
+                            symbols.push((FIRST_INTER_TABLE + ctx, t));
+                            if n > 0 {
+                                bits.write_var(n, e).expect("in memory");
+                            }
+                            if m != 0 {
+                                bits.write_bit(r < 0).expect("in memory");
+                            }
+                        } else if predicted {
                             let (p, case) = med(l, a, al);
                             let r = q - p;
                             let m = r.unsigned_abs();
                             let (t, n, e) = token(m);
                             let ctx =
                                 level_ctx(activity(l, a, al, ar), self.header.residual_ctx_base);
-                            med_seen(MedElement {
+                            seen(Seen::Med(MedElement {
                                 case,
                                 row_end: has_above && x + 1 == w && a != 0,
                                 residual: r,
                                 ctx,
-                            });
+                            }));
                             symbols.push((ROW_TABLES + TOKEN_TABLES + ctx, t));
                             if n > 0 {
                                 bits.write_var(n, e).expect("in memory");
@@ -427,7 +541,8 @@ impl QuantPayload {
                 RESIDUAL_TABLES
             } else {
                 0
-            };
+            }
+            + if self.any_inter() { INTER_TABLES } else { 0 };
         let alphabet = |t: usize| if t < ROW_TABLES { 2 } else { TOKENS };
         let mut counts: Vec<Vec<u64>> = (0..num_tables).map(|t| vec![0; alphabet(t)]).collect();
         for (symbols, _) in &slices {
@@ -453,6 +568,13 @@ impl QuantPayload {
             map_predictors: self.header.map_prediction.then(|| MapPredictors {
                 predictors: self.map_predictors.clone(),
                 alignment: 0,
+            }),
+            inter: self.any_inter().then(|| {
+                let inter = self.inter.as_ref().expect("AnyInter");
+                InterParameters {
+                    ref_distance: inter.ref_distance,
+                    inter_ctx_base: inter.inter_ctx_base,
+                }
             }),
             tables,
             slices: slices
@@ -583,6 +705,43 @@ mod tests {
         assert_eq!(level_ctx(3, 0), 3);
         assert_eq!(level_ctx(1 << 16, 0), 15);
         assert_eq!(level_ctx(65535, 255), 1);
+    }
+
+    #[test]
+    fn inter_residuals_and_contexts() {
+        // One map [2, 3]: inter against a reference; E from the left and above residuals.
+        let reference = vec![5, 0, 9, 1, 2, 3];
+        let levels = vec![5, 3, 9, 40, 2, 0];
+        let mut p = QuantPayload {
+            header: QuantHeader {
+                map_prediction: true,
+                ..header(0, 8, true, false, 0, 8)
+            },
+            params: Params::Uniform(vec![(0x3F80_0000, 0)]),
+            shape: vec![2, 3],
+            levels,
+            code_zero_rows: false,
+            map_predictors: vec![INTER],
+            inter: Some(Inter {
+                ref_distance: 1,
+                inter_ctx_base: 0,
+                reference,
+            }),
+        };
+        let e = p.inter_elements();
+        let residuals: Vec<i32> = e.iter().map(|x| x.residual).collect();
+        assert_eq!(residuals, [0, 3, 0, 39, 0, -3]);
+        // E: none; left 0; left 3; above 0; left 39 + above 3; left 0 + above 0.
+        let changes: Vec<u32> = e.iter().map(|x| x.change).collect();
+        assert_eq!(changes, [0, 0, 3, 0, 42, 0]);
+        assert_eq!(e[4].ctx, 1 + half_octave(42) as usize);
+        // 3 + 16 + 16 + 16 tables, and inter_parameters() after map_predictors().
+        let parts = p.parts();
+        assert_eq!(parts.tables.len(), 51);
+        let head = parts.head_bytes();
+        assert_eq!(&head[head.len() - 3..], &[0x80, 1, 0]);
+        p.map_predictors = vec![MED];
+        assert_eq!(p.parts().tables.len(), 35);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! for later frames) and returns the expected decoded tensors.
 
 use crate::hex;
+use dfc_decoder::quant::model::to_element;
 use dfc_decoder::syntax::{
     FeatureData, Identification, LayerParameters, Metadata, MetadataEntry, SequenceHeader,
     SyntaxStructure, TensorHash, Unit,
@@ -15,8 +16,9 @@ use dfc_decoder::{
     tensor_sha256, ElementType, HashType, LayerKind, LevelLimits, Profile, UnitType,
 };
 use dfc_encoder::{
-    choose_method, encode_stream, ChannelMode, EncoderConfig, LayerInput, LossyOptions,
-    MethodChoice, QuantTarget, Quantizer, TensorRef,
+    choose_method, encode_quantized_frame, encode_sequence, encode_stream, is_non_negative,
+    ChannelMode, EncoderConfig, FrameInput, LayerInput, LossyOptions, MethodChoice, Prediction,
+    QuantTarget, Quantizer, SequenceOptions, SequenceState, TensorRef,
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -40,6 +42,22 @@ pub struct Recipe {
     /// Feature data of later frames, appended before the end of sequence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_frames: Vec<FrameRecipe>,
+    /// A sequence with frame_header units (spec 0.4, clause 5.2): frame 0 (the layers' data)
+    /// and the extra frames are encoded by [`dfc_encoder::encode_sequence`], one access unit
+    /// per frame. Absent: a stream without frame headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<SequenceSpec>,
+}
+
+/// The options of [`dfc_encoder::encode_sequence`] (`SequenceOptions`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceSpec {
+    /// `none`, `intra`, `inter` or `auto` (`Prediction`).
+    pub prediction: String,
+    /// Frames from one random-access point to the next, counted in stream order (1: every
+    /// frame; the first frame always is one).
+    pub rap_period: u32,
 }
 
 /// One layer (or `repeat` layers named `<name><index, 4 digits>`).
@@ -452,6 +470,9 @@ pub fn build(recipe: &Recipe, root: &Path) -> Result<Built, String> {
         metadata: recipe.metadata.clone(),
         ..EncoderConfig::default()
     };
+    if let Some(seq) = &recipe.sequence {
+        return build_sequence(recipe, resolved, seq, &layers, inputs, &config, root);
+    }
     let mut stream = encode_stream(&inputs, &config).map_err(|e| format!("encoder: {e}"))?;
     // A lossy method's decoder output is the encoder's reconstruction, not the input (the
     // encoder is deterministic: coding the tensor again gives the payload of the stream).
@@ -533,6 +554,143 @@ pub fn build(recipe: &Recipe, root: &Path) -> Result<Built, String> {
             }
         }
         stream.extend(eos);
+    }
+    Ok(Built {
+        stream,
+        tensors,
+        recipe: resolved,
+    })
+}
+
+/// A sequence with frame headers: the stream by [`encode_sequence`], and the expected tensors
+/// from the encoder's reconstructions. The quantized layers are coded again here frame by
+/// frame with [`encode_quantized_frame`] and a [`SequenceState`] per layer, as the encoder
+/// does; each payload must be the one in the stream, so that the reconstruction is that of the
+/// stream's payload (the encoder is deterministic).
+fn build_sequence(
+    recipe: &Recipe,
+    mut resolved: Recipe,
+    seq: &SequenceSpec,
+    layers: &[Layer],
+    first: Vec<LayerInput<'_>>,
+    config: &EncoderConfig,
+    root: &Path,
+) -> Result<Built, String> {
+    let prediction = Prediction::from_name(&seq.prediction)
+        .ok_or_else(|| format!("unknown prediction {:?}", seq.prediction))?;
+    // The data of the later frames.
+    let mut later: Vec<Vec<(usize, MethodChoice, Vec<u8>)>> = Vec::new();
+    for (fi, frame) in recipe.extra_frames.iter().enumerate() {
+        let mut f = Vec::new();
+        for (li, fl) in frame.layers.iter().enumerate() {
+            let id = layers
+                .iter()
+                .position(|l| l.name == fl.layer)
+                .ok_or_else(|| format!("frame {}: no layer {:?}", frame.frame_index, fl.layer))?;
+            let layer = &layers[id];
+            let (data, spec) = materialize(&fl.data, layer.element_type, &layer.shape, root)?;
+            resolved.extra_frames[fi].layers[li].data = spec;
+            f.push((id, parse_method(&fl.method, fl.lossy.as_ref())?, data));
+        }
+        later.push(f);
+    }
+    let mut frames = vec![FrameInput {
+        frame_index: 0,
+        layers: first,
+    }];
+    for (frame, f) in recipe.extra_frames.iter().zip(&later) {
+        frames.push(FrameInput {
+            frame_index: frame.frame_index,
+            layers: f
+                .iter()
+                .map(|(id, method, data)| LayerInput {
+                    name: layers[*id].name.clone(),
+                    kind: layers[*id].kind,
+                    element_type: layers[*id].element_type,
+                    shape: layers[*id].shape.clone(),
+                    data,
+                    method: *method,
+                })
+                .collect(),
+        });
+    }
+    let options = SequenceOptions {
+        prediction,
+        rap_period: seq.rap_period,
+    };
+    let stream = encode_sequence(&frames, config, &options).map_err(|e| format!("encoder: {e}"))?;
+    // The payload of each feature_data unit, by (layer, frame).
+    let units = crate::mutate::Units::parse(&stream);
+    let payload_of = |id: usize, frame_index: u32| -> Option<Vec<u8>> {
+        units.units.iter().find_map(|u| {
+            let p = &u.payload;
+            (u.unit_type == UnitType::FeatureData.code()
+                && u16::from_be_bytes([p[0], p[1]]) as usize == id
+                && u32::from_be_bytes([p[2], p[3], p[4], p[5]]) == frame_index)
+                .then(|| p[7..].to_vec())
+        })
+    };
+    // The encoder's sequence state, again: a layer is signed unless all its frames are
+    // non-negative; every layer's state is reset at a random-access point.
+    let non_negative: Vec<bool> = (0..layers.len())
+        .map(|id| {
+            frames.iter().all(|f| {
+                f.layers
+                    .iter()
+                    .filter(|l| l.name == layers[id].name)
+                    .all(|l| is_non_negative(l.element_type, l.data))
+            })
+        })
+        .collect();
+    let mut states = vec![SequenceState::default(); layers.len()];
+    let rap_period = seq.rap_period.max(1) as usize;
+    let mut tensors = Vec::new();
+    for (i, frame) in frames.iter().enumerate() {
+        if i % rap_period == 0 {
+            states.iter_mut().for_each(SequenceState::reset);
+        }
+        for l in &frame.layers {
+            let id = layers
+                .iter()
+                .position(|x| x.name == l.name)
+                .expect("a layer");
+            let data = match l.method {
+                MethodChoice::Quantized(mut lossy) => {
+                    lossy.intra = lossy.intra && prediction != Prediction::None;
+                    let inter = matches!(prediction, Prediction::Inter | Prediction::Auto);
+                    let (payload, decoded) = encode_quantized_frame(
+                        &l.tensor(),
+                        non_negative[id],
+                        &lossy,
+                        &mut states[id],
+                        inter,
+                        config.threads,
+                    )
+                    .map_err(|e| format!("encoder: {e}"))?;
+                    if payload_of(id, frame.frame_index).as_deref() != Some(&payload[..]) {
+                        return Err(format!(
+                            "layer {} frame {}: the stream's payload is not the one coded again",
+                            l.name, frame.frame_index
+                        ));
+                    }
+                    decoded
+                        .iter()
+                        .flat_map(|&v| {
+                            let bits = to_element(v, l.element_type).to_le_bytes();
+                            bits.into_iter().take(l.element_type.size())
+                        })
+                        .collect()
+                }
+                _ => l.data.to_vec(),
+            };
+            tensors.push(expected(
+                id as u16,
+                &layers[id],
+                frame.frame_index,
+                &data,
+                recipe.tensor_hashes,
+            ));
+        }
     }
     Ok(Built {
         stream,

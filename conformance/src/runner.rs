@@ -4,7 +4,8 @@
 //! External-decoder protocol: the command template gets `{input}` (the stream file) and
 //! `{outdir}` (an empty directory) replaced by shell-quoted absolute paths, and `{layer}` (for
 //! cases with a layer selection, in the `--decoder-select` template) by the selected layer's
-//! name; it runs under `sh -c`. To decode, the decoder exits 0 and writes one `.npy` file per
+//! name, and `{start_frame}` by the frame_index of the random-access point to start from (cases
+//! with a start frame; the empty word for the others); it runs under `sh -c`. To decode, the decoder exits 0 and writes one `.npy` file per
 //! decoded tensor at the path `expect.json` gives (`<layer name>.npy`, `frame_XX/<layer
 //! name>.npy` for frames after 0), holding the canonical bytes (bfloat16 as `<u2`). To reject,
 //! it exits with a non-zero status. Only the exit status and the files can be checked; a
@@ -245,6 +246,14 @@ pub fn run_case(case: &LoadedCase, decoder: &DecoderUnderTest) -> CaseResult {
                     return result;
                 }
             };
+            if let Some(frame) = case.expect.start_frame {
+                if !template.contains(START_FRAME) {
+                    result.status = Status::Skip;
+                    result.got = "not run".into();
+                    result.details.push(format!("starts at the random-access point of frame {frame}: put {START_FRAME} in the --decoder template to run it"));
+                    return result;
+                }
+            }
             run_external(case, &stream_path, template, *timeout, &mut result)
         }
     }
@@ -255,7 +264,11 @@ pub fn run_case(case: &LoadedCase, decoder: &DecoderUnderTest) -> CaseResult {
 }
 
 fn run_reference(case: &LoadedCase, stream: &[u8], result: &mut CaseResult) {
-    let outcome = reference_decode(stream, case.expect.select_layer.as_deref());
+    let outcome = reference_decode(
+        stream,
+        case.expect.select_layer.as_deref(),
+        case.expect.start_frame,
+    );
     match (&case.expect.expected, outcome) {
         (Expected::Decode { tensors, .. }, Ok(got)) => {
             result.got = format!("decoded {} tensor(s)", got.len());
@@ -412,11 +425,25 @@ fn run_command(command: &str, timeout: Duration) -> std::io::Result<Finished> {
     })
 }
 
-/// Expands a command template.
-pub fn expand(template: &str, input: &Path, outdir: &Path, layer: Option<&str>) -> String {
+/// The placeholder of the start frame in a command template.
+pub const START_FRAME: &str = "{start_frame}";
+
+/// Expands a command template. `{start_frame}` becomes the start frame, or the empty word
+/// (`''`) for a case without one.
+pub fn expand(
+    template: &str,
+    input: &Path,
+    outdir: &Path,
+    layer: Option<&str>,
+    start_frame: Option<u32>,
+) -> String {
     let mut cmd = template
         .replace("{input}", &shell_quote(&input.to_string_lossy()))
-        .replace("{outdir}", &shell_quote(&outdir.to_string_lossy()));
+        .replace("{outdir}", &shell_quote(&outdir.to_string_lossy()))
+        .replace(
+            START_FRAME,
+            &shell_quote(&start_frame.map_or(String::new(), |f| f.to_string())),
+        );
     if let Some(layer) = layer {
         cmd = cmd.replace("{layer}", &shell_quote(layer));
     }
@@ -446,6 +473,7 @@ fn run_external(
         &input,
         &outdir.0,
         case.expect.select_layer.as_deref(),
+        case.expect.start_frame,
     );
     let finished = match run_command(&cmd, timeout) {
         Ok(f) => f,
@@ -693,14 +721,20 @@ pub fn is_plain_relative_path(name: &str) -> bool {
 }
 
 /// The reference implementation of the external protocol: decodes `stream` with the reference
-/// decoder and writes one `.npy` per tensor under `outdir`. Returns the files written, or the
-/// decoder's error (which names the requirement).
+/// decoder (from the random-access point of `start_frame` if given) and writes one `.npy` per
+/// tensor under `outdir`. Returns the files written, or the decoder's error (which names the
+/// requirement).
 pub fn protocol_decode(
     stream: &[u8],
     outdir: &Path,
     select: Option<&str>,
+    start_frame: Option<u32>,
 ) -> Result<Vec<PathBuf>, String> {
-    let mut decoder = dfc_decoder::Decoder::new(stream);
+    let options = dfc_decoder::DecodeOptions {
+        start_frame,
+        ..dfc_decoder::DecodeOptions::default()
+    };
+    let mut decoder = dfc_decoder::Decoder::with_options(stream, options);
     let names: Vec<String> = decoder
         .info()
         .map_err(|e| e.to_string())?

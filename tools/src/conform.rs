@@ -22,13 +22,16 @@ the external protocol: the template's {input} (the stream) and {outdir} (an empt
 are replaced by shell-quoted absolute paths and the command runs under `sh -c`. To decode,
 it exits 0 and writes one .npy per tensor at {outdir}/<layer name>.npy (frames after the first
 under {outdir}/frame_XX/); to reject, it exits non-zero. Cases with a layer selection run
-with --decoder-select, whose template also has {layer}. See conformance/README.md.
+with --decoder-select, whose template also has {layer}. Cases that start at a random-access
+point run only if the template has {start_frame} (the frame_index to start from; the empty
+word for the other cases). See conformance/README.md.
 
 Examples:
   dfc conform
   dfc conform --case 'invalid/req-8.3*' --json
   dfc conform --decoder 'dfc decode {input} -o {outdir}' \\
               --decoder-select 'dfc decode {input} -o {outdir} --layer {layer}'
+  dfc conform --decoder 'f={start_frame}; mydec {input} {outdir} ${f:+--start-frame $f}'
   dfc conform --coverage            (needs: cargo run -p dfc-tools --features coverage -- ...)
   dfc conform generate              (rewrite bitstreams/ from the catalogue)
   dfc conform generate --check      (fail if bitstreams/ is not what the generator makes)"
@@ -41,8 +44,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = "bitstreams")]
     pub suite: PathBuf,
 
-    /// Test an external decoder: a command template with {input} and {outdir}.
-    /// Example: --decoder 'mydec {input} --out {outdir}'
+    /// Test an external decoder: a command template with {input} and {outdir}, and optionally
+    /// {start_frame}. Example: --decoder 'mydec {input} --out {outdir}'
     #[arg(long, value_name = "CMD")]
     pub decoder: Option<String>,
 
@@ -111,6 +114,10 @@ pub struct ReferenceDecodeArgs {
     /// Decode only this layer.
     #[arg(long, value_name = "NAME")]
     pub layer: Option<String>,
+    /// Start at the random-access frame_header unit with this frame_index (clause 8.6); empty:
+    /// from the start (what `{start_frame}` gives for a case without a start frame).
+    #[arg(long, value_name = "N")]
+    pub start_frame: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -265,8 +272,17 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<()> {
 fn run_reference_decode(args: ReferenceDecodeArgs) -> anyhow::Result<()> {
     let stream = std::fs::read(&args.input)
         .with_context(|| format!("cannot read {}", args.input.display()))?;
-    let written = runner::protocol_decode(&stream, &args.outdir, args.layer.as_deref())
-        .map_err(anyhow::Error::msg)?;
+    // An empty --start-frame (the expansion of {start_frame} for a case without one) is none.
+    let start_frame = match args.start_frame.as_deref() {
+        None | Some("") => None,
+        Some(n) => Some(
+            n.parse::<u32>()
+                .with_context(|| format!("--start-frame {n:?} is not a frame_index"))?,
+        ),
+    };
+    let written =
+        runner::protocol_decode(&stream, &args.outdir, args.layer.as_deref(), start_frame)
+            .map_err(anyhow::Error::msg)?;
     for path in written {
         println!("{}", path.display());
     }

@@ -58,8 +58,8 @@ fn conform(command: &str, select: &str) -> (bool, BTreeSet<String>, serde_json::
 fn wrapper(name: &str) -> (bool, BTreeSet<String>, serde_json::Value) {
     let f = fixture(name);
     conform(
-        &format!("{f} {{input}} {{outdir}}"),
-        &format!("{f} {{input}} {{outdir}} {{layer}}"),
+        &format!("{f} {{input}} {{outdir}} '' {{start_frame}}"),
+        &format!("{f} {{input}} {{outdir}} {{layer}} {{start_frame}}"),
     )
 }
 
@@ -79,10 +79,9 @@ fn decodes_a_tensor(e: &Expected) -> bool {
 
 #[test]
 fn dfc_decode_passes_the_suite_by_the_external_protocol() {
-    let (ok, failed, json) = conform(
-        &format!("{DFC} decode {{input}} -o {{outdir}}"),
-        &format!("{DFC} decode {{input}} -o {{outdir}} --layer {{layer}}"),
-    );
+    // dfc-decode.sh: `dfc decode`, with frame 0 of a sequence moved out of frame_00/.
+    // {start_frame} is empty for the cases without a start frame.
+    let (ok, failed, json) = wrapper("dfc-decode.sh");
     assert!(failed.is_empty() && ok, "failed: {failed:?}");
     assert_eq!(json["summary"]["skipped"], 0);
     assert_eq!(json["summary"]["passed"], json["summary"]["cases"]);
@@ -90,11 +89,37 @@ fn dfc_decode_passes_the_suite_by_the_external_protocol() {
 
 #[test]
 fn the_reference_protocol_decoder_passes_the_suite() {
-    let (ok, failed, _) = conform(
-        &format!("{DFC} conform reference-decode {{input}} {{outdir}}"),
-        &format!("{DFC} conform reference-decode {{input}} {{outdir}} --layer {{layer}}"),
+    let (ok, failed, json) = conform(
+        &format!("{DFC} conform reference-decode {{input}} {{outdir}} --start-frame {{start_frame}}"),
+        &format!("{DFC} conform reference-decode {{input}} {{outdir}} --layer {{layer}} --start-frame {{start_frame}}"),
     );
     assert!(failed.is_empty() && ok, "failed: {failed:?}");
+    assert_eq!(json["summary"]["skipped"], 0);
+}
+
+#[test]
+fn cases_with_a_start_frame_are_skipped_without_the_placeholder() {
+    let f = fixture("dfc-decode.sh");
+    let (ok, failed, json) = conform(
+        &format!("{f} {{input}} {{outdir}}"),
+        &format!("{f} {{input}} {{outdir}} {{layer}}"),
+    );
+    assert!(failed.is_empty() && ok, "failed: {failed:?}");
+    let with_start: BTreeSet<String> = runner::load(&suite(), None)
+        .expect("the suite loads")
+        .into_iter()
+        .filter(|c| c.expect.start_frame.is_some())
+        .map(|c| c.key())
+        .collect();
+    assert!(!with_start.is_empty(), "the suite has random-access cases");
+    let skipped: BTreeSet<String> = json["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|c| c["status"] == "skip")
+        .map(|c| c["case"].as_str().expect("case name").to_string())
+        .collect();
+    assert_eq!(skipped, with_start);
 }
 
 #[test]
