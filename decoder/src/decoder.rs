@@ -374,15 +374,20 @@ impl<R: Read> Decoder<R> {
         }
     }
 
-    /// Before the start frame (clause 8.6): units are passed over, frame headers are looked at.
-    /// Without that random-access point the stream decodes to no tensor.
+    /// Before the start frame (clause 8.6): units are passed over without checks; frame headers
+    /// are looked at to find the start. Without that random-access point the stream decodes to
+    /// no tensor.
     fn skip_to_start_frame(&mut self, raw: &RawUnit) -> Result<()> {
         let start = self
             .options
             .start_frame
             .expect("skipping only with a start frame");
         if raw.unit_type() == Some(UnitType::FrameHeader) {
-            let header: FrameHeader = parse(raw, |r| FrameHeader::from_reader(r))?;
+            let payload: &[u8] = &raw.unit.payload;
+            let Ok(header) = FrameHeader::from_reader(&mut BitReader::endian(payload, BigEndian))
+            else {
+                return Ok(());
+            };
             if header.random_access && header.frame_index == start {
                 crate::coverage::hit("branch:start_at_random_access_point");
                 self.skipping = false;
@@ -527,6 +532,7 @@ impl<R: Read> Decoder<R> {
             DecodeError::new(ErrorClass::Invalid, e.requirement, loc, e.message)
         };
         let data = if method == CodingMethod::Quantized {
+            crate::coverage::hit("branch:method:quantized");
             let max_refs = info.level.max_ref_frames as usize;
             let layer_index = usize::from(unit.layer_id);
             if self.references.len() < info.layers.len() {
@@ -543,10 +549,13 @@ impl<R: Read> Decoder<R> {
                 &refs,
             )
             .map_err(method_error)?;
-            // Clause 8.7: the tensor becomes the most recent reference of its layer.
-            let refs = &mut self.references[layer_index];
-            refs.push_front(levels);
-            refs.truncate(max_refs);
+            // Clause 8.7: the tensor becomes the most recent reference of its layer, in a
+            // stream with access units; without them, the lists stay empty.
+            if self.current_frame.is_some() {
+                let refs = &mut self.references[layer_index];
+                refs.push_front(levels);
+                refs.truncate(max_refs);
+            }
             data
         } else {
             decode_payload(method, &unit.method_payload, &desc, self.options.threads)
@@ -639,7 +648,8 @@ impl<R: Read> Decoder<R> {
 }
 
 /// The frame_index of every random-access frame_header unit of a stream held in memory, in
-/// stream order (clause 8.6); units are delimited by their headers, not decoded.
+/// stream order (clause 8.6); units are delimited by their headers and CRC-checked, frame
+/// headers read but not checked, other payloads not parsed.
 pub fn random_access_points(stream: &[u8]) -> Result<Vec<u32>> {
     let mut decoder = Decoder::new(stream);
     decoder.info()?;
@@ -648,9 +658,14 @@ pub fn random_access_points(stream: &[u8]) -> Result<Vec<u32>> {
         let raw = decoder.next_unit()?;
         match raw.unit_type() {
             Some(UnitType::FrameHeader) => {
-                let header: FrameHeader = parse(&raw, |r| FrameHeader::from_reader(r))?;
-                if header.random_access {
-                    points.push(header.frame_index);
+                // Only located, not checked: a decoder starting later does not check it (8.6).
+                let payload: &[u8] = &raw.unit.payload;
+                if let Ok(header) =
+                    FrameHeader::from_reader(&mut BitReader::endian(payload, BigEndian))
+                {
+                    if header.random_access {
+                        points.push(header.frame_index);
+                    }
                 }
             }
             Some(UnitType::EndOfSequence) => break,

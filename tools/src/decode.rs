@@ -120,7 +120,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let stream_error = |e| anyhow::Error::new(StreamError(e)).context(input.clone());
     // A stream with random-access points is a sequence; a damaged stream is reported by the
     // decoder below.
-    let points = random_access_points(&bytes).unwrap_or_default();
+    let points = match args.start_frame {
+        Some(_) => random_access_points(&bytes).map_err(stream_error)?,
+        None => random_access_points(&bytes).unwrap_or_default(),
+    };
     let sequence = !points.is_empty();
     let start_frame = match args.start_frame {
         None => None,
