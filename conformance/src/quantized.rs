@@ -328,7 +328,7 @@ pub struct InterElement {
     pub reference: i32,
     /// q - R.
     pub residual: i32,
-    /// E = |L - RL| + |A - RA|.
+    /// E = 2 × (|L − RL| + |A − RA|) + |R|.
     pub change: u32,
     /// InterCtx.
     pub ctx: usize,
@@ -460,7 +460,8 @@ impl QuantPayload {
                             } else {
                                 0
                             };
-                            let change = left + up;
+                            // E = 2 × (|L − RL| + |A − RA|) + |R|.
+                            let change = 2 * (left + up) + r_level.unsigned_abs();
                             let ctx = level_ctx(change, inter.inter_ctx_base);
                             let r = q - r_level;
                             let m = r.unsigned_abs();
@@ -731,10 +732,11 @@ mod tests {
         let e = p.inter_elements();
         let residuals: Vec<i32> = e.iter().map(|x| x.residual).collect();
         assert_eq!(residuals, [0, 3, 0, 39, 0, -3]);
-        // E: none; left 0; left 3; above 0; left 39 + above 3; left 0 + above 0.
+        // E = 2 × (left + above residuals) + |R|: 0 + 5; 2×0 + 0; 2×3 + 9; 2×0 + 1;
+        // 2×(39 + 3) + 2; 2×(0 + 0) + 3.
         let changes: Vec<u32> = e.iter().map(|x| x.change).collect();
-        assert_eq!(changes, [0, 0, 3, 0, 42, 0]);
-        assert_eq!(e[4].ctx, 1 + half_octave(42) as usize);
+        assert_eq!(changes, [5, 0, 15, 1, 86, 3]);
+        assert_eq!(e[4].ctx, 1 + half_octave(86) as usize);
         // 3 + 16 + 16 + 16 tables, and inter_parameters() after map_predictors().
         let parts = p.parts();
         assert_eq!(parts.tables.len(), 51);

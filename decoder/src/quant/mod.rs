@@ -516,7 +516,12 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
                     // Residuals of the left and above neighbours against the reference.
                     let left_residual = if x > 0 { left - row_ref[x - 1] } else { 0 };
                     let above_residual = if has_above { a - above_ref[x] } else { 0 };
-                    let ic = inter_context(left_residual, above_residual, ctx.inter_ctx_base);
+                    let ic = inter_context(
+                        left_residual,
+                        above_residual,
+                        row_ref[x],
+                        ctx.inter_ctx_base,
+                    );
                     let token = rans.decode_exponent(ctx.inter_tables, ic);
                     let m = magnitude_of(token, raw.read(extra_bits_of(token))) as i32;
                     let residual = if m != 0 && raw.read(1) == 1 { -m } else { m };

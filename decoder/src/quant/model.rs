@@ -122,10 +122,16 @@ pub fn residual_context(
 }
 
 /// InterCtx: the context of an inter residual token from the residuals of the left and above
-/// neighbours, |L − RL| + |A − RA| (clause 8.3.7.3).
+/// neighbours and the reference level, 2 × (|L − RL| + |A − RA|) + |R| (clause 8.3.7.3).
 #[inline(always)]
-pub fn inter_context(left_residual: i32, above_residual: i32, ctx_base: u32) -> usize {
-    let change = left_residual.unsigned_abs() + above_residual.unsigned_abs();
+pub fn inter_context(
+    left_residual: i32,
+    above_residual: i32,
+    reference: i32,
+    ctx_base: u32,
+) -> usize {
+    let change = 2 * (left_residual.unsigned_abs() + above_residual.unsigned_abs())
+        + reference.unsigned_abs();
     if change == 0 {
         0
     } else {
@@ -238,6 +244,12 @@ mod tests {
         assert_eq!(residual_context(0, 0, 0, 0, 0), 0);
         assert_eq!(residual_context(3, 1, 1, 1, 0), 1 + half_octave(2) as usize);
         assert_eq!(residual_context(-65535, 65535, 0, -65535, 0), 15);
+        // InterCtx: 2 × (|3| + |−1|) + |−2| = 10, HalfOctave(10) = 5.
+        assert_eq!(inter_context(3, -1, -2, 0), 6);
+        assert_eq!(inter_context(3, -1, -2, 5), 1);
+        assert_eq!(inter_context(0, 0, 0, 0), 0);
+        assert_eq!(inter_context(0, 0, 1, 0), 1);
+        assert_eq!(inter_context(65535, 65535, 65535, 0), 15);
     }
 
     #[test]

@@ -157,8 +157,10 @@ fn code_both_ways(
                 let left_residual = if x > 0 { left - reference[i - 1] } else { 0 };
                 let above_residual = if has_above { a - reference[i - w] } else { 0 };
                 let (token, extra_bits, _) = token_of(r.unsigned_abs());
+                let change = 2 * (left_residual.unsigned_abs() + above_residual.unsigned_abs())
+                    + reference[i].unsigned_abs();
                 inter[i] = Coded {
-                    class: class_of(left_residual.unsigned_abs() + above_residual.unsigned_abs()),
+                    class: class_of(change),
                     token: token as u8,
                     extra_bits: extra_bits as u8,
                     sign: r != 0,
