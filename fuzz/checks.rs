@@ -63,45 +63,37 @@ pub fn random_access(data: &[u8]) {
     }
 }
 
+/// The element types the quantized method codes.
+const FLOATS: [ElementType; 3] = [
+    ElementType::Float32,
+    ElementType::Float16,
+    ElementType::BFloat16,
+];
+
 /// The native payload decoder for a tensor description taken from the first 4 bytes: an error
 /// or exactly the tensor's size; the thread count does not change the result.
 pub fn native_payload(data: &[u8]) {
-    if data.len() < 4 {
-        return;
-    }
-    let element_type = ElementType::ALL[usize::from(data[0]) % ElementType::ALL.len()];
-    let non_negative = data[0] & 0x80 != 0;
-    let rank = usize::from(data[1] % 4) + 1;
-    let shape: Vec<u32> = (0..rank)
-        .map(|i| u32::from(data[2] >> (2 * i) & 3) * u32::from(data[3] % 7 + 1) + 1)
-        .collect();
-    let desc = TensorDesc {
-        element_type,
-        shape: &shape,
-        non_negative,
-    };
-    let payload = &data[4..];
-    let one = dfc_decoder::methods::decode_payload(CodingMethod::Native, payload, &desc, 1);
-    if let Ok(out) = &one {
-        let n: usize = shape.iter().map(|&d| d as usize).product();
-        assert_eq!(out.len(), n * element_type.size());
-    }
-    let two = dfc_decoder::methods::decode_payload(CodingMethod::Native, payload, &desc, 2);
-    assert_eq!(one, two);
+    payload(CodingMethod::Native, data, |b| {
+        ElementType::ALL[usize::from(b) % ElementType::ALL.len()]
+    });
 }
 
 /// The quantized payload decoder for a float tensor description taken from the first 4 bytes:
 /// an error or exactly the tensor's size; the thread count does not change the result.
 pub fn quantized_payload(data: &[u8]) {
+    payload(CodingMethod::Quantized, data, |b| {
+        FLOATS[usize::from(b & 0x7F) % FLOATS.len()]
+    });
+}
+
+/// Decodes `data[4..]` as a `method` payload of a tensor described by the first 4 bytes (type
+/// from byte 0 by `element_type`, non-negative flag bit 7 of byte 0, rank and shape from bytes
+/// 1 to 3), with 1 and 2 threads.
+fn payload(method: CodingMethod, data: &[u8], element_type: impl Fn(u8) -> ElementType) {
     if data.len() < 4 {
         return;
     }
-    const FLOATS: [ElementType; 3] = [
-        ElementType::Float32,
-        ElementType::Float16,
-        ElementType::BFloat16,
-    ];
-    let element_type = FLOATS[usize::from(data[0] & 0x7F) % FLOATS.len()];
+    let element_type = element_type(data[0]);
     let non_negative = data[0] & 0x80 != 0;
     let rank = usize::from(data[1] % 4) + 1;
     let shape: Vec<u32> = (0..rank)
@@ -113,12 +105,12 @@ pub fn quantized_payload(data: &[u8]) {
         non_negative,
     };
     let payload = &data[4..];
-    let one = dfc_decoder::methods::decode_payload(CodingMethod::Quantized, payload, &desc, 1);
+    let one = dfc_decoder::methods::decode_payload(method, payload, &desc, 1);
     if let Ok(out) = &one {
         let n: usize = shape.iter().map(|&d| d as usize).product();
         assert_eq!(out.len(), n * element_type.size());
     }
-    let two = dfc_decoder::methods::decode_payload(CodingMethod::Quantized, payload, &desc, 2);
+    let two = dfc_decoder::methods::decode_payload(method, payload, &desc, 2);
     assert_eq!(one, two);
 }
 
@@ -128,11 +120,6 @@ pub fn quantized_roundtrip(data: &[u8]) {
     if data.len() < 4 {
         return;
     }
-    const FLOATS: [ElementType; 3] = [
-        ElementType::Float32,
-        ElementType::Float16,
-        ElementType::BFloat16,
-    ];
     let element_type = FLOATS[usize::from(data[0]) % FLOATS.len()];
     let body = &data[4..];
     let count = body.len() / element_type.size();

@@ -24,7 +24,7 @@ pub struct MethodError {
 }
 
 impl MethodError {
-    fn new(requirement: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(requirement: &'static str, message: impl Into<String>) -> Self {
         MethodError {
             requirement,
             message: message.into(),

@@ -6,12 +6,10 @@ use crate::lossy::{encode_quantized_frame, SequenceState};
 use crate::methods::is_non_negative;
 use crate::stream::{
     canonical_bytes, choose_level, choose_method, layer_parameters, metadata_unit, validate,
-    CodedTensor, EncodeError, EncoderConfig, LayerInput, MethodChoice,
+    CodedTensor, EncodeError, EncoderConfig, LayerInput, MethodChoice, UnitWriter,
 };
-use dfc_decoder::syntax::{
-    FeatureData, FrameHeader, Identification, SequenceHeader, SyntaxStructure, TensorHash, Unit,
-};
-use dfc_decoder::{tensor_sha256, CodingMethod, HashType, UnitType};
+use dfc_decoder::syntax::{FrameHeader, SyntaxStructure};
+use dfc_decoder::{CodingMethod, UnitType};
 
 /// Which predictions quantized layers may use (`--prediction`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,32 +141,14 @@ pub fn encode_sequence(
         .collect();
     let level = choose_level(&inputs, &all_coded, metadata.as_ref(), config.level_idc)?;
 
-    let mut out = Identification::current().to_bytes();
-    let mut push = |unit_type: UnitType, payload: Vec<u8>| {
-        out.extend_from_slice(&Unit::new(unit_type.code(), payload).to_bytes());
-    };
-    push(
-        UnitType::SequenceHeader,
-        SequenceHeader {
-            version_major: dfc_decoder::VERSION_MAJOR,
-            version_minor: dfc_decoder::VERSION_MINOR,
-            profile_idc: config.profile.code(),
-            level_idc: level,
-            num_layers: layers.len() as u16,
-            reserved_zero_16bits: 0,
-        }
-        .to_bytes(),
-    );
-    if let Some(m) = metadata {
-        push(UnitType::Metadata, m.to_bytes());
-    }
+    let mut w = UnitWriter::start(config, level, layers.len(), metadata);
     for (id, layer) in layers.iter().enumerate() {
         let mut params = layer_parameters(id as u16, &layer.input, layer.first_method);
         params.non_negative_flag = layer.non_negative;
-        push(UnitType::LayerParameters, params.to_bytes());
+        w.push(UnitType::LayerParameters, params.to_bytes());
     }
     for (frame, (random_access, coded)) in frames.iter().zip(coded_frames) {
-        push(
+        w.push(
             UnitType::FrameHeader,
             FrameHeader {
                 frame_index: frame.frame_index,
@@ -178,33 +158,10 @@ pub fn encode_sequence(
             .to_bytes(),
         );
         for ((id, c), input) in coded.into_iter().zip(&frame.layers) {
-            push(
-                UnitType::FeatureData,
-                FeatureData {
-                    layer_id: id,
-                    frame_index: frame.frame_index,
-                    coding_method: c.method.code(),
-                    method_payload: c.payload,
-                }
-                .to_bytes(),
-            );
-            if config.tensor_hashes {
-                push(
-                    UnitType::TensorHash,
-                    TensorHash {
-                        layer_id: id,
-                        frame_index: frame.frame_index,
-                        hash_type: HashType::Sha256.code(),
-                        hash_value: tensor_sha256(c.decoded.as_deref().unwrap_or(input.data))
-                            .to_vec(),
-                    }
-                    .to_bytes(),
-                );
-            }
+            w.tensor(id, frame.frame_index, c, input.data, config.tensor_hashes);
         }
     }
-    push(UnitType::EndOfSequence, Vec::new());
-    Ok(out)
+    Ok(w.finish())
 }
 
 /// A layer of a sequence: its first appearance, whether every frame of it is non-negative,

@@ -296,57 +296,98 @@ pub fn encode_stream(
     let metadata = metadata_unit(&config.metadata)?;
     let level = choose_level(layers, &coded, metadata.as_ref(), config.level_idc)?;
 
-    let mut out = Identification::current().to_bytes();
-    let mut push = |unit_type: UnitType, payload: Vec<u8>| {
-        out.extend_from_slice(&Unit::new(unit_type.code(), payload).to_bytes());
-    };
-    push(
-        UnitType::SequenceHeader,
-        SequenceHeader {
-            version_major: dfc_decoder::VERSION_MAJOR,
-            version_minor: dfc_decoder::VERSION_MINOR,
-            profile_idc: config.profile.code(),
-            level_idc: level,
-            num_layers: layers.len() as u16,
-            reserved_zero_16bits: 0,
-        }
-        .to_bytes(),
-    );
-    if let Some(m) = metadata {
-        push(UnitType::Metadata, m.to_bytes());
-    }
+    let mut w = UnitWriter::start(config, level, layers.len(), metadata);
     for (id, (layer, CodedTensor { method, .. })) in layers.iter().zip(&coded).enumerate() {
-        push(
+        w.push(
             UnitType::LayerParameters,
             layer_parameters(id as u16, layer, *method).to_bytes(),
         );
     }
     for (id, (layer, c)) in layers.iter().zip(coded).enumerate() {
-        push(
-            UnitType::FeatureData,
-            FeatureData {
-                layer_id: id as u16,
-                frame_index: 0,
-                coding_method: c.method.code(),
-                method_payload: c.payload,
+        w.tensor(id as u16, 0, c, layer.data, config.tensor_hashes);
+    }
+    Ok(w.finish())
+}
+
+/// Writes the units of a stream in order (clause 5.2).
+pub(crate) struct UnitWriter {
+    out: Vec<u8>,
+}
+
+impl UnitWriter {
+    /// The identification, the sequence header and the metadata unit, if any.
+    pub(crate) fn start(
+        config: &EncoderConfig,
+        level_idc: u8,
+        num_layers: usize,
+        metadata: Option<Metadata>,
+    ) -> Self {
+        let mut w = UnitWriter {
+            out: Identification::current().to_bytes(),
+        };
+        w.push(
+            UnitType::SequenceHeader,
+            SequenceHeader {
+                version_major: dfc_decoder::VERSION_MAJOR,
+                version_minor: dfc_decoder::VERSION_MINOR,
+                profile_idc: config.profile.code(),
+                level_idc,
+                num_layers: num_layers as u16,
+                reserved_zero_16bits: 0,
             }
             .to_bytes(),
         );
-        if config.tensor_hashes {
-            push(
+        if let Some(m) = metadata {
+            w.push(UnitType::Metadata, m.to_bytes());
+        }
+        w
+    }
+
+    pub(crate) fn push(&mut self, unit_type: UnitType, payload: Vec<u8>) {
+        self.out
+            .extend_from_slice(&Unit::new(unit_type.code(), payload).to_bytes());
+    }
+
+    /// A feature_data unit and, with `hash`, its tensor_hash unit: the SHA-256 of what a
+    /// decoder outputs (the reconstruction of a lossy tensor, else `input`).
+    pub(crate) fn tensor(
+        &mut self,
+        layer_id: u16,
+        frame_index: u32,
+        coded: CodedTensor,
+        input: &[u8],
+        hash: bool,
+    ) {
+        let hash_value = hash.then(|| tensor_sha256(coded.decoded.as_deref().unwrap_or(input)));
+        self.push(
+            UnitType::FeatureData,
+            FeatureData {
+                layer_id,
+                frame_index,
+                coding_method: coded.method.code(),
+                method_payload: coded.payload,
+            }
+            .to_bytes(),
+        );
+        if let Some(h) = hash_value {
+            self.push(
                 UnitType::TensorHash,
                 TensorHash {
-                    layer_id: id as u16,
-                    frame_index: 0,
+                    layer_id,
+                    frame_index,
                     hash_type: HashType::Sha256.code(),
-                    hash_value: tensor_sha256(c.decoded.as_deref().unwrap_or(layer.data)).to_vec(),
+                    hash_value: h.to_vec(),
                 }
                 .to_bytes(),
             );
         }
     }
-    push(UnitType::EndOfSequence, Vec::new());
-    Ok(out)
+
+    /// The end_of_sequence unit; the stream.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.push(UnitType::EndOfSequence, Vec::new());
+        self.out
+    }
 }
 
 /// The layer_parameters() of a layer (clause 7.4); non_negative_flag is set when no element

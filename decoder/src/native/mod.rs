@@ -6,6 +6,7 @@
 
 pub mod model;
 pub mod rans;
+pub mod slices;
 pub mod syntax;
 
 use crate::methods::MethodError;
@@ -15,7 +16,8 @@ use model::{
     ElementFields, Geometry, KIND_LEFT, KIND_NEW, KIND_ZERO, NUM_EXP_CONTEXTS, NUM_KINDS,
     NUM_KIND_CONTEXTS, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_ZERO,
 };
-use rans::{ExpTables, RansDecoder, RansError, RawBits, SmallTable};
+use rans::{ExpTables, RansDecoder, RawBits, SmallTable};
+use slices::rans_error;
 use syntax::{FrequencyTable, NativeHeader, SliceIndex};
 
 /// What the native decoder needs to know about the layer.
@@ -175,29 +177,7 @@ pub fn decode_native(
         kind_tables: &kind_tables,
         exp_tables: &exp_tables,
     };
-    let threads = threads.clamp(1, jobs.len().max(1));
-    if threads == 1 {
-        decode_slices(&ctx, jobs, size)?;
-    } else {
-        let chunk = jobs.len().div_ceil(threads);
-        let mut groups: Vec<Vec<SliceJob<'_>>> = Vec::new();
-        let mut jobs = jobs.into_iter().peekable();
-        while jobs.peek().is_some() {
-            groups.push(jobs.by_ref().take(chunk).collect());
-        }
-        std::thread::scope(|s| {
-            let handles: Vec<_> = groups
-                .into_iter()
-                .map(|group| {
-                    let ctx = &ctx;
-                    s.spawn(move || decode_slices(ctx, group, size))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .try_for_each(|h| h.join().expect("slice decoding does not panic"))
-        })?;
-    }
+    slices::decode_in_groups(jobs, threads, |group| decode_slices(&ctx, group, size))?;
     Ok(out)
 }
 
@@ -218,16 +198,6 @@ struct SliceJob<'a> {
     rans: &'a [u8],
     raw: &'a [u8],
     out: &'a mut [u8],
-}
-
-fn rans_error(e: RansError) -> MethodError {
-    match e {
-        RansError::EmptyContext => err(
-            "REQ-8.3.6-5",
-            "a symbol is coded in a context whose frequency table is empty",
-        ),
-        RansError::Exhausted => err("REQ-8.3.6-6", "the slice's rANS data ends early"),
-    }
 }
 
 /// Decodes a group of slices (clause 8.3.6.7) with a loop specialized for the element fields.
@@ -308,12 +278,7 @@ impl<'a> Lane<'a> {
     fn end_row<const SIZE: usize>(&mut self) -> Result<(), MethodError> {
         let r = self.next_row;
         self.next_row += 1;
-        if let Some(e) = self.rans.error() {
-            return Err(rans_error(e));
-        }
-        if self.raw.overrun() {
-            return Err(err("REQ-8.3.6-6", "the slice's raw data ends early"));
-        }
+        slices::check_row(&self.rans, &self.raw)?;
         let width = self.values.len();
         let out = &mut self.out[r * width * SIZE..(r + 1) * width * SIZE];
         for (o, v) in out.chunks_exact_mut(SIZE).zip(&self.values) {
@@ -340,19 +305,7 @@ impl<'a> Lane<'a> {
 
     /// Checks the end of the slice (REQ-8.3.6-6).
     fn finish(&self) -> Result<(), MethodError> {
-        if !self.rans.finished_cleanly() {
-            return Err(err(
-                "REQ-8.3.6-6",
-                "the slice's rANS data does not end in the final state 2^16 with every byte read",
-            ));
-        }
-        if !self.raw.finished_cleanly() {
-            return Err(err(
-                "REQ-8.3.6-6",
-                "the slice's raw data has unread bytes or non-zero padding bits",
-            ));
-        }
-        Ok(())
+        slices::check_slice_end(&self.rans, &self.raw)
     }
 
     /// Decodes the elements of a coded row (clause 8.3.6.7). The entropy decoders are copied

@@ -8,7 +8,8 @@ pub mod syntax;
 
 use crate::methods::MethodError;
 use crate::native::model::{row_context, Geometry, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_ZERO};
-use crate::native::rans::{ExpTables, RansDecoder, RansError, RawBits, SmallTable};
+use crate::native::rans::{ExpTables, RansDecoder, RawBits, SmallTable};
+use crate::native::slices::{check_row, check_slice_end, decode_in_groups, rans_error};
 use crate::native::syntax::{FrequencyTable, SliceIndex};
 use crate::native::TensorDesc;
 use crate::types::ElementType;
@@ -22,13 +23,6 @@ use syntax::{
     Codebook, InterParameters, MapPredictors, QuantHeader, UniformParameters,
     INTER_PARAMETERS_BYTES, QUANTIZER_CODEBOOK, QUANTIZER_UNIFORM,
 };
-
-fn err(requirement: &'static str, message: impl Into<String>) -> MethodError {
-    MethodError {
-        requirement,
-        message: message.into(),
-    }
-}
 
 /// How levels become values (clause 8.3.7.5).
 #[derive(Clone, Debug, PartialEq)]
@@ -87,7 +81,7 @@ pub fn num_param_sets(shape: &[u32], per_channel: bool) -> usize {
 
 /// Checks quant_header() (REQ-8.3.7-1).
 fn check_header(h: &QuantHeader) -> Result<(), MethodError> {
-    let bad = |m: String| Err(err("REQ-8.3.7-1", m));
+    let bad = |m: String| Err(MethodError::new("REQ-8.3.7-1", m));
     if h.quantizer_type > QUANTIZER_CODEBOOK {
         return bad(format!("quantizer_type {} is reserved", h.quantizer_type));
     }
@@ -115,7 +109,7 @@ pub fn parse_parts(
     num_refs: usize,
 ) -> Result<QuantParts, MethodError> {
     if !is_float_type(desc.element_type) {
-        return Err(err(
+        return Err(MethodError::new(
             "REQ-8.3.7-2",
             format!(
                 "the quantized method codes float layers, not {}",
@@ -124,7 +118,7 @@ pub fn parse_parts(
         ));
     }
     let truncated = || {
-        err(
+        MethodError::new(
             "REQ-8.3.7-4",
             "quantized payload ends inside its header, parameters, map predictors, tables or slice index",
         )
@@ -151,7 +145,7 @@ pub fn parse_parts(
         crate::coverage::syntax(&params);
         for (i, &(step, offset)) in params.params.iter().enumerate() {
             if !is_finite_bits(step) || !is_finite_bits(offset) {
-                return Err(err(
+                return Err(MethodError::new(
                     "REQ-8.3.7-3",
                     format!("step or offset of parameter set {i} is not finite"),
                 ));
@@ -178,7 +172,7 @@ pub fn parse_parts(
         let book = Codebook::from_reader(&mut r).map_err(short)?;
         crate::coverage::syntax(&book);
         if book.codewords.len() > 1usize << header.level_bits {
-            return Err(err(
+            return Err(MethodError::new(
                 "REQ-8.3.7-3",
                 format!(
                     "{} codewords do not fit in levels of {} bits",
@@ -188,7 +182,10 @@ pub fn parse_parts(
             ));
         }
         if let Some(i) = book.codewords.iter().position(|&c| !is_finite_bits(c)) {
-            return Err(err("REQ-8.3.7-3", format!("codeword {i} is not finite")));
+            return Err(MethodError::new(
+                "REQ-8.3.7-3",
+                format!("codeword {i} is not finite"),
+            ));
         }
         let values = book.codewords.iter().map(|&c| f32::from_bits(c)).collect();
         let range = LevelRange::of(header.level_bits, false, Some(book.codewords.len() as u32));
@@ -211,13 +208,16 @@ pub fn parse_parts(
         let maps = MapPredictors::from_reader(&mut r, &num_maps).map_err(short)?;
         crate::coverage::syntax(&maps);
         if let Some(m) = maps.predictors.iter().position(|&p| p > MAX_PREDICTOR) {
-            return Err(err(
+            return Err(MethodError::new(
                 "REQ-8.3.7-6",
                 format!("map_predictor of map {m} is {}", maps.predictors[m]),
             ));
         }
         if maps.alignment != 0 {
-            return Err(err("REQ-8.3.6-3", "alignment_zero_bits is not 0"));
+            return Err(MethodError::new(
+                "REQ-8.3.6-3",
+                "alignment_zero_bits is not 0",
+            ));
         }
         maps.predictors
     } else {
@@ -241,7 +241,7 @@ pub fn parse_parts(
         let inter = InterParameters::from_reader(&mut r).map_err(short)?;
         crate::coverage::syntax(&inter);
         if inter.ref_distance == 0 || usize::from(inter.ref_distance) > num_refs {
-            return Err(err(
+            return Err(MethodError::new(
                 "REQ-8.3.7-7",
                 format!(
                     "ref_distance {} but the layer has {num_refs} reference tensor(s)",
@@ -277,7 +277,10 @@ pub fn parse_parts(
     };
     while !r.byte_aligned() {
         if r.read_bit().map_err(short)? {
-            return Err(err("REQ-8.3.6-3", "alignment_zero_bits is not 0"));
+            return Err(MethodError::new(
+                "REQ-8.3.6-3",
+                "alignment_zero_bits is not 0",
+            ));
         }
     }
     let num_slices = geometry.rows.div_ceil(header.rows_per_slice as usize);
@@ -296,7 +299,7 @@ pub fn parse_parts(
         .map(|&(a, b)| u64::from(a) + u64::from(b))
         .sum();
     if total != (payload.len() - data_offset) as u64 {
-        return Err(err(
+        return Err(MethodError::new(
             "REQ-8.3.6-4",
             format!(
                 "the slice index lists {total} bytes of slice data, the payload holds {}",
@@ -351,16 +354,6 @@ struct SliceJob<'a> {
     levels: &'a mut [i32],
 }
 
-fn rans_error(e: RansError) -> MethodError {
-    match e {
-        RansError::EmptyContext => err(
-            "REQ-8.3.6-5",
-            "a symbol is coded in a context whose frequency table is empty",
-        ),
-        RansError::Exhausted => err("REQ-8.3.6-6", "the slice's rANS data ends early"),
-    }
-}
-
 /// Decodes a quantized method payload without reference tensors into the tensor's canonical
 /// bytes (clause 8.3.7).
 pub fn decode_quantized(
@@ -381,7 +374,7 @@ pub fn decode_quantized_with_refs(
 ) -> Result<(Vec<u8>, Vec<i32>), MethodError> {
     let parts = parse_parts(payload, desc, refs.len())?;
     let geometry = Geometry::of(desc.shape);
-    let table_error = |e: crate::native::rans::TableError| err("REQ-8.3.6-2", e.0);
+    let table_error = |e: crate::native::rans::TableError| MethodError::new("REQ-8.3.6-2", e.0);
     let row_tables = parts
         .row_tables
         .iter()
@@ -448,31 +441,11 @@ pub fn decode_quantized_with_refs(
         residual_tables: &residual_tables,
         inter_tables: &inter_tables,
     };
-    let threads = threads.clamp(1, jobs.len().max(1));
-    if threads == 1 {
-        jobs.into_iter()
-            .try_for_each(|job| decode_slice(&ctx, job))?;
-    } else {
-        // Contiguous groups joined in order: the error reported is the lowest failing slice's.
-        let chunk = jobs.len().div_ceil(threads);
-        let mut groups: Vec<Vec<SliceJob<'_>>> = Vec::new();
-        let mut jobs = jobs.into_iter().peekable();
-        while jobs.peek().is_some() {
-            groups.push(jobs.by_ref().take(chunk).collect());
-        }
-        std::thread::scope(|s| {
-            let handles: Vec<_> = groups
-                .into_iter()
-                .map(|group| {
-                    let ctx = &ctx;
-                    s.spawn(move || group.into_iter().try_for_each(|job| decode_slice(ctx, job)))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .try_for_each(|h| h.join().expect("slice decoding does not panic"))
-        })?;
-    }
+    decode_in_groups(jobs, threads, |group| {
+        group
+            .into_iter()
+            .try_for_each(|job| decode_slice(&ctx, job))
+    })?;
     Ok((out, levels))
 }
 
@@ -563,14 +536,9 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
             let value = to_element(ctx.dequantizer.value(level, set), ctx.element_type);
             o.copy_from_slice(&value.to_le_bytes()[..size]);
         }
-        if let Some(e) = rans.error() {
-            return Err(rans_error(e));
-        }
-        if raw.overrun() {
-            return Err(err("REQ-8.3.6-6", "the slice's raw data ends early"));
-        }
+        check_row(&rans, &raw)?;
         if out_of_range {
-            return Err(err(
+            return Err(MethodError::new(
                 "REQ-8.3.7-5",
                 format!(
                     "a level of row {y} is outside {}..{}",
@@ -580,17 +548,5 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
         }
         std::mem::swap(&mut above, &mut current);
     }
-    if !rans.finished_cleanly() {
-        return Err(err(
-            "REQ-8.3.6-6",
-            "the slice's rANS data does not end in the final state 2^16 with every byte read",
-        ));
-    }
-    if !raw.finished_cleanly() {
-        return Err(err(
-            "REQ-8.3.6-6",
-            "the slice's raw data has unread bytes or non-zero padding bits",
-        ));
-    }
-    Ok(())
+    check_slice_end(&rans, &raw)
 }

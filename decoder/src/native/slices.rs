@@ -1,0 +1,80 @@
+//! What the slices of the native and quantized methods share (clause 8.3.6.7, used by clause
+//! 8.3.7.6): the checks after each row and at the end of a slice, and decoding groups of
+//! slices on several threads so that the lowest failing slice's violation is the one reported.
+
+use super::rans::{RansDecoder, RansError, RawBits};
+use crate::methods::MethodError;
+
+/// The violation behind a rANS decoding error (REQ-8.3.6-5, REQ-8.3.6-6).
+pub fn rans_error(e: RansError) -> MethodError {
+    match e {
+        RansError::EmptyContext => MethodError::new(
+            "REQ-8.3.6-5",
+            "a symbol is coded in a context whose frequency table is empty",
+        ),
+        RansError::Exhausted => MethodError::new("REQ-8.3.6-6", "the slice's rANS data ends early"),
+    }
+}
+
+/// Check 2 of clause 8.3.6.7, after a row: an empty context first, then missing data.
+pub fn check_row(rans: &RansDecoder<'_>, raw: &RawBits<'_>) -> Result<(), MethodError> {
+    if let Some(e) = rans.error() {
+        return Err(rans_error(e));
+    }
+    if raw.overrun() {
+        return Err(MethodError::new(
+            "REQ-8.3.6-6",
+            "the slice's raw data ends early",
+        ));
+    }
+    Ok(())
+}
+
+/// Check 3 of clause 8.3.6.7, after the last row: the final rANS state, then the raw bits.
+pub fn check_slice_end(rans: &RansDecoder<'_>, raw: &RawBits<'_>) -> Result<(), MethodError> {
+    if !rans.finished_cleanly() {
+        return Err(MethodError::new(
+            "REQ-8.3.6-6",
+            "the slice's rANS data does not end in the final state 2^16 with every byte read",
+        ));
+    }
+    if !raw.finished_cleanly() {
+        return Err(MethodError::new(
+            "REQ-8.3.6-6",
+            "the slice's raw data has unread bytes or non-zero padding bits",
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `decode` on contiguous groups of the slice jobs, one group per thread (at most
+/// `threads`), and joins the groups in order: if `decode` stops a group at its first failing
+/// slice, the error returned is that of the lowest-index failing slice.
+pub fn decode_in_groups<J: Send>(
+    jobs: Vec<J>,
+    threads: usize,
+    decode: impl Fn(Vec<J>) -> Result<(), MethodError> + Sync,
+) -> Result<(), MethodError> {
+    let threads = threads.clamp(1, jobs.len().max(1));
+    if threads == 1 {
+        return decode(jobs);
+    }
+    let chunk = jobs.len().div_ceil(threads);
+    let mut groups: Vec<Vec<J>> = Vec::new();
+    let mut jobs = jobs.into_iter().peekable();
+    while jobs.peek().is_some() {
+        groups.push(jobs.by_ref().take(chunk).collect());
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|group| {
+                let decode = &decode;
+                s.spawn(move || decode(group))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().expect("slice decoding does not panic"))
+    })
+}
