@@ -13,7 +13,7 @@ use crate::methods::MethodError;
 use crate::types::ElementType;
 use bitstream_io::{BigEndian, BitRead, BitReader, FromBitStream, FromBitStreamWith};
 use model::{
-    ElementFields, Geometry, KIND_LEFT, KIND_NEW, KIND_ZERO, NUM_EXP_CONTEXTS, NUM_KINDS,
+    ElementFields, Geometry, KIND_ABOVE, KIND_LEFT, KIND_NEW, NUM_EXP_CONTEXTS, NUM_KINDS,
     NUM_KIND_CONTEXTS, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_ZERO,
 };
 use rans::{ExpTables, RansDecoder, RawBits, SmallTable};
@@ -358,9 +358,7 @@ fn decode_element<const S: u32, const E: u32, const M: u32>(
     let (left_info, above_info) = (left.1, above.1);
     let kc = model::kind_context_of_classes(left_info & 7, above_info & 7);
     let kind = rans.decode_small(&ctx.kind_tables[kc & 31]) as u8;
-    if kind == KIND_ZERO {
-        (0, 0)
-    } else if kind == KIND_NEW {
+    if kind == KIND_NEW {
         // info holds the exponent of a non-zero neighbour and is 0 for a zero one.
         let ec = model::exp_context_of(
             left_info >> 3,
@@ -374,11 +372,22 @@ fn decode_element<const S: u32, const E: u32, const M: u32>(
         let v = (bits >> M) << (E + M) | e << M | (bits & ((1u32 << M) - 1));
         let class = model::nonzero_class(e, ctx.kind_exp_base);
         (v, if v == 0 { 0 } else { class | e << 3 })
-    } else if kind == KIND_LEFT {
-        left
     } else {
-        above
+        // Zero, a copy of the left or of the above neighbour: selected without a branch,
+        // whose outcome the processor could not guess.
+        let take_left = select(kind == KIND_LEFT);
+        let take_above = select(kind == KIND_ABOVE);
+        (
+            (left.0 & take_left) | (above.0 & take_above),
+            (left.1 & take_left) | (above.1 & take_above),
+        )
     }
+}
+
+/// All ones when `condition` holds, else 0.
+#[inline(always)]
+fn select(condition: bool) -> u32 {
+    0u32.wrapping_sub(u32::from(condition))
 }
 
 fn decode_slices_with<const SIZE: usize, const S: u32, const E: u32, const M: u32>(

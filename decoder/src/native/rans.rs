@@ -167,10 +167,29 @@ impl<'a> RansDecoder<'a> {
     pub fn decode_small(&mut self, table: &SmallTable) -> u32 {
         let slot = self.state & (PROB_SCALE - 1);
         let c = &table.cum;
-        let symbol = u32::from(slot >= c[1]) + u32::from(slot >= c[2]) + u32::from(slot >= c[3]);
-        let (start, end) = (c[symbol as usize], c[symbol as usize + 1]);
+        // The interval of the symbol by selects on the loaded bounds, not by a second load
+        // that would wait for the symbol.
+        let (above1, above2, above3) = (slot >= c[1], slot >= c[2], slot >= c[3]);
+        let start = if above3 {
+            c[3]
+        } else if above2 {
+            c[2]
+        } else if above1 {
+            c[1]
+        } else {
+            0
+        };
+        let end = if above3 {
+            c[4]
+        } else if above2 {
+            c[3]
+        } else if above1 {
+            c[2]
+        } else {
+            c[1]
+        };
         self.advance(slot, start, end - start);
-        symbol
+        u32::from(above1) + u32::from(above2) + u32::from(above3)
     }
 
     /// Decodes one exponent symbol in context `ctx` (below 16).

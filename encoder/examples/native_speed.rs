@@ -1,0 +1,91 @@
+//! Decode speed of the native method against zlib-6 on the conv and pool tensors of a corpus,
+//! per model (fastest of alternating runs, one thread): the quick loop behind the decode target
+//! of `native_eval`, without its slow LZMA and encode timings.
+//!
+//! cargo run --release -p dfc-encoder --example native_speed -- CORPUS [MODEL]
+
+use dfc_decoder::methods::decode_payload;
+use dfc_decoder::native::TensorDesc;
+use dfc_decoder::{CodingMethod, ElementType};
+use dfc_encoder::{encode_payload, is_non_negative, TensorRef};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::time::Instant;
+
+fn main() {
+    let root = std::path::PathBuf::from(std::env::args().nth(1).expect("CORPUS"));
+    let only = std::env::args().nth(2);
+    let manifest: serde_json::Value =
+        serde_json::from_reader(std::fs::File::open(root.join("manifest.json")).unwrap()).unwrap();
+    // model -> (bytes, native bytes, zlib bytes, native seconds, zlib seconds)
+    let mut totals: BTreeMap<String, [f64; 5]> = BTreeMap::new();
+    for t in manifest["tensors"].as_array().unwrap() {
+        let kind = t["kind"].as_str().unwrap();
+        let model = t["model"].as_str().unwrap().to_string();
+        if (kind != "conv" && kind != "pool") || only.as_ref().is_some_and(|m| *m != model) {
+            continue;
+        }
+        let npy = npyz::NpyFile::new(
+            std::fs::File::open(root.join(t["path"].as_str().unwrap())).unwrap(),
+        )
+        .unwrap();
+        let shape: Vec<u32> = npy.shape().iter().map(|&d| d as u32).collect();
+        if shape.len() < 2 {
+            continue;
+        }
+        let mut data = Vec::new();
+        npy.into_inner().read_to_end(&mut data).unwrap();
+        let f32 = ElementType::Float32;
+        let tensor = TensorRef {
+            element_type: f32,
+            shape: &shape,
+            data: &data,
+        };
+        let desc = TensorDesc {
+            element_type: f32,
+            shape: &shape,
+            non_negative: is_non_negative(f32, &data),
+        };
+        let native = encode_payload(CodingMethod::Native, &tensor, 1);
+        let zlib = encode_payload(CodingMethod::Zlib, &tensor, 1);
+        assert!(decode_payload(CodingMethod::Native, &native, &desc, 1).unwrap() == data);
+        let mut best = [f64::MAX; 2];
+        let runs = std::env::var("RUNS").map_or(7, |r| r.parse().unwrap());
+        let native_only = std::env::var("NATIVE_ONLY").is_ok();
+        for _ in 0..runs {
+            for (b, (method, payload)) in best
+                .iter_mut()
+                .zip([(CodingMethod::Native, &native), (CodingMethod::Zlib, &zlib)])
+            {
+                if native_only && method == CodingMethod::Zlib {
+                    continue;
+                }
+                let start = Instant::now();
+                drop(decode_payload(method, payload, &desc, 1).unwrap());
+                *b = b.min(start.elapsed().as_secs_f64());
+            }
+        }
+        let e = totals.entry(model).or_default();
+        for (a, v) in e.iter_mut().zip([
+            data.len() as f64,
+            native.len() as f64,
+            zlib.len() as f64,
+            best[0],
+            best[1],
+        ]) {
+            *a += v;
+        }
+    }
+    println!("| model | native ratio | native decode MB/s | zlib-6 decode MB/s | native / zlib |");
+    println!("|---|---:|---:|---:|---:|");
+    for (model, t) in &totals {
+        let mb = t[0] / 1e6;
+        println!(
+            "| {model} | {:.3} | {:.0} | {:.0} | {:.2} |",
+            t[0] / t[1],
+            mb / t[3],
+            mb / t[4],
+            t[4] / t[3]
+        );
+    }
+}
