@@ -2608,7 +2608,7 @@ fn native_cases() -> Vec<NativeCase> {
         ("req-8.3.6-3-alignment-bits", "REQ-8.3.6-3", "A native payload whose alignment_zero_bits after the frequency tables are not 0.", |b, fd| {
             let (mut parts, _) = native_parts(b, fd);
             let bits = |p: &dfc_decoder::native::NativeParts| {
-                48 + p.row_tables.iter().chain(&p.kind_tables).chain(&p.exp_tables).map(|t| t.coded_bits()).sum::<u64>()
+                8 * dfc_decoder::native::syntax::NATIVE_HEADER_BYTES as u64 + p.row_tables.iter().chain(&p.kind_tables).chain(&p.exp_tables).map(|t| t.coded_bits()).sum::<u64>()
             };
             if bits(&parts) % 8 == 0 {
                 // No padding: move one unit of frequency to a new symbol right after the last

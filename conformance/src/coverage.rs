@@ -150,6 +150,7 @@ pub fn visited_syntax_elements() -> Vec<String> {
             rows_per_slice: 1,
             kind_exp_base: 0,
             exp_ctx_base: 0,
+            ref_distance: 0,
         },
         &mut out,
     );

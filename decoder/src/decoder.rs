@@ -113,6 +113,9 @@ pub struct Decoder<R> {
     feature_before_frames: bool,
     /// Per layer, the levels of its reference tensors, most recent first (clause 8.7).
     references: Vec<VecDeque<Vec<i32>>>,
+    /// Per layer, the canonical bytes of its native reference tensors, most recent first
+    /// (clause 8.7).
+    value_references: Vec<VecDeque<Vec<u8>>>,
     /// Still looking for the random-access point of `DecodeOptions::start_frame`.
     skipping: bool,
 }
@@ -136,6 +139,7 @@ impl<R: Read> Decoder<R> {
             current_frame: None,
             feature_before_frames: false,
             references: Vec::new(),
+            value_references: Vec::new(),
             skipping: options.start_frame.is_some(),
             options,
         }
@@ -441,6 +445,9 @@ impl<R: Read> Decoder<R> {
             for refs in &mut self.references {
                 refs.clear();
             }
+            for refs in &mut self.value_references {
+                refs.clear();
+            }
         }
         Ok(())
     }
@@ -554,6 +561,32 @@ impl<R: Read> Decoder<R> {
             if self.current_frame.is_some() {
                 let refs = &mut self.references[layer_index];
                 refs.push_front(levels);
+                refs.truncate(max_refs);
+            }
+            data
+        } else if method == CodingMethod::Native {
+            crate::coverage::hit("branch:method:native");
+            let max_refs = info.level.max_ref_frames as usize;
+            let layer_index = usize::from(unit.layer_id);
+            if self.value_references.len() < info.layers.len() {
+                self.value_references
+                    .resize(info.layers.len(), VecDeque::new());
+            }
+            let refs: Vec<&[u8]> = self.value_references[layer_index]
+                .iter()
+                .map(Vec::as_slice)
+                .collect();
+            let data = crate::native::decode_native_with_refs(
+                &unit.method_payload,
+                &desc,
+                self.options.threads,
+                &refs,
+            )
+            .map_err(method_error)?;
+            // Clause 8.7: the values become the most recent native reference of the layer.
+            if self.current_frame.is_some() {
+                let refs = &mut self.value_references[layer_index];
+                refs.push_front(data.clone());
                 refs.truncate(max_refs);
             }
             data

@@ -27,4 +27,4 @@ pub use types::{CodingMethod, ElementType, HashType, LayerKind, UnitType};
 /// `version_major` of the spec this decoder implements (clause 7.1).
 pub const VERSION_MAJOR: u8 = 0;
 /// `version_minor` of the spec this decoder implements (clause 7.1).
-pub const VERSION_MINOR: u8 = 4;
+pub const VERSION_MINOR: u8 = 5;

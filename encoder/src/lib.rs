@@ -22,7 +22,8 @@ pub use methods::{
     LZMA_PRESET,
 };
 pub use native::{
-    encode_native, native_cost_breakdown, rows_per_slice, CostBreakdown, SLICE_TARGET_ELEMENTS,
+    encode_native, encode_native_with_reference, native_cost_breakdown, rows_per_slice,
+    CostBreakdown, NativeReference, SLICE_TARGET_ELEMENTS,
 };
 pub use sequence::{encode_sequence, FrameInput, Prediction, SequenceOptions};
 pub use stream::{

@@ -5,9 +5,10 @@
 use crate::rans::{cumulative, frequency_tables, normalize, parallel_map, rans_encode, Symbol};
 use bitstream_io::{BigEndian, BitWrite, BitWriter, ToBitStream};
 use dfc_decoder::native::model::{
-    exp_context, kind_context, load, row_context, ElementFields, Geometry, KIND_ABOVE, KIND_LEFT,
-    KIND_NEW, KIND_ZERO, NUM_EXP_CONTEXTS, NUM_KINDS, NUM_KIND_CONTEXTS, NUM_ROW_CONTEXTS,
-    NUM_ROW_KINDS, ROW_CODED, ROW_ZERO,
+    exp_context, exp_context_from_reference, kind_context, kind_context_with_reference, load,
+    mag_class, row_context, ElementFields, Geometry, KIND_ABOVE, KIND_LEFT, KIND_NEW, KIND_ZERO,
+    NUM_EXP_CONTEXTS, NUM_KINDS, NUM_KIND_CONTEXTS, NUM_KIND_CONTEXTS_WITH_REFERENCE,
+    NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_CODED, ROW_ZERO,
 };
 use dfc_decoder::native::syntax::{write_tables, NativeHeader, SliceIndex, PROB_SCALE};
 use dfc_decoder::ElementType;
@@ -15,10 +16,38 @@ use dfc_decoder::ElementType;
 /// Slices hold about this many elements, so that large tensors decode on several threads.
 pub const SLICE_TARGET_ELEMENTS: usize = 1 << 15;
 
-/// Tables in payload order: row kinds, element kinds, exponents.
+/// Tables in payload order: row kinds, element kinds (25, or 125 with a reference), exponents.
 const FIRST_KIND_TABLE: usize = NUM_ROW_CONTEXTS;
-const FIRST_EXP_TABLE: usize = FIRST_KIND_TABLE + NUM_KIND_CONTEXTS;
-const NUM_TABLES: usize = FIRST_EXP_TABLE + NUM_EXP_CONTEXTS;
+
+/// The table numbers of a payload with or without a reference.
+#[derive(Clone, Copy)]
+struct TableLayout {
+    first_exp: usize,
+    count: usize,
+}
+
+impl TableLayout {
+    fn new(with_reference: bool) -> Self {
+        let kinds = if with_reference {
+            NUM_KIND_CONTEXTS_WITH_REFERENCE
+        } else {
+            NUM_KIND_CONTEXTS
+        };
+        let first_exp = FIRST_KIND_TABLE + kinds;
+        TableLayout {
+            first_exp,
+            count: first_exp + NUM_EXP_CONTEXTS,
+        }
+    }
+}
+
+/// A reference for inter prediction (clause 8.7): `ref_distance` and the canonical bytes of
+/// that entry of the layer's value reference list (same type and shape as the tensor).
+#[derive(Clone, Copy, Debug)]
+pub struct NativeReference<'a> {
+    pub ref_distance: u8,
+    pub data: &'a [u8],
+}
 
 /// A slice after symbolization: its symbols in decoding order and its raw bits.
 struct SymbolizedSlice {
@@ -66,12 +95,14 @@ fn context_bases(fields: &ElementFields, values: &[u32]) -> (u8, u8) {
 
 fn symbolize(
     values: &[u32],
+    reference: Option<&[u32]>,
     geometry: &Geometry,
     fields: &ElementFields,
     header: &NativeHeader,
     first_row: usize,
     rows: usize,
 ) -> SymbolizedSlice {
+    let layout = TableLayout::new(reference.is_some());
     let width = geometry.width;
     let mut symbols = Vec::with_capacity(rows * width * 2);
     let mut raw = Vec::new();
@@ -98,9 +129,14 @@ fn symbolize(
         if zero {
             continue;
         }
+        let reference_row = reference.map(|v| &v[r * width..(r + 1) * width]);
         let mut left = 0u32;
-        for (&value, &above) in row.iter().zip(above_row) {
-            let kc = kind_context(fields, left, above, kind_base);
+        for (x, (&value, &above)) in row.iter().zip(above_row).enumerate() {
+            let co_located = reference_row.map_or(0, |rr| rr[x]);
+            let mut kc = kind_context(fields, left, above, kind_base);
+            if reference.is_some() {
+                kc = kind_context_with_reference(mag_class(fields, co_located, kind_base), kc);
+            }
             let kind = if value == 0 {
                 KIND_ZERO
             } else if value == left {
@@ -115,9 +151,13 @@ fn symbolize(
                 value: kind,
             });
             if kind == KIND_NEW {
-                let ec = exp_context(fields, left, above, exp_base);
+                let ec = if reference.is_some() && co_located != 0 {
+                    exp_context_from_reference(fields.exponent(co_located), exp_base)
+                } else {
+                    exp_context(fields, left, above, exp_base)
+                };
                 symbols.push(Symbol {
-                    table: (FIRST_EXP_TABLE + ec) as u8,
+                    table: (layout.first_exp + ec) as u8,
                     value: fields.exponent(value) as u8,
                 });
                 if raw_bits > 0 {
@@ -138,6 +178,7 @@ fn symbolize(
 /// symbol counts and the normalized frequencies of every table.
 struct Model {
     header: NativeHeader,
+    layout: TableLayout,
     slices: Vec<SymbolizedSlice>,
     counts: Vec<Vec<u64>>,
     freq: Vec<Vec<u32>>,
@@ -148,19 +189,23 @@ fn build_model(
     shape: &[u32],
     non_negative: bool,
     data: &[u8],
+    reference: Option<NativeReference<'_>>,
     threads: usize,
 ) -> Model {
     let fields = ElementFields::of(element_type, non_negative);
     let geometry = Geometry::of(shape);
     let size = element_type.size();
-    let values: Vec<u32> = (0..data.len() / size)
-        .map(|i| load(data, size, i))
-        .collect();
+    let to_values =
+        |bytes: &[u8]| -> Vec<u32> { (0..bytes.len() / size).map(|i| load(bytes, size, i)).collect() };
+    let values = to_values(data);
+    let reference_values = reference.map(|r| to_values(r.data));
+    let layout = TableLayout::new(reference.is_some());
     let (kind_exp_base, exp_ctx_base) = context_bases(&fields, &values);
     let header = NativeHeader {
         rows_per_slice: rows_per_slice(&geometry),
         kind_exp_base,
         exp_ctx_base,
+        ref_distance: reference.map_or(0, |r| r.ref_distance),
     };
     let rps = header.rows_per_slice as usize;
     let ranges: Vec<(usize, usize)> = (0..geometry.rows)
@@ -169,15 +214,23 @@ fn build_model(
         .collect();
 
     let slices: Vec<SymbolizedSlice> = parallel_map(&ranges, threads, |&(first, rows)| {
-        symbolize(&values, &geometry, &fields, &header, first, rows)
+        symbolize(
+            &values,
+            reference_values.as_deref(),
+            &geometry,
+            &fields,
+            &header,
+            first,
+            rows,
+        )
     });
 
     let alphabet = |t: usize| match t {
         t if t < FIRST_KIND_TABLE => NUM_ROW_KINDS,
-        t if t < FIRST_EXP_TABLE => NUM_KINDS,
+        t if t < layout.first_exp => NUM_KINDS,
         _ => fields.exp_alphabet(),
     };
-    let mut counts: Vec<Vec<u64>> = (0..NUM_TABLES).map(|t| vec![0; alphabet(t)]).collect();
+    let mut counts: Vec<Vec<u64>> = (0..layout.count).map(|t| vec![0; alphabet(t)]).collect();
     for slice in &slices {
         for s in &slice.symbols {
             counts[s.table as usize][s.value as usize] += 1;
@@ -186,6 +239,7 @@ fn build_model(
     let freq: Vec<Vec<u32>> = counts.iter().map(|c| normalize(c)).collect();
     Model {
         header,
+        layout,
         slices,
         counts,
         freq,
@@ -214,7 +268,7 @@ pub fn native_cost_breakdown(
     data: &[u8],
 ) -> CostBreakdown {
     let non_negative = crate::methods::is_non_negative(element_type, data);
-    let model = build_model(element_type, shape, non_negative, data, 1);
+    let model = build_model(element_type, shape, non_negative, data, None, 1);
     let mut cost = CostBreakdown::default();
     for (t, (counts, freqs)) in model.counts.iter().zip(&model.freq).enumerate() {
         let bits: f64 = counts
@@ -225,7 +279,7 @@ pub fn native_cost_breakdown(
             .sum();
         match t {
             t if t < FIRST_KIND_TABLE => cost.row_kinds += bits,
-            t if t < FIRST_EXP_TABLE => cost.element_kinds += bits,
+            t if t < model.layout.first_exp => cost.element_kinds += bits,
             _ => cost.exponents += bits,
         }
     }
@@ -248,12 +302,25 @@ pub fn encode_native(
     data: &[u8],
     threads: usize,
 ) -> Vec<u8> {
+    encode_native_with_reference(element_type, shape, non_negative, data, None, threads)
+}
+
+/// Codes a tensor with the native method, its contexts conditioned on `reference` if given
+/// (inter prediction, clause 8.3.6.3).
+pub fn encode_native_with_reference(
+    element_type: ElementType,
+    shape: &[u32],
+    non_negative: bool,
+    data: &[u8],
+    reference: Option<NativeReference<'_>>,
+    threads: usize,
+) -> Vec<u8> {
     let Model {
         header,
         slices,
         freq,
         ..
-    } = build_model(element_type, shape, non_negative, data, threads);
+    } = build_model(element_type, shape, non_negative, data, reference, threads);
     let cum = cumulative(&freq);
     let coded: Vec<Vec<u8>> = parallel_map(&slices, threads, |slice| {
         rans_encode(&slice.symbols, &freq, &cum)

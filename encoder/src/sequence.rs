@@ -3,7 +3,8 @@
 //! from the previous frame where that is cheaper.
 
 use crate::lossy::{encode_quantized_frame, SequenceState};
-use crate::methods::is_non_negative;
+use crate::methods::{is_non_negative, TensorRef};
+use crate::native::{encode_native_with_reference, NativeReference};
 use crate::stream::{
     canonical_bytes, choose_level, choose_method, layer_parameters, metadata_unit, validate,
     CodedTensor, EncodeError, EncoderConfig, LayerInput, MethodChoice, UnitWriter,
@@ -79,12 +80,15 @@ pub fn encode_sequence(
     let layers = sequence_layers(frames, config)?;
     let rap_period = options.rap_period.max(1) as usize;
     let mut states: Vec<SequenceState> = vec![SequenceState::default(); layers.len()];
+    // Per layer, its most recent native tensor since the last random-access point.
+    let mut native_refs: Vec<Option<Vec<u8>>> = vec![None; layers.len()];
     // Per frame: (random access, coded tensors with their layer id and hash input).
     let mut coded_frames: Vec<(bool, Vec<(u16, CodedTensor)>)> = Vec::with_capacity(frames.len());
     for (i, frame) in frames.iter().enumerate() {
         let random_access = i % rap_period == 0;
         if random_access {
             states.iter_mut().for_each(SequenceState::reset);
+            native_refs.iter_mut().for_each(|r| *r = None);
         }
         let mut coded = Vec::with_capacity(frame.layers.len());
         for l in &frame.layers {
@@ -114,13 +118,22 @@ pub fn encode_sequence(
                         decoded: Some(canonical_bytes(&decoded, l.element_type)),
                     }
                 }
-                choice => choose_method(choice, config.profile, &tensor, config.threads).map_err(
-                    |error| EncodeError::Lossy {
-                        layer: l.name.clone(),
-                        error,
-                    },
-                )?,
+                choice => {
+                    let chosen = choose_method(choice, config.profile, &tensor, config.threads)
+                        .map_err(|error| EncodeError::Lossy {
+                            layer: l.name.clone(),
+                            error,
+                        })?;
+                    let reference = native_refs[id]
+                        .as_deref()
+                        .filter(|_| options.prediction.inter());
+                    code_native(chosen, choice, &tensor, layers[id].non_negative, reference, config)
+                }
             };
+            // Clause 8.7: a native tensor becomes the layer's most recent value reference.
+            if c.method == CodingMethod::Native {
+                native_refs[id] = Some(l.data.to_vec());
+            }
             if !config.profile.allows_method(c.method) {
                 return Err(EncodeError::NotInProfile {
                     layer: l.name.clone(),
@@ -162,6 +175,57 @@ pub fn encode_sequence(
         }
     }
     Ok(w.finish())
+}
+
+/// The native payload of a lossless tensor in a sequence: coded with the layer's
+/// `non_negative_flag` (which holds for every frame, not only this one), and predicted from
+/// `reference` (ref_distance 1) where that is smaller. Another lossless method stays if smaller.
+fn code_native(
+    chosen: CodedTensor,
+    choice: MethodChoice,
+    tensor: &TensorRef<'_>,
+    non_negative: bool,
+    reference: Option<&[u8]>,
+    config: &EncoderConfig,
+) -> CodedTensor {
+    let native_allowed = match choice {
+        MethodChoice::Fixed(m) => m == CodingMethod::Native,
+        MethodChoice::Auto => config.profile.allows_method(CodingMethod::Native),
+        MethodChoice::Quantized(_) => false,
+    };
+    if !native_allowed {
+        return chosen;
+    }
+    let native = |reference| {
+        encode_native_with_reference(
+            tensor.element_type,
+            tensor.shape,
+            non_negative,
+            tensor.data,
+            reference,
+            config.threads,
+        )
+    };
+    let mut best = chosen;
+    if best.method == CodingMethod::Native
+        && non_negative != is_non_negative(tensor.element_type, tensor.data)
+    {
+        best.payload = native(None);
+    }
+    if let Some(data) = reference {
+        let inter = native(Some(NativeReference {
+            ref_distance: 1,
+            data,
+        }));
+        if inter.len() < best.payload.len() {
+            best = CodedTensor {
+                method: CodingMethod::Native,
+                payload: inter,
+                decoded: None,
+            };
+        }
+    }
+    best
 }
 
 /// A layer of a sequence: its first appearance, whether every frame of it is non-negative,

@@ -140,3 +140,56 @@ fn decoding_from_a_random_access_point_matches_the_full_decode() {
     );
     assert!(decoder.decode_to_end().unwrap().is_empty());
 }
+
+#[test]
+fn lossless_inter_prediction_decodes_exactly_and_pays() {
+    let frames = frames();
+    let native = MethodChoice::Fixed(dfc_decoder::CodingMethod::Native);
+    let none = encode(&frames, native, Prediction::None, 8);
+    let inter = encode(&frames, native, Prediction::Inter, 8);
+    let (_, tensors) = decode_all(&inter).unwrap();
+    for (t, (f, layer)) in tensors
+        .iter()
+        .zip((0..FRAMES).flat_map(|f| (0..2).map(move |l| (f, l))))
+    {
+        assert_eq!(t.data, frames[f][layer].2, "frame {f} layer {layer}");
+        assert!(t.hash_verified);
+    }
+    assert!(inter.len() < none.len(), "{} >= {}", inter.len(), none.len());
+    // Random access: from frame 3 (a random-access point with period 3) the references are
+    // rebuilt from that frame on.
+    let inter3 = encode(&frames, native, Prediction::Inter, 3);
+    let (_, full) = decode_all(&inter3).unwrap();
+    let mut decoder = Decoder::with_options(
+        &inter3[..],
+        DecodeOptions {
+            start_frame: Some(3),
+            ..DecodeOptions::default()
+        },
+    );
+    let partial = decoder.decode_to_end().unwrap();
+    let expected: Vec<_> = full.into_iter().filter(|t| t.frame_index >= 3).collect();
+    assert_eq!(partial, expected);
+}
+
+#[test]
+fn a_layer_negative_in_one_frame_only_stays_lossless() {
+    // The layer's non_negative_flag is 0 because of frame 1; frame 0 alone is non-negative,
+    // and its native payload must still code sign bits.
+    let mut frames: Vec<Vec<Tensor>> = frames().into_iter().take(2).collect();
+    for layers in &mut frames {
+        layers.truncate(1);
+    }
+    frames[1][0].2[3] |= 0x80;
+    for prediction in [Prediction::None, Prediction::Inter] {
+        let stream = encode(
+            &frames,
+            MethodChoice::Fixed(dfc_decoder::CodingMethod::Native),
+            prediction,
+            8,
+        );
+        let (_, tensors) = decode_all(&stream).unwrap();
+        assert_eq!(tensors[0].data, frames[0][0].2);
+        assert_eq!(tensors[1].data, frames[1][0].2);
+    }
+}

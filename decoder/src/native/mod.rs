@@ -14,7 +14,8 @@ use crate::types::ElementType;
 use bitstream_io::{BigEndian, BitRead, BitReader, FromBitStream, FromBitStreamWith};
 use model::{
     ElementFields, Geometry, KIND_ABOVE, KIND_LEFT, KIND_NEW, NUM_EXP_CONTEXTS, NUM_KINDS,
-    NUM_KIND_CONTEXTS, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_ZERO,
+    NUM_KIND_CONTEXTS, NUM_KIND_CONTEXTS_WITH_REFERENCE, NUM_ROW_CONTEXTS, NUM_ROW_KINDS,
+    ROW_ZERO,
 };
 use rans::{ExpTables, RansDecoder, RawBits, SmallTable};
 use slices::rans_error;
@@ -74,7 +75,12 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<NativeParts,
                 .collect()
         };
     let row_tables = read_tables(NUM_ROW_CONTEXTS, NUM_ROW_KINDS)?;
-    let kind_tables = read_tables(NUM_KIND_CONTEXTS, NUM_KINDS)?;
+    let kind_contexts = if header.ref_distance == 0 {
+        NUM_KIND_CONTEXTS
+    } else {
+        NUM_KIND_CONTEXTS_WITH_REFERENCE
+    };
+    let kind_tables = read_tables(kind_contexts, NUM_KINDS)?;
     let exp_tables = read_tables(NUM_EXP_CONTEXTS, fields.exp_alphabet())?;
     // alignment_zero_bits
     while !r.byte_aligned() {
@@ -120,16 +126,42 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<NativeParts,
     })
 }
 
-/// Decodes a native method payload into the tensor's canonical bytes (clause 8.3.6).
-/// Slices are decoded on up to `threads` threads; the output does not depend on it.
+/// Decodes a native method payload into the tensor's canonical bytes (clause 8.3.6), without
+/// reference tensors. Slices are decoded on up to `threads` threads; the output does not
+/// depend on it.
 pub fn decode_native(
     payload: &[u8],
     desc: &TensorDesc<'_>,
     threads: usize,
 ) -> Result<Vec<u8>, MethodError> {
+    decode_native_with_refs(payload, desc, threads, &[])
+}
+
+/// Decodes a native method payload with the layer's value reference list (clause 8.7): the
+/// canonical bytes of its most recent native tensors, most recent first.
+pub fn decode_native_with_refs(
+    payload: &[u8],
+    desc: &TensorDesc<'_>,
+    threads: usize,
+    references: &[&[u8]],
+) -> Result<Vec<u8>, MethodError> {
     let fields = ElementFields::of(desc.element_type, desc.non_negative);
     let geometry = Geometry::of(desc.shape);
     let parts = parse_parts(payload, desc)?;
+    let ref_distance = usize::from(parts.header.ref_distance);
+    let reference = match ref_distance {
+        0 => None,
+        d if d <= references.len() => Some(references[d - 1]),
+        d => {
+            return Err(err(
+                "REQ-8.3.6-8",
+                format!(
+                    "ref_distance is {d}, the layer's value reference list holds {} tensor(s)",
+                    references.len()
+                ),
+            ))
+        }
+    };
     let table_error = |e: rans::TableError| err("REQ-8.3.6-2", e.0);
     let small = |tables: &[FrequencyTable], alphabet: usize| {
         tables
@@ -138,8 +170,9 @@ pub fn decode_native(
             .collect::<Result<Vec<_>, _>>()
     };
     let row_tables = small(&parts.row_tables, NUM_ROW_KINDS)?;
-    let mut kind_tables = [SmallTable::default(); 32];
-    kind_tables[..NUM_KIND_CONTEXTS].copy_from_slice(&small(&parts.kind_tables, NUM_KINDS)?);
+    let mut kind_tables = [SmallTable::default(); KIND_TABLE_SLOTS];
+    let kinds = small(&parts.kind_tables, NUM_KINDS)?;
+    kind_tables[..kinds.len()].copy_from_slice(&kinds);
     let exp_tables =
         ExpTables::new(&parts.exp_tables, fields.exp_alphabet()).map_err(table_error)?;
     let size = desc.element_type.size();
@@ -160,11 +193,14 @@ pub fn decode_native(
         offset += rans_len as usize;
         let raw = &payload[offset..offset + raw_len as usize];
         offset += raw_len as usize;
+        let reference =
+            reference.map(|r| &r[first_row * row_bytes..(first_row + rows) * row_bytes]);
         jobs.push(SliceJob {
             first_row,
             rows,
             rans,
             raw,
+            reference,
             out: slice_out,
         });
     }
@@ -187,16 +223,21 @@ struct SliceContext<'t> {
     kind_exp_base: u32,
     exp_ctx_base: u32,
     row_tables: &'t [SmallTable],
-    /// Padded to 32 entries so that a masked index is always inside.
-    kind_tables: &'t [SmallTable; 32],
+    /// Padded so that a masked index is always inside.
+    kind_tables: &'t [SmallTable; KIND_TABLE_SLOTS],
     exp_tables: &'t ExpTables,
 }
+
+/// Kind tables held, a power of two above the 125 contexts with a reference.
+const KIND_TABLE_SLOTS: usize = 128;
 
 struct SliceJob<'a> {
     first_row: usize,
     rows: usize,
     rans: &'a [u8],
     raw: &'a [u8],
+    /// The reference tensor's canonical bytes of the slice's rows, with a reference.
+    reference: Option<&'a [u8]>,
     out: &'a mut [u8],
 }
 
@@ -207,16 +248,28 @@ fn decode_slices(
     size: usize,
 ) -> Result<(), MethodError> {
     let f = ctx.fields;
+    if jobs.first().is_some_and(|j| j.reference.is_some()) {
+        return decode_slices_for::<true>(ctx, jobs, size, f);
+    }
+    decode_slices_for::<false>(ctx, jobs, size, f)
+}
+
+fn decode_slices_for<const REF: bool>(
+    ctx: &SliceContext<'_>,
+    jobs: Vec<SliceJob<'_>>,
+    size: usize,
+    f: ElementFields,
+) -> Result<(), MethodError> {
     match (size, f.sign_bits, f.exp_bits, f.mant_bits) {
-        (4, 0, 8, 23) => decode_slices_with::<4, 0, 8, 23>(ctx, jobs),
-        (4, 1, 8, 23) => decode_slices_with::<4, 1, 8, 23>(ctx, jobs),
-        (2, 0, 5, 10) => decode_slices_with::<2, 0, 5, 10>(ctx, jobs),
-        (2, 1, 5, 10) => decode_slices_with::<2, 1, 5, 10>(ctx, jobs),
-        (2, 0, 8, 7) => decode_slices_with::<2, 0, 8, 7>(ctx, jobs),
-        (2, 1, 8, 7) => decode_slices_with::<2, 1, 8, 7>(ctx, jobs),
-        (1, 0, 7, 0) => decode_slices_with::<1, 0, 7, 0>(ctx, jobs),
-        (1, 1, 7, 0) => decode_slices_with::<1, 1, 7, 0>(ctx, jobs),
-        (1, 0, 8, 0) => decode_slices_with::<1, 0, 8, 0>(ctx, jobs),
+        (4, 0, 8, 23) => decode_slices_with::<4, 0, 8, 23, REF>(ctx, jobs),
+        (4, 1, 8, 23) => decode_slices_with::<4, 1, 8, 23, REF>(ctx, jobs),
+        (2, 0, 5, 10) => decode_slices_with::<2, 0, 5, 10, REF>(ctx, jobs),
+        (2, 1, 5, 10) => decode_slices_with::<2, 1, 5, 10, REF>(ctx, jobs),
+        (2, 0, 8, 7) => decode_slices_with::<2, 0, 8, 7, REF>(ctx, jobs),
+        (2, 1, 8, 7) => decode_slices_with::<2, 1, 8, 7, REF>(ctx, jobs),
+        (1, 0, 7, 0) => decode_slices_with::<1, 0, 7, 0, REF>(ctx, jobs),
+        (1, 1, 7, 0) => decode_slices_with::<1, 1, 7, 0, REF>(ctx, jobs),
+        (1, 0, 8, 0) => decode_slices_with::<1, 0, 8, 0, REF>(ctx, jobs),
         _ => unreachable!("ElementFields::of gives one of the above"),
     }
 }
@@ -238,6 +291,9 @@ struct Lane<'a> {
     previous_info: Vec<u32>,
     info: Vec<u32>,
     above_zero: bool,
+    /// With a reference: its slice rows, and the info of the current row's co-located values.
+    reference: Option<&'a [u8]>,
+    reference_info: Vec<u32>,
 }
 
 impl<'a> Lane<'a> {
@@ -254,6 +310,8 @@ impl<'a> Lane<'a> {
             previous_info: vec![0; width],
             info: vec![0; width],
             above_zero: false,
+            reference: job.reference,
+            reference_info: vec![0; if job.reference.is_some() { width } else { 0 }],
         })
     }
 
@@ -270,6 +328,19 @@ impl<'a> Lane<'a> {
         if self.above_zero {
             self.values.fill(0);
             self.info.fill(0);
+        } else if let Some(reference) = self.reference {
+            let width = self.reference_info.len();
+            let size = reference.len() / (self.rows * width).max(1);
+            let row = &reference[r * width * size..(r + 1) * width * size];
+            for (x, info) in self.reference_info.iter_mut().enumerate() {
+                let v = model::load(row, size, x);
+                *info = if v == 0 {
+                    0
+                } else {
+                    let e = ctx.fields.exponent(v);
+                    model::nonzero_class(e, ctx.kind_exp_base) | e << 3
+                };
+            }
         }
         !self.above_zero
     }
@@ -290,13 +361,19 @@ impl<'a> Lane<'a> {
     }
 
     /// Decodes the remaining rows alone, then checks the end of the slice.
-    fn run_to_end<const SIZE: usize, const S: u32, const E: u32, const M: u32>(
+    fn run_to_end<
+        const SIZE: usize,
+        const S: u32,
+        const E: u32,
+        const M: u32,
+        const REF: bool,
+    >(
         &mut self,
         ctx: &SliceContext<'_>,
     ) -> Result<(), MethodError> {
         while self.next_row < self.rows {
             if self.begin_row(ctx) {
-                self.decode_row::<S, E, M>(ctx);
+                self.decode_row::<S, E, M, REF>(ctx);
             }
             self.end_row::<SIZE>()?;
         }
@@ -311,13 +388,21 @@ impl<'a> Lane<'a> {
     /// Decodes the elements of a coded row (clause 8.3.6.7). The entropy decoders are copied
     /// into locals for the loop so that their state stays in registers.
     #[inline(always)]
-    fn decode_row<const S: u32, const E: u32, const M: u32>(&mut self, ctx: &SliceContext<'_>) {
+    fn decode_row<const S: u32, const E: u32, const M: u32, const REF: bool>(&mut self, ctx: &SliceContext<'_>) {
         let (mut rans, mut raw) = (self.rans, self.raw);
         let mut left = (0u32, 0u32);
         let cells = self.values.iter_mut().zip(self.info.iter_mut());
         let above = self.previous_values.iter().zip(self.previous_info.iter());
-        for ((value, info), (&above, &above_info)) in cells.zip(above) {
-            left = decode_element::<S, E, M>(ctx, &mut rans, &mut raw, left, (above, above_info));
+        for (x, ((value, info), (&above, &above_info))) in cells.zip(above).enumerate() {
+            let reference = if REF { self.reference_info[x] } else { 0 };
+            left = decode_element::<S, E, M, REF>(
+                ctx,
+                &mut rans,
+                &mut raw,
+                left,
+                (above, above_info),
+                reference,
+            );
             (*value, *info) = left;
         }
         (self.rans, self.raw) = (rans, raw);
@@ -327,7 +412,7 @@ impl<'a> Lane<'a> {
 /// Decodes coded rows of two slices in lockstep: two independent dependency chains, which the
 /// processor overlaps. The output is the same as decoding the rows one after the other.
 #[inline(always)]
-fn decode_row_pair<const S: u32, const E: u32, const M: u32>(
+fn decode_row_pair<const S: u32, const E: u32, const M: u32, const REF: bool>(
     ctx: &SliceContext<'_>,
     a: &mut Lane<'_>,
     b: &mut Lane<'_>,
@@ -337,8 +422,13 @@ fn decode_row_pair<const S: u32, const E: u32, const M: u32>(
     for x in 0..a.values.len().min(b.values.len()) {
         let above_a = (a.previous_values[x], a.previous_info[x]);
         let above_b = (b.previous_values[x], b.previous_info[x]);
-        left_a = decode_element::<S, E, M>(ctx, &mut rans_a, &mut raw_a, left_a, above_a);
-        left_b = decode_element::<S, E, M>(ctx, &mut rans_b, &mut raw_b, left_b, above_b);
+        let (ref_a, ref_b) = if REF {
+            (a.reference_info[x], b.reference_info[x])
+        } else {
+            (0, 0)
+        };
+        left_a = decode_element::<S, E, M, REF>(ctx, &mut rans_a, &mut raw_a, left_a, above_a, ref_a);
+        left_b = decode_element::<S, E, M, REF>(ctx, &mut rans_b, &mut raw_b, left_b, above_b, ref_b);
         (a.values[x], a.info[x]) = left_a;
         (b.values[x], b.info[x]) = left_b;
     }
@@ -346,27 +436,36 @@ fn decode_row_pair<const S: u32, const E: u32, const M: u32>(
 }
 
 /// Decodes one element from its left and above neighbours, each given as (value, info) with
-/// info = magnitude class | exponent << 3, 0 for a zero value (clauses 8.3.6.3, 8.3.6.7).
+/// info = magnitude class | exponent << 3, 0 for a zero value, and with `REF` the info of the
+/// co-located reference value (clauses 8.3.6.3, 8.3.6.7).
 #[inline(always)]
-fn decode_element<const S: u32, const E: u32, const M: u32>(
+fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
     ctx: &SliceContext<'_>,
     rans: &mut RansDecoder<'_>,
     raw: &mut RawBits<'_>,
     left: (u32, u32),
     above: (u32, u32),
+    reference_info: u32,
 ) -> (u32, u32) {
     let (left_info, above_info) = (left.1, above.1);
-    let kc = model::kind_context_of_classes(left_info & 7, above_info & 7);
-    let kind = rans.decode_small(&ctx.kind_tables[kc & 31]) as u8;
+    let mut kc = model::kind_context_of_classes(left_info & 7, above_info & 7);
+    if REF {
+        kc = model::kind_context_with_reference(reference_info & 7, kc);
+    }
+    let kind = rans.decode_small(&ctx.kind_tables[kc & (KIND_TABLE_SLOTS - 1)]) as u8;
     if kind == KIND_NEW {
         // info holds the exponent of a non-zero neighbour and is 0 for a zero one.
-        let ec = model::exp_context_of(
-            left_info >> 3,
-            above_info >> 3,
-            left_info != 0,
-            above_info != 0,
-            ctx.exp_ctx_base,
-        );
+        let ec = if REF && reference_info != 0 {
+            model::exp_context_from_reference(reference_info >> 3, ctx.exp_ctx_base)
+        } else {
+            model::exp_context_of(
+                left_info >> 3,
+                above_info >> 3,
+                left_info != 0,
+                above_info != 0,
+                ctx.exp_ctx_base,
+            )
+        };
         let e = rans.decode_exponent(ctx.exp_tables, ec);
         let bits = raw.read(S + M);
         let v = (bits >> M) << (E + M) | e << M | (bits & ((1u32 << M) - 1));
@@ -390,7 +489,13 @@ fn select(condition: bool) -> u32 {
     0u32.wrapping_sub(u32::from(condition))
 }
 
-fn decode_slices_with<const SIZE: usize, const S: u32, const E: u32, const M: u32>(
+fn decode_slices_with<
+    const SIZE: usize,
+    const S: u32,
+    const E: u32,
+    const M: u32,
+    const REF: bool,
+>(
     ctx: &SliceContext<'_>,
     jobs: Vec<SliceJob<'_>>,
 ) -> Result<(), MethodError> {
@@ -402,12 +507,12 @@ fn decode_slices_with<const SIZE: usize, const S: u32, const E: u32, const M: u3
         let mut a = Lane::new(a, width)?;
         let mut b = match jobs.next().map(|b| Lane::new(b, width)) {
             None => {
-                a.run_to_end::<SIZE, S, E, M>(ctx)?;
+                a.run_to_end::<SIZE, S, E, M, REF>(ctx)?;
                 continue;
             }
             // Slice a comes first: its error, if any, is the one to report.
             Some(Err(e)) => {
-                a.run_to_end::<SIZE, S, E, M>(ctx)?;
+                a.run_to_end::<SIZE, S, E, M, REF>(ctx)?;
                 return Err(e);
             }
             Some(Ok(b)) => b,
@@ -416,9 +521,9 @@ fn decode_slices_with<const SIZE: usize, const S: u32, const E: u32, const M: u3
         let (mut a_error, mut b_error) = (None, None);
         while a.next_row < a.rows && b.next_row < b.rows && a_error.is_none() && b_error.is_none() {
             match (a.begin_row(ctx), b.begin_row(ctx)) {
-                (true, true) => decode_row_pair::<S, E, M>(ctx, &mut a, &mut b),
-                (true, false) => a.decode_row::<S, E, M>(ctx),
-                (false, true) => b.decode_row::<S, E, M>(ctx),
+                (true, true) => decode_row_pair::<S, E, M, REF>(ctx, &mut a, &mut b),
+                (true, false) => a.decode_row::<S, E, M, REF>(ctx),
+                (false, true) => b.decode_row::<S, E, M, REF>(ctx),
                 (false, false) => {}
             }
             a_error = a.end_row::<SIZE>().err();
@@ -426,11 +531,11 @@ fn decode_slices_with<const SIZE: usize, const S: u32, const E: u32, const M: u3
         }
         match a_error {
             Some(e) => return Err(e),
-            None => a.run_to_end::<SIZE, S, E, M>(ctx)?,
+            None => a.run_to_end::<SIZE, S, E, M, REF>(ctx)?,
         }
         match b_error {
             Some(e) => return Err(e),
-            None => b.run_to_end::<SIZE, S, E, M>(ctx)?,
+            None => b.run_to_end::<SIZE, S, E, M, REF>(ctx)?,
         }
     }
     Ok(())

@@ -32,6 +32,10 @@ pub fn row_context(has_above: bool, above_zero: bool) -> usize {
 pub const NUM_MAG_CLASSES: u32 = 5;
 /// Contexts of `element_kind`: one per (left class, above class).
 pub const NUM_KIND_CONTEXTS: usize = (NUM_MAG_CLASSES * NUM_MAG_CLASSES) as usize;
+/// Contexts of `element_kind` with a reference: one per (reference class, left class, above
+/// class).
+pub const NUM_KIND_CONTEXTS_WITH_REFERENCE: usize =
+    (NUM_MAG_CLASSES * NUM_MAG_CLASSES * NUM_MAG_CLASSES) as usize;
 /// Contexts of `exponent`: 0 when both neighbours are zero, then 15 predicted-exponent classes.
 pub const NUM_EXP_CONTEXTS: usize = 16;
 
@@ -111,6 +115,22 @@ pub fn kind_context(fields: &ElementFields, left: u32, above: u32, kind_exp_base
         mag_class(fields, left, kind_exp_base),
         mag_class(fields, above, kind_exp_base),
     )
+}
+
+/// KindCtx with a reference (clause 8.3.6.3): the intra context, offset by 25 per magnitude
+/// class of the co-located reference value.
+#[inline(always)]
+pub fn kind_context_with_reference(reference_class: u32, intra_context: usize) -> usize {
+    (reference_class * NUM_MAG_CLASSES * NUM_MAG_CLASSES) as usize + intra_context
+}
+
+/// ExpCtx with a reference whose co-located value is non-zero with exponent field
+/// `reference_exponent` (clause 8.3.6.3): the reference's exponent is the prediction.
+#[inline(always)]
+pub fn exp_context_from_reference(reference_exponent: u32, exp_ctx_base: u32) -> usize {
+    1 + reference_exponent
+        .saturating_sub(exp_ctx_base)
+        .min(NUM_EXP_CONTEXTS as u32 - 2) as usize
 }
 
 /// Context of `exponent` from the neighbours' exponent fields, given as 0 for a zero (or

@@ -14,10 +14,12 @@ pub struct NativeHeader {
     pub rows_per_slice: u32,
     pub kind_exp_base: u8,
     pub exp_ctx_base: u8,
+    /// 0: no reference; d: the values of the layer's tensor d native tensors back (clause 8.7).
+    pub ref_distance: u8,
 }
 
 /// Bytes of native_header().
-pub const NATIVE_HEADER_BYTES: usize = 6;
+pub const NATIVE_HEADER_BYTES: usize = 7;
 
 impl SyntaxStructure for NativeHeader {
     const NAME: &'static str = "native_header()";
@@ -25,6 +27,7 @@ impl SyntaxStructure for NativeHeader {
         v.field("rows_per_slice", u(32, self.rows_per_slice));
         v.field("kind_exp_base", u(8, self.kind_exp_base));
         v.field("exp_ctx_base", u(8, self.exp_ctx_base));
+        v.field("ref_distance", u(8, self.ref_distance));
     }
 }
 
@@ -35,6 +38,7 @@ impl FromBitStream for NativeHeader {
             rows_per_slice: r.read::<32, u32>()?,
             kind_exp_base: r.read::<8, u8>()?,
             exp_ctx_base: r.read::<8, u8>()?,
+            ref_distance: r.read::<8, u8>()?,
         })
     }
 }
@@ -189,6 +193,7 @@ mod tests {
                 rows_per_slice: 0x0102_0304,
                 kind_exp_base: 120,
                 exp_ctx_base: 7,
+                ref_distance: 3,
             },
             NativeHeader::from_reader,
         );
