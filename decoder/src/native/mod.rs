@@ -151,7 +151,10 @@ pub fn decode_native_with_refs(
     let ref_distance = usize::from(parts.header.ref_distance);
     let reference = match ref_distance {
         0 => None,
-        d if d <= references.len() => Some(references[d - 1]),
+        d if d <= references.len() => {
+            crate::coverage::hit("branch:native_with_reference");
+            Some(references[d - 1])
+        }
         d => {
             return Err(err(
                 "REQ-8.3.6-8",
