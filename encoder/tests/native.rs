@@ -184,3 +184,27 @@ fn extra_raw_padding_is_rejected() {
         assert_eq!(e.requirement, "REQ-8.3.6-6", "{extra} extra bytes");
     }
 }
+
+/// The example of spec Annex B.3 is what the reference encoder writes.
+#[test]
+fn the_spec_example_payload_is_the_encoders() {
+    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/dfc-spec.md"))
+        .unwrap();
+    let annex = &spec[spec.find("### B.3 Example of a native payload").unwrap()..];
+    let dump = annex.split("```").nth(1).unwrap();
+    let expected: Vec<u8> = dump
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .flat_map(|(_, bytes)| bytes.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()))
+        .collect();
+    let data: Vec<u8> = [0.5f32, 1.0, 0.0, 2.0, 3.25, 0.125]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let tensor = TensorRef {
+        element_type: ElementType::Float32,
+        shape: &[2, 3],
+        data: &data,
+    };
+    assert_eq!(encode_payload(CodingMethod::Native, &tensor, 1), expected);
+}
