@@ -76,6 +76,43 @@ pub fn native_payload(data: &[u8]) {
     payload(CodingMethod::Native, data, |b| {
         ElementType::ALL[usize::from(b) % ElementType::ALL.len()]
     });
+    native_payload_with_reference(data);
+}
+
+/// The native payload decoder with a value reference list of one tensor (made from the input
+/// bytes, repeated to the tensor's size), so that payloads with `ref_distance` 1 reach the
+/// decoding with a reference: an error or exactly the tensor's size, the same for 1 and 2
+/// threads.
+fn native_payload_with_reference(data: &[u8]) {
+    if data.len() < 5 {
+        return;
+    }
+    let element_type = ElementType::ALL[usize::from(data[0]) % ElementType::ALL.len()];
+    let shape = shape_of(data);
+    let desc = TensorDesc {
+        element_type,
+        shape: &shape,
+        non_negative: data[0] & 0x80 != 0,
+    };
+    let n: usize = shape.iter().map(|&d| d as usize).product::<usize>() * element_type.size();
+    let reference: Vec<u8> = data.iter().copied().cycle().take(n).collect();
+    let payload = &data[4..];
+    let decode = |threads| {
+        dfc_decoder::native::decode_native_with_refs(payload, &desc, threads, &[&reference])
+    };
+    let one = decode(1);
+    if let Ok(out) = &one {
+        assert_eq!(out.len(), n);
+    }
+    assert_eq!(one, decode(2));
+}
+
+/// The shape taken from bytes 1 to 3 of a payload fuzz input: rank 1 to 4, small dimensions.
+fn shape_of(data: &[u8]) -> Vec<u32> {
+    let rank = usize::from(data[1] % 4) + 1;
+    (0..rank)
+        .map(|i| u32::from(data[2] >> (2 * i) & 3) * u32::from(data[3] % 7 + 1) + 1)
+        .collect()
 }
 
 /// The quantized payload decoder for a float tensor description taken from the first 4 bytes:
@@ -95,10 +132,7 @@ fn payload(method: CodingMethod, data: &[u8], element_type: impl Fn(u8) -> Eleme
     }
     let element_type = element_type(data[0]);
     let non_negative = data[0] & 0x80 != 0;
-    let rank = usize::from(data[1] % 4) + 1;
-    let shape: Vec<u32> = (0..rank)
-        .map(|i| u32::from(data[2] >> (2 * i) & 3) * u32::from(data[3] % 7 + 1) + 1)
-        .collect();
+    let shape = shape_of(data);
     let desc = TensorDesc {
         element_type,
         shape: &shape,
@@ -204,17 +238,13 @@ pub fn roundtrip(data: &[u8]) {
         return;
     }
     let w = usize::from(data[2] % 16) + 1;
-    let shape: Vec<u32> = if count % w == 0 && count / w > 1 {
-        vec![(count / w) as u32, w as u32]
-    } else {
-        vec![count as u32]
-    };
+    let shape = shape_again(count, w);
     let bytes = &body[..count * element_type.size()];
     let layer = LayerInput {
         name: "x".into(),
         kind: LayerKind::Other,
         element_type,
-        shape,
+        shape: shape.clone(),
         data: bytes,
         method: MethodChoice::Fixed(method),
     };
@@ -222,4 +252,40 @@ pub fn roundtrip(data: &[u8]) {
         encode_stream(&[layer], &EncoderConfig::default()).expect("small tensors always encode");
     let (_, tensors) = dfc_decoder::decode_all(&stream).expect("the encoder's output decodes");
     assert_eq!(tensors[0].data, bytes);
+    native_roundtrip_with_reference(element_type, &shape, bytes);
+}
+
+/// The shape of a `roundtrip` tensor of `count` elements: rows of `w` if they divide it.
+fn shape_again(count: usize, w: usize) -> Vec<u32> {
+    if count % w == 0 && count / w > 1 {
+        vec![(count / w) as u32, w as u32]
+    } else {
+        vec![count as u32]
+    }
+}
+
+/// The native method with a reference (the tensor reversed, so that it differs from the
+/// tensor): the decoder, given the same reference, returns the tensor.
+fn native_roundtrip_with_reference(element_type: ElementType, shape: &[u32], bytes: &[u8]) {
+    let reference: Vec<u8> = bytes.iter().rev().copied().collect();
+    let non_negative = dfc_encoder::is_non_negative(element_type, bytes);
+    let payload = dfc_encoder::encode_native_with_reference(
+        element_type,
+        shape,
+        non_negative,
+        bytes,
+        Some(dfc_encoder::NativeReference {
+            ref_distance: 1,
+            data: &reference,
+        }),
+        1,
+    );
+    let desc = TensorDesc {
+        element_type,
+        shape,
+        non_negative,
+    };
+    let decoded = dfc_decoder::native::decode_native_with_refs(&payload, &desc, 1, &[&reference])
+        .expect("the encoder's payload decodes");
+    assert_eq!(decoded, bytes);
 }

@@ -353,10 +353,14 @@ impl<'a> Lane<'a> {
         let r = self.next_row;
         self.next_row += 1;
         slices::check_row(&self.rans, &self.raw)?;
-        let width = self.values.len();
-        let out = &mut self.out[r * width * SIZE..(r + 1) * width * SIZE];
-        for (o, v) in out.chunks_exact_mut(SIZE).zip(&self.values) {
-            o.copy_from_slice(&v.to_le_bytes()[..SIZE]);
+        // A zero row (`above_zero` now tells the current row) is already zero in the output,
+        // which starts zero-filled.
+        if !self.above_zero {
+            let width = self.values.len();
+            let out = &mut self.out[r * width * SIZE..(r + 1) * width * SIZE];
+            for (o, v) in out.chunks_exact_mut(SIZE).zip(&self.values) {
+                o.copy_from_slice(&v.to_le_bytes()[..SIZE]);
+            }
         }
         std::mem::swap(&mut self.previous_values, &mut self.values);
         std::mem::swap(&mut self.previous_info, &mut self.info);
