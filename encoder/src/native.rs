@@ -195,8 +195,11 @@ fn build_model(
     let fields = ElementFields::of(element_type, non_negative);
     let geometry = Geometry::of(shape);
     let size = element_type.size();
-    let to_values =
-        |bytes: &[u8]| -> Vec<u32> { (0..bytes.len() / size).map(|i| load(bytes, size, i)).collect() };
+    let to_values = |bytes: &[u8]| -> Vec<u32> {
+        (0..bytes.len() / size)
+            .map(|i| load(bytes, size, i))
+            .collect()
+    };
     let values = to_values(data);
     let reference_values = reference.map(|r| to_values(r.data));
     let layout = TableLayout::new(reference.is_some());

@@ -127,7 +127,14 @@ pub fn encode_sequence(
                     let reference = native_refs[id]
                         .as_deref()
                         .filter(|_| options.prediction.inter());
-                    code_native(chosen, choice, &tensor, layers[id].non_negative, reference, config)
+                    code_native(
+                        chosen,
+                        choice,
+                        &tensor,
+                        layers[id].non_negative,
+                        reference,
+                        config,
+                    )
                 }
             };
             // Clause 8.7: a native tensor becomes the layer's most recent value reference.

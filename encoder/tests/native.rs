@@ -195,7 +195,11 @@ fn the_spec_example_payload_is_the_encoders() {
     let expected: Vec<u8> = dump
         .lines()
         .filter_map(|l| l.split_once(": "))
-        .flat_map(|(_, bytes)| bytes.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()))
+        .flat_map(|(_, bytes)| {
+            bytes
+                .split_whitespace()
+                .map(|b| u8::from_str_radix(b, 16).unwrap())
+        })
         .collect();
     let data: Vec<u8> = [0.5f32, 1.0, 0.0, 2.0, 3.25, 0.125]
         .iter()

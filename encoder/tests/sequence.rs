@@ -155,7 +155,12 @@ fn lossless_inter_prediction_decodes_exactly_and_pays() {
         assert_eq!(t.data, frames[f][layer].2, "frame {f} layer {layer}");
         assert!(t.hash_verified);
     }
-    assert!(inter.len() < none.len(), "{} >= {}", inter.len(), none.len());
+    assert!(
+        inter.len() < none.len(),
+        "{} >= {}",
+        inter.len(),
+        none.len()
+    );
     // Random access: from frame 3 (a random-access point with period 3) the references are
     // rebuilt from that frame on.
     let inter3 = encode(&frames, native, Prediction::Inter, 3);

@@ -14,8 +14,7 @@ use crate::types::ElementType;
 use bitstream_io::{BigEndian, BitRead, BitReader, FromBitStream, FromBitStreamWith};
 use model::{
     ElementFields, Geometry, KIND_ABOVE, KIND_LEFT, KIND_NEW, NUM_EXP_CONTEXTS, NUM_KINDS,
-    NUM_KIND_CONTEXTS, NUM_KIND_CONTEXTS_WITH_REFERENCE, NUM_ROW_CONTEXTS, NUM_ROW_KINDS,
-    ROW_ZERO,
+    NUM_KIND_CONTEXTS, NUM_KIND_CONTEXTS_WITH_REFERENCE, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_ZERO,
 };
 use rans::{ExpTables, RansDecoder, RawBits, SmallTable};
 use slices::rans_error;
@@ -368,13 +367,7 @@ impl<'a> Lane<'a> {
     }
 
     /// Decodes the remaining rows alone, then checks the end of the slice.
-    fn run_to_end<
-        const SIZE: usize,
-        const S: u32,
-        const E: u32,
-        const M: u32,
-        const REF: bool,
-    >(
+    fn run_to_end<const SIZE: usize, const S: u32, const E: u32, const M: u32, const REF: bool>(
         &mut self,
         ctx: &SliceContext<'_>,
     ) -> Result<(), MethodError> {
@@ -395,7 +388,10 @@ impl<'a> Lane<'a> {
     /// Decodes the elements of a coded row (clause 8.3.6.7). The entropy decoders are copied
     /// into locals for the loop so that their state stays in registers.
     #[inline(always)]
-    fn decode_row<const S: u32, const E: u32, const M: u32, const REF: bool>(&mut self, ctx: &SliceContext<'_>) {
+    fn decode_row<const S: u32, const E: u32, const M: u32, const REF: bool>(
+        &mut self,
+        ctx: &SliceContext<'_>,
+    ) {
         let (mut rans, mut raw) = (self.rans, self.raw);
         let mut left = (0u32, 0u32);
         let cells = self.values.iter_mut().zip(self.info.iter_mut());
@@ -434,8 +430,10 @@ fn decode_row_pair<const S: u32, const E: u32, const M: u32, const REF: bool>(
         } else {
             (0, 0)
         };
-        left_a = decode_element::<S, E, M, REF>(ctx, &mut rans_a, &mut raw_a, left_a, above_a, ref_a);
-        left_b = decode_element::<S, E, M, REF>(ctx, &mut rans_b, &mut raw_b, left_b, above_b, ref_b);
+        left_a =
+            decode_element::<S, E, M, REF>(ctx, &mut rans_a, &mut raw_a, left_a, above_a, ref_a);
+        left_b =
+            decode_element::<S, E, M, REF>(ctx, &mut rans_b, &mut raw_b, left_b, above_b, ref_b);
         (a.values[x], a.info[x]) = left_a;
         (b.values[x], b.info[x]) = left_b;
     }
