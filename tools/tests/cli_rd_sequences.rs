@@ -1,18 +1,20 @@
 //! `dfc rd --sequences` on the shipped real sequence sample (samples/sequence: two layers, 8
 //! frames): every sequence layer × configuration × point in the JSON, inter prediction cheaper
-//! than none at equal qp, BD-rates that match the curves (0 against itself), CSV and plots,
-//! random-access period 1 leaving nothing to predict, and the errors.
+//! than none at equal qp, BD-rates that match the curves (0 against itself), the lossless
+//! ratios without and with inter prediction (smaller with, per layer and per kind), CSV and
+//! plots, random-access period 1 leaving nothing to predict, and the errors.
 
 mod common;
 
 use common::{corpus, dfc, ok};
 use dfc_tools::rd::bdrate::{bd_rate, RdPoint};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 const QPS: [i64; 3] = [24, 32, 48];
 const LOSSY: [&str; 3] = ["seq-none", "seq-intra", "seq-inter"];
+const LOSSLESS: [&str; 2] = ["seq-lossless", "seq-lossless-inter"];
 
 fn sequence() -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/sequence")
@@ -85,6 +87,12 @@ fn sequence_sweep_on_the_sample() {
     assert!(markdown.contains("# dfc rd --sequences"), "{markdown}");
     assert!(markdown.contains("## Target: inter+intra against no prediction"));
     assert!(markdown.contains("seq-inter vs seq-none"));
+    assert!(markdown.contains(
+        "| seq-lossless ratio | seq-lossless b/e | seq-lossless-inter ratio | seq-lossless-inter b/e | seq-lossless-inter vs seq-lossless (size) |"
+    ));
+    assert!(markdown.contains(
+        "| lossless ratio | lossless ratio, inter | seq-lossless-inter vs seq-lossless (size) |"
+    ));
 
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(doc["mode"], "sequences");
@@ -125,9 +133,14 @@ fn sequence_sweep_on_the_sample() {
                 );
             }
         }
-        assert!(seen.contains(&(layer.into(), "seq-lossless".into(), 0)));
+        for c in LOSSLESS {
+            assert!(seen.contains(&(layer.into(), c.into(), 0)), "{layer} {c}");
+        }
     }
-    assert_eq!(rows.len(), layers.len() * (LOSSY.len() * QPS.len() + 1));
+    assert_eq!(
+        rows.len(),
+        layers.len() * (LOSSY.len() * QPS.len() + LOSSLESS.len())
+    );
 
     let row = |layer: &str, config: &str, point: i64| -> &Value {
         rows.iter()
@@ -135,10 +148,18 @@ fn sequence_sweep_on_the_sample() {
             .unwrap()
     };
     for layer in layers {
-        // Lossless: exact, a ratio above 1.
-        let l = row(layer, "seq-lossless", 0);
-        assert_eq!(l["psnr_db"], "inf");
-        assert!(l["ratio"].as_f64().unwrap() > 1.0, "{l}");
+        // Lossless, without and with prediction: exact, a ratio above 1; smaller with.
+        for c in LOSSLESS {
+            let l = row(layer, c, 0);
+            assert_eq!(l["psnr_db"], "inf");
+            assert_eq!(l["max_abs_error"], 0.0);
+            assert!(l["ratio"].as_f64().unwrap() > 1.0, "{l}");
+        }
+        let lossless = |c: &str| row(layer, c, 0)["payload_bytes"].as_u64().unwrap();
+        assert!(
+            lossless("seq-lossless-inter") < lossless("seq-lossless"),
+            "{layer}"
+        );
         for q in QPS {
             let none = row(layer, "seq-none", q)["payload_bytes"].as_u64().unwrap();
             let intra = row(layer, "seq-intra", q)["payload_bytes"]
@@ -197,6 +218,11 @@ fn sequence_sweep_on_the_sample() {
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(csv.lines().count(), rows.len() + 1);
     assert!(csv.starts_with("model,sequence,layer,kind,shape,frames,"));
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",max_abs_error,prediction,lossless_size_change_percent"));
     let mut svgs: Vec<String> = std::fs::read_dir(&plots)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -211,6 +237,150 @@ fn sequence_sweep_on_the_sample() {
     );
 }
 
+/// The fields of a CSV line (the sample's names and numbers have no quotes).
+fn csv_lines(csv: &str) -> Vec<BTreeMap<String, String>> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .map(|l| {
+            let fields: Vec<&str> = l.split(',').collect();
+            assert_eq!(fields.len(), header.len(), "{l}");
+            header
+                .iter()
+                .zip(fields)
+                .map(|(h, f)| (h.to_string(), f.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn lossless_with_and_without_prediction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, csv) = (dir.path().join("rd.json"), dir.path().join("rd.csv"));
+    let out = ok(dfc([
+        "rd",
+        sequence().to_str().unwrap(),
+        "--sequences",
+        "--configs",
+        "seq-lossless,seq-lossless-inter",
+        "--jobs",
+        "2",
+        "--quiet",
+        "--json",
+        json.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]));
+    let markdown = String::from_utf8(out.stdout).unwrap();
+    // The settings say which one predicts.
+    assert!(markdown.contains(
+        "| seq-lossless | lossless | native lossless method on every frame, no prediction across frames;"
+    ));
+    assert!(markdown.contains("predicted from the layer's previous frame"));
+    assert!(!markdown.contains("in this version"));
+    assert!(!markdown.contains("## Target"));
+
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let configs = doc["configs"].as_array().unwrap();
+    assert_eq!(configs.len(), 2);
+    assert_eq!(configs[0]["prediction"], "none");
+    assert_eq!(configs[1]["prediction"], "inter");
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    let row = |layer: &str, config: &str| -> &Value {
+        rows.iter()
+            .find(|r| r["layer"] == layer && r["config"] == config)
+            .unwrap()
+    };
+    let payload = |r: &Value| r["payload_bytes"].as_u64().unwrap();
+    let (mut with, mut without) = (0, 0);
+    for l in doc["layers"].as_array().unwrap() {
+        let layer = l["layer"].as_str().unwrap();
+        let (none, inter) = (row(layer, "seq-lossless"), row(layer, "seq-lossless-inter"));
+        // Both exact (the tool also compares every decoded tensor with its original bit for
+        // bit); the ratios of the rows, reported per layer.
+        for r in [none, inter] {
+            assert_eq!(r["psnr_db"], "inf");
+            assert_eq!(r["max_abs_error"], 0.0);
+        }
+        assert_eq!(l["lossless_ratio"], none["ratio"]);
+        assert_eq!(l["lossless_ratio_inter"], inter["ratio"]);
+        let ratio = |r: &Value| r["ratio"].as_f64().unwrap();
+        assert!(ratio(inter) > ratio(none), "{layer}");
+        let change = l["lossless_inter_size_change_percent"].as_f64().unwrap();
+        let expected = 100.0 * (payload(inter) as f64 / payload(none) as f64 - 1.0);
+        assert!(
+            (change - expected).abs() < 1e-9,
+            "{layer}: {change} {expected}"
+        );
+        assert!(change < -1.0, "{layer}: {change}");
+        // The random-access frame has nothing to predict from; every other frame is smaller.
+        let frames = |r: &Value| -> Vec<u64> {
+            r["per_frame"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["payload_bytes"].as_u64().unwrap())
+                .collect()
+        };
+        let (a, b) = (frames(none), frames(inter));
+        assert_eq!(a[0], b[0], "{layer}");
+        for i in 1..a.len() {
+            assert!(b[i] < a[i], "{layer} frame {i}: {} {}", b[i], a[i]);
+        }
+        with += payload(inter);
+        without += payload(none);
+    }
+    // Per kind (both layers are conv): Σ float32 bytes / Σ payload bytes; about 3 % smaller
+    // with prediction on the sample.
+    let kinds = doc["kinds"].as_array().unwrap();
+    assert_eq!(kinds.len(), 1);
+    let k = &kinds[0];
+    assert_eq!(k["class"], "conv");
+    let elements: u64 = rows
+        .iter()
+        .map(|r| r["elements"].as_u64().unwrap())
+        .sum::<u64>()
+        / 2;
+    let ratio_of = |bytes: u64| (elements * 4) as f64 / bytes as f64;
+    assert!((k["lossless_ratio"].as_f64().unwrap() - ratio_of(without)).abs() < 1e-9);
+    assert!((k["lossless_ratio_inter"].as_f64().unwrap() - ratio_of(with)).abs() < 1e-9);
+    let change = k["lossless_inter_size_change_percent"].as_f64().unwrap();
+    assert!((change - 100.0 * (with as f64 / without as f64 - 1.0)).abs() < 1e-9);
+    assert!((-6.0..-1.5).contains(&change), "{change}");
+    let line = format!(
+        "| conv | 2 | {}× | {}× | {:+.1} % |",
+        dfc_tools::bench::report::sig(ratio_of(without)),
+        dfc_tools::bench::report::sig(ratio_of(with)),
+        change
+    );
+    assert!(markdown.contains(&line), "{line}\n{markdown}");
+
+    // CSV: the prediction of every row, the size change on the seq-lossless-inter rows.
+    let lines = csv_lines(&std::fs::read_to_string(&csv).unwrap());
+    assert_eq!(lines.len(), 4);
+    for l in &lines {
+        let r = row(&l["layer"], &l["config"]);
+        // (serde_json may parse the JSON number 1 ulp away from Rust's parse of the CSV text)
+        let ratio: f64 = l["ratio"].parse().unwrap();
+        assert!(
+            (ratio - r["ratio"].as_f64().unwrap()).abs() < 1e-12,
+            "{l:?}"
+        );
+        if l["config"] == "seq-lossless" {
+            assert_eq!(l["prediction"], "none");
+            assert_eq!(l["lossless_size_change_percent"], "");
+        } else {
+            assert_eq!(l["prediction"], "inter");
+            let reported: f64 = l["lossless_size_change_percent"].parse().unwrap();
+            let none = row(&l["layer"], "seq-lossless");
+            let expected = 100.0 * (payload(r) as f64 / payload(none) as f64 - 1.0);
+            assert!((reported - expected).abs() < 1e-9);
+        }
+    }
+}
+
 #[test]
 fn every_frame_a_random_access_point_leaves_nothing_to_predict() {
     let dir = tempfile::tempdir().unwrap();
@@ -222,7 +392,7 @@ fn every_frame_a_random_access_point_leaves_nothing_to_predict() {
         "--rap-period".into(),
         "1".into(),
         "--configs".into(),
-        "seq-intra,seq-inter".into(),
+        "seq-intra,seq-inter,seq-lossless,seq-lossless-inter".into(),
         "--layers".into(),
         "conv5_3".into(),
         "--quiet".into(),
@@ -233,9 +403,14 @@ fn every_frame_a_random_access_point_leaves_nothing_to_predict() {
     ok(dfc(&args));
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let rows = doc["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 4);
     assert_eq!(rows[0]["payload_bytes"], rows[1]["payload_bytes"]);
     assert_eq!(rows[0]["psnr_db"], rows[1]["psnr_db"]);
+    // Lossless too: no frame is predicted.
+    assert_eq!(rows[2]["config"], "seq-lossless");
+    assert_eq!(rows[3]["config"], "seq-lossless-inter");
+    assert_eq!(rows[2]["payload_bytes"], rows[3]["payload_bytes"]);
+    assert_eq!(doc["layers"][0]["lossless_inter_size_change_percent"], 0.0);
 }
 
 #[test]

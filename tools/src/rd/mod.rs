@@ -64,13 +64,18 @@ tensor hash verified). Without --sequences, sequence frames are swept as indepen
   seq-intra       as seq-none with MED intra prediction per map; points as seq-none
   seq-inter       as seq-none with inter prediction from the previous frame's levels or MED
                   intra, per map (Prediction::Auto); points as seq-none
-  seq-lossless    native lossless method on every frame (no prediction); one point
+  seq-lossless    native lossless method on every frame, no prediction; one point
+  seq-lossless-inter
+                  native lossless method, each frame after a random-access frame predicted from
+                  the layer's previous frame where smaller (Prediction::Inter); one point
   Rate = sum of the layer's feature_data method payload bytes over all frames (container units
   excluded; the whole stream size is reported as stream_bytes). Distortion = mean over the
   frames of PSNR (peak = max |x| of each frame), MSE and cosine. BD-rates per sequence layer:
   seq-inter vs seq-none, seq-inter vs seq-intra, seq-intra vs seq-none; the report shows the
   target (seq-inter vs seq-none <= -30 % on the map layers, rank >= 2) and per-kind means
-  (rank-1 layers such as pool5 apart). --plots writes rd_seq_MODEL_SEQ_LAYER.svg per layer.
+  (rank-1 layers such as pool5 apart), the lossless ratios without and with prediction per
+  layer and per kind and the size change seq-lossless-inter vs seq-lossless in %. --plots
+  writes rd_seq_MODEL_SEQ_LAYER.svg per layer.
 
 Examples:
   dfc rd samples/corpus --configs uniform-zstd,uniform-order0 --plots rd-plots/
@@ -86,8 +91,8 @@ pub struct Args {
     /// file or a single .npy file (float32 tensors).
     pub corpus: PathBuf,
     /// Sweeps the corpus's sequences: each (model, sequence, layer) coded as one stream per
-    /// configuration and point (configurations seq-none, seq-intra, seq-inter, seq-lossless;
-    /// see below).
+    /// configuration and point (configurations seq-none, seq-intra, seq-inter, seq-lossless,
+    /// seq-lossless-inter; see below).
     #[arg(long)]
     pub sequences: bool,
     /// With --sequences: frames from one random-access point to the next (1: every frame).

@@ -1,10 +1,12 @@
 //! The report of `dfc rd --sequences`: per sequence layer the curves of each configuration,
-//! BD-rates of the predictions against each other, the lossless ratio, per-kind means and the
-//! issue's target; Markdown, JSON, CSV and SVG.
+//! BD-rates of the predictions against each other, the lossless ratios without and with inter
+//! prediction, per-kind means and the target; Markdown, JSON, CSV and SVG.
 
 use super::bdrate::{bd_rate, RdPoint};
 use super::report::db;
-use super::sequences::{Group, SeqConfig, SeqMethod, SeqRow, COMPARISONS, TARGET_BD_RATE};
+use super::sequences::{
+    prediction_name, Group, SeqConfig, SeqRow, COMPARISONS, LOSSLESS_COMPARISON, TARGET_BD_RATE,
+};
 use crate::bench::report::{shape_text, sig};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -18,6 +20,8 @@ pub struct SeqConfigInfo {
     pub settings: String,
     pub parameter: String,
     pub points: Vec<i32>,
+    /// Prediction across frames: none, intra, inter or auto.
+    pub prediction: &'static str,
     #[serde(skip)]
     pub lossless: bool,
 }
@@ -56,7 +60,8 @@ impl SeqReport {
                     settings: c.settings(rap_period),
                     parameter: c.parameter().to_string(),
                     points: points.clone(),
-                    lossless: c.method == SeqMethod::Lossless,
+                    prediction: prediction_name(c.method.prediction()),
+                    lossless: c.method.is_lossless(),
                 })
                 .collect(),
             groups,
@@ -108,14 +113,44 @@ impl SeqReport {
             .collect()
     }
 
-    fn lossless_config(&self) -> Option<&SeqConfigInfo> {
-        self.configs.iter().find(|c| c.lossless)
+    /// The lossless configurations swept (seq-lossless, seq-lossless-inter), in sweep order.
+    fn lossless_configs(&self) -> Vec<&SeqConfigInfo> {
+        self.configs.iter().filter(|c| c.lossless).collect()
     }
 
-    /// The lossless row of group `g`.
+    /// The row of lossless configuration `config` on group `g`.
+    pub fn lossless_row(&self, config: &str, g: usize) -> Option<&SeqRow> {
+        self.curve(config, g).into_iter().next()
+    }
+
+    /// The lossless row of group `g` without prediction (seq-lossless).
     pub fn lossless(&self, g: usize) -> Option<&SeqRow> {
-        let c = self.lossless_config()?;
-        self.curve(&c.name, g).into_iter().next()
+        self.lossless_row(LOSSLESS_COMPARISON.1, g)
+    }
+
+    /// The lossless row of group `g` with inter prediction (seq-lossless-inter).
+    pub fn lossless_inter(&self, g: usize) -> Option<&SeqRow> {
+        self.lossless_row(LOSSLESS_COMPARISON.0, g)
+    }
+
+    /// Whether both lossless configurations, without and with prediction, were swept.
+    fn has_lossless_comparison(&self) -> bool {
+        self.has(LOSSLESS_COMPARISON.0) && self.has(LOSSLESS_COMPARISON.1)
+    }
+
+    /// Size change in percent of the lossless payload with inter prediction against without,
+    /// over `groups` together: 100 · (Σ payload with / Σ payload without − 1); negative =
+    /// smaller with prediction. None unless both were swept on every one of `groups`.
+    pub fn lossless_inter_change(&self, groups: &[usize]) -> Option<f64> {
+        if groups.is_empty() {
+            return None;
+        }
+        let (mut with, mut without) = (0u64, 0u64);
+        for &g in groups {
+            with += self.lossless_inter(g)?.payload_bytes;
+            without += self.lossless(g)?.payload_bytes;
+        }
+        Some(100.0 * (with as f64 / without.max(1) as f64 - 1.0))
     }
 
     /// A group's class for the per-kind means: its kind, with `, rank 1` for vectors.
@@ -157,15 +192,29 @@ impl SeqReport {
         (mean, rates.len())
     }
 
-    /// Lossless ratio over `groups` together: Σ float32 bytes / Σ payload bytes.
-    pub fn lossless_ratio(&self, groups: &[usize]) -> Option<f64> {
-        let rows: Vec<&SeqRow> = groups.iter().filter_map(|&g| self.lossless(g)).collect();
+    /// Lossless ratio of configuration `config` over `groups` together: Σ float32 bytes / Σ
+    /// payload bytes.
+    pub fn lossless_ratio_of(&self, config: &str, groups: &[usize]) -> Option<f64> {
+        let rows: Vec<&SeqRow> = groups
+            .iter()
+            .filter_map(|&g| self.lossless_row(config, g))
+            .collect();
         if rows.is_empty() {
             return None;
         }
         let elements: u64 = rows.iter().map(|r| r.elements).sum();
         let bytes: u64 = rows.iter().map(|r| r.payload_bytes).sum();
         Some((elements * 4) as f64 / bytes.max(1) as f64)
+    }
+
+    /// Lossless ratio without prediction (seq-lossless) over `groups` together.
+    pub fn lossless_ratio(&self, groups: &[usize]) -> Option<f64> {
+        self.lossless_ratio_of(LOSSLESS_COMPARISON.1, groups)
+    }
+
+    /// Lossless ratio with inter prediction (seq-lossless-inter) over `groups` together.
+    pub fn lossless_ratio_inter(&self, groups: &[usize]) -> Option<f64> {
+        self.lossless_ratio_of(LOSSLESS_COMPARISON.0, groups)
     }
 
     fn groups_of_class(&self, class: &str) -> Vec<usize> {
@@ -288,15 +337,29 @@ impl SeqReport {
     fn write_bd_rates(&self, md: &mut String) {
         let comparisons = self.comparisons();
         let _ = writeln!(md, "## BD-rates and lossless ratio per sequence layer\n");
+        if self.has_lossless_comparison() {
+            let (t, a) = LOSSLESS_COMPARISON;
+            let _ = writeln!(
+                md,
+                "Lossless ratio and b/e without prediction ({a}) and with inter prediction ({t}); size: payload bytes of {t} against {a}, negative = smaller with prediction.\n"
+            );
+        }
         let mut head = String::from("| model | layer | kind |");
         let mut sep = String::from("|---|---|---|");
         for (t, a) in &comparisons {
             let _ = write!(head, " {t} vs {a} |");
             sep.push_str("---:|");
         }
-        if let Some(c) = self.lossless_config() {
+        let lossless = self.lossless_configs();
+        for c in &lossless {
             let _ = write!(head, " {} ratio | {} b/e |", c.name, c.name);
             sep.push_str("---:|---:|");
+        }
+        let change = self.has_lossless_comparison();
+        if change {
+            let (t, a) = LOSSLESS_COMPARISON;
+            let _ = write!(head, " {t} vs {a} (size) |");
+            sep.push_str("---:|");
         }
         let _ = writeln!(md, "{head}\n{sep}");
         for (g, group) in self.groups.iter().enumerate() {
@@ -310,13 +373,16 @@ impl SeqReport {
             for (t, a) in &comparisons {
                 let _ = write!(md, " {} |", percent(self.bd_rate(t, a, g)));
             }
-            if self.lossless_config().is_some() {
-                match self.lossless(g) {
+            for c in &lossless {
+                match self.lossless_row(&c.name, g) {
                     Some(r) => {
                         let _ = write!(md, " {}× | {} |", sig(r.ratio), sig(r.bits_per_element));
                     }
                     None => md.push_str(" - | - |"),
                 }
+            }
+            if change {
+                let _ = write!(md, " {} |", percent(self.lossless_inter_change(&[g])));
             }
             md.push('\n');
         }
@@ -327,7 +393,12 @@ impl SeqReport {
         let comparisons = self.comparisons();
         let _ = writeln!(
             md,
-            "## Per kind\n\nMean of the per-layer BD-rates (in brackets: layers with a BD-rate / layers); lossless ratio over the kind's layers together (Σ float32 bytes / Σ payload bytes). Rank-1 layers (vectors such as pool5) apart.\n"
+            "## Per kind\n\nMean of the per-layer BD-rates (in brackets: layers with a BD-rate / layers); lossless ratio over the kind's layers together (Σ float32 bytes / Σ payload bytes){}. Rank-1 layers (vectors such as pool5) apart.\n",
+            if self.has_lossless_comparison() {
+                ", without prediction (seq-lossless) and with inter prediction (seq-lossless-inter), and the size change with against without (Σ payload bytes; negative = smaller with prediction)"
+            } else {
+                ""
+            }
         );
         let mut head = String::from("| kind | layers |");
         let mut sep = String::from("|---|---:|");
@@ -335,8 +406,20 @@ impl SeqReport {
             let _ = write!(head, " {t} vs {a} |");
             sep.push_str("---:|");
         }
-        if self.lossless_config().is_some() {
-            head.push_str(" lossless ratio |");
+        let lossless = self.lossless_configs();
+        for c in &lossless {
+            match c.prediction {
+                "none" => head.push_str(" lossless ratio |"),
+                p => {
+                    let _ = write!(head, " lossless ratio, {p} |");
+                }
+            }
+            sep.push_str("---:|");
+        }
+        let change = self.has_lossless_comparison();
+        if change {
+            let (t, a) = LOSSLESS_COMPARISON;
+            let _ = write!(head, " {t} vs {a} (size) |");
             sep.push_str("---:|");
         }
         let _ = writeln!(md, "{head}\n{sep}");
@@ -357,13 +440,16 @@ impl SeqReport {
                 let (mean, n) = self.mean_bd_rate(t, a, &groups);
                 let _ = write!(md, " {} ({n}/{}) |", percent(mean), groups.len());
             }
-            if self.lossless_config().is_some() {
+            for c in &lossless {
                 let _ = write!(
                     md,
                     " {} |",
-                    self.lossless_ratio(&groups)
+                    self.lossless_ratio_of(&c.name, &groups)
                         .map_or("-".into(), |r| format!("{}×", sig(r)))
                 );
+            }
+            if change {
+                let _ = write!(md, " {} |", percent(self.lossless_inter_change(&groups)));
             }
             md.push('\n');
         }
@@ -414,7 +500,12 @@ impl SeqReport {
             frames: &'a [u32],
             /// "TEST vs ANCHOR" → BD-rate in percent (null: none).
             bd_rate_percent: BTreeMap<String, Option<f64>>,
+            /// Without prediction (seq-lossless).
             lossless_ratio: Option<f64>,
+            /// With inter prediction (seq-lossless-inter).
+            lossless_ratio_inter: Option<f64>,
+            /// Payload with inter prediction against without, in percent.
+            lossless_inter_size_change_percent: Option<f64>,
             curves: Vec<Curve<'a>>,
         }
         #[derive(Serialize)]
@@ -423,6 +514,8 @@ impl SeqReport {
             layers: usize,
             bd_rate_percent: BTreeMap<String, Option<f64>>,
             lossless_ratio: Option<f64>,
+            lossless_ratio_inter: Option<f64>,
+            lossless_inter_size_change_percent: Option<f64>,
         }
         #[derive(Serialize)]
         struct Target {
@@ -469,6 +562,8 @@ impl SeqReport {
                 frames: &group.frames,
                 bd_rate_percent: bds(&[g]),
                 lossless_ratio: self.lossless(g).map(|r| r.ratio),
+                lossless_ratio_inter: self.lossless_inter(g).map(|r| r.ratio),
+                lossless_inter_size_change_percent: self.lossless_inter_change(&[g]),
                 curves: self
                     .configs
                     .iter()
@@ -488,6 +583,8 @@ impl SeqReport {
                     layers: groups.len(),
                     bd_rate_percent: bds(&groups),
                     lossless_ratio: self.lossless_ratio(&groups),
+                    lossless_ratio_inter: self.lossless_ratio_inter(&groups),
+                    lossless_inter_size_change_percent: self.lossless_inter_change(&groups),
                     class,
                 }
             })
@@ -530,7 +627,27 @@ impl SeqReport {
         Ok(s)
     }
 
-    /// One line per sequence layer × configuration × point.
+    /// The prediction of a swept configuration (none, intra, inter or auto).
+    fn config_prediction(&self, config: &str) -> &'static str {
+        self.configs
+            .iter()
+            .find(|c| c.name == config)
+            .map_or("", |c| c.prediction)
+    }
+
+    /// On a seq-lossless-inter row, its payload against the seq-lossless row of the same
+    /// layer in percent; empty on the other rows.
+    fn csv_lossless_change(&self, r: &SeqRow) -> String {
+        if r.config == LOSSLESS_COMPARISON.0 {
+            self.lossless_inter_change(&[r.group])
+                .map_or(String::new(), |v| v.to_string())
+        } else {
+            String::new()
+        }
+    }
+
+    /// One line per sequence layer × configuration × point; seq-lossless-inter rows also give
+    /// their size change against seq-lossless (lossless_size_change_percent).
     pub fn to_csv(&self) -> String {
         let mut out = CSV_COLUMNS.join(",");
         out.push('\n');
@@ -555,6 +672,8 @@ impl SeqReport {
                 r.min_psnr_db.to_string(),
                 r.cosine.to_string(),
                 r.max_abs_error.to_string(),
+                self.config_prediction(&r.config).to_string(),
+                self.csv_lossless_change(r),
             ];
             let fields: Vec<String> = fields.into_iter().map(|f| csv_field(&f)).collect();
             out.push_str(&fields.join(","));
@@ -584,10 +703,14 @@ impl SeqReport {
                     (c.name.clone(), points)
                 })
                 .collect();
-            let lossless = self
-                .lossless(g)
-                .map(|r| format!(", lossless {}×", sig(r.ratio)))
-                .unwrap_or_default();
+            let lossless = match (self.lossless(g), self.lossless_inter(g)) {
+                (Some(r), Some(i)) => {
+                    format!(", lossless {}×, {}× with inter", sig(r.ratio), sig(i.ratio))
+                }
+                (Some(r), None) => format!(", lossless {}×", sig(r.ratio)),
+                (None, Some(i)) => format!(", lossless {}× with inter", sig(i.ratio)),
+                (None, None) => String::new(),
+            };
             let title = format!(
                 "{} {} {} ({} frames, RAP every {}{lossless})",
                 group.model,
@@ -631,6 +754,8 @@ pub const CSV_COLUMNS: &[&str] = &[
     "min_psnr_db",
     "cosine",
     "max_abs_error",
+    "prediction",
+    "lossless_size_change_percent",
 ];
 
 fn csv_field(s: &str) -> String {

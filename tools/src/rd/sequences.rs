@@ -28,8 +28,32 @@ pub enum SeqMethod {
     /// The quantized method (uniform, RDO rounding, encoder's channel choice) with these
     /// predictions.
     Quantized(Prediction),
-    /// The native lossless method on every frame, no prediction.
-    Lossless,
+    /// The native lossless method on every frame, with this prediction across frames: `None`,
+    /// or `Inter` (each frame after a random-access point predicted from the layer's previous
+    /// frame where that is smaller).
+    Lossless(Prediction),
+}
+
+impl SeqMethod {
+    pub fn is_lossless(self) -> bool {
+        matches!(self, SeqMethod::Lossless(_))
+    }
+
+    pub fn prediction(self) -> Prediction {
+        match self {
+            SeqMethod::Quantized(p) | SeqMethod::Lossless(p) => p,
+        }
+    }
+}
+
+/// `none`, `intra`, `inter` or `auto`.
+pub fn prediction_name(p: Prediction) -> &'static str {
+    match p {
+        Prediction::None => "none",
+        Prediction::Intra => "intra",
+        Prediction::Inter => "inter",
+        Prediction::Auto => "auto",
+    }
 }
 
 /// A configuration of the sequence sweep.
@@ -55,7 +79,11 @@ pub const CONFIGS: &[SeqConfig] = &[
     },
     SeqConfig {
         name: "seq-lossless",
-        method: SeqMethod::Lossless,
+        method: SeqMethod::Lossless(Prediction::None),
+    },
+    SeqConfig {
+        name: "seq-lossless-inter",
+        method: SeqMethod::Lossless(Prediction::Inter),
     },
 ];
 
@@ -65,6 +93,9 @@ pub const COMPARISONS: &[(&str, &str)] = &[
     ("seq-inter", "seq-intra"),
     ("seq-intra", "seq-none"),
 ];
+
+/// The lossless comparison of the report: (with prediction, without), compared by size.
+pub const LOSSLESS_COMPARISON: (&str, &str) = ("seq-lossless-inter", "seq-lossless");
 
 /// The target: BD-rate of seq-inter against seq-none on the map layers, in percent.
 pub const TARGET_BD_RATE: f64 = -30.0;
@@ -83,14 +114,14 @@ impl SeqConfig {
     pub fn parameter(&self) -> &'static str {
         match self.method {
             SeqMethod::Quantized(_) => "qp",
-            SeqMethod::Lossless => "lossless",
+            SeqMethod::Lossless(_) => "lossless",
         }
     }
 
     pub fn default_points(&self) -> Vec<i32> {
         match self.method {
             SeqMethod::Quantized(_) => default_qp_points(),
-            SeqMethod::Lossless => vec![0],
+            SeqMethod::Lossless(_) => vec![0],
         }
     }
 
@@ -103,7 +134,7 @@ impl SeqConfig {
                 QP.start(),
                 QP.end()
             ),
-            SeqMethod::Lossless => ensure!(
+            SeqMethod::Lossless(_) => ensure!(
                 point == 0,
                 "{}: has one operating point, 0 (lossless)",
                 self.name
@@ -116,7 +147,7 @@ impl SeqConfig {
     pub fn label(&self, point: i32) -> String {
         match self.method {
             SeqMethod::Quantized(_) => format!("qp={point}"),
-            SeqMethod::Lossless => "lossless".into(),
+            SeqMethod::Lossless(_) => "lossless".into(),
         }
     }
 
@@ -133,9 +164,12 @@ impl SeqConfig {
                 };
                 format!("quantized method, uniform, step = peak · 2^(−qp/8) chosen at each random-access frame and kept until the next, RDO rounding, encoder's channel choice; {prediction}")
             }
-            SeqMethod::Lossless => {
-                "native lossless method on every frame (no prediction across frames in this version)".into()
+            SeqMethod::Lossless(Prediction::None) => {
+                "native lossless method on every frame, no prediction across frames".into()
             }
+            SeqMethod::Lossless(p) => format!(
+                "native lossless method on every frame; each frame other than a random-access frame predicted from the layer's previous frame (native_header ref_distance 1: element-kind and exponent contexts conditioned on the co-located value of the reference, mantissa bits raw) where that is smaller (Prediction::{p:?})"
+            ),
         };
         format!(
             "{what}; one stream per sequence layer, random-access point every {rap_period} frames"
@@ -380,7 +414,7 @@ pub fn code_group(
             }),
             p,
         ),
-        SeqMethod::Lossless => (MethodChoice::Fixed(CodingMethod::Native), Prediction::None),
+        SeqMethod::Lossless(p) => (MethodChoice::Fixed(CodingMethod::Native), p),
     };
     let frames = frame_inputs(g, tensors, method)?;
     let stream = encode_sequence(
@@ -423,7 +457,7 @@ pub fn code_group(
             d.shape,
             original.info.shape
         );
-        if config.method == SeqMethod::Lossless {
+        if config.method.is_lossless() {
             ensure!(
                 d.data == original.bytes,
                 "frame {frame}: the lossless decode differs from the original"
@@ -647,14 +681,23 @@ mod tests {
         let names: Vec<&str> = s.iter().map(|c| c.0.name).collect();
         assert_eq!(
             names,
-            ["seq-none", "seq-intra", "seq-inter", "seq-lossless"]
+            [
+                "seq-none",
+                "seq-intra",
+                "seq-inter",
+                "seq-lossless",
+                "seq-lossless-inter"
+            ]
         );
         assert_eq!(s[2].1, [16, 24]);
         assert_eq!(s[0].1, default_qp_points());
         assert_eq!(s[3].1, [0]);
+        assert_eq!(s[4].1, [0]);
+        assert_eq!(s[4].0.method, SeqMethod::Lossless(Prediction::Inter));
         assert!(select("dfc", &[]).is_err());
         assert!(select("seq-none", &["seq-none=200".into()]).is_err());
         assert!(select("seq-lossless", &["seq-lossless=3".into()]).is_err());
+        assert!(select("seq-lossless-inter", &["seq-lossless-inter=1".into()]).is_err());
         assert!(select("seq-none", &["seq-inter=16".into()]).is_err());
     }
 }
