@@ -4806,13 +4806,385 @@ fn seq_invalid_bytes(
     case
 }
 
+// ---------------------------------------------------------------------------------------------
+// Native inter prediction (spec 0.5): value reference lists of native tensors (clause 8.7).
+
+/// `valid/seq-native-none`: one float32 layer conv5_3 [4, 14, 14] (a crop of a real sequence)
+/// in frames 0 to 5, coded native except frame 4 (zlib), frame 0 the only random-access point,
+/// prediction none (every native_header has ref_distance 0). Base of the hand-edited native
+/// inter cases, whose payloads are coded again with a reference by
+/// `dfc_encoder::encode_native_with_reference`. Units: 0 sequence_header, 1 layer_parameters,
+/// frame k: 2 + 3k frame_header, 3 + 3k feature_data, 4 + 3k tensor_hash; 20 end_of_sequence.
+const SEQ_NATIVE: &str = "valid/seq-native-none";
+
+/// A crop of a samples/sequence tensor of frame `frame`, converted.
+fn seq_crop_as(model: &str, layer: &str, frame: u32, start: &[u32], to: Convert) -> DataSpec {
+    crop(
+        &format!("{SEQ}/{model}/seq_bikes/frame_{frame:02}/{layer}.npy"),
+        start,
+        Some(to),
+    )
+}
+
+/// Per feature_data unit coded with the native method: (layer_id, frame_index, ref_distance),
+/// read from the bytes (ref_distance is byte 6 of native_header(), clause 6.9), not by the
+/// decoder.
+fn native_ref_distances(stream: &[u8]) -> Vec<(u16, u32, u8)> {
+    let b = Base::new(stream.to_vec());
+    b.units
+        .indices_of(UnitType::FeatureData)
+        .into_iter()
+        .filter(|&i| b.payload(i)[6] == CodingMethod::Native.code())
+        .map(|i| {
+            let p = b.payload(i);
+            (
+                u16::from_be_bytes([p[0], p[1]]),
+                u32::from_be_bytes([p[2], p[3], p[4], p[5]]),
+                p[7 + 6],
+            )
+        })
+        .collect()
+}
+
+/// Checks that the native payloads of a stream are exactly `want` (layer, frame,
+/// ref_distance), in stream order: which units are native and which reference each uses.
+fn native_check(want: Vec<(u16, u32, u8)>) -> CheckFn {
+    Box::new(move |stream| {
+        let got = native_ref_distances(stream);
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!(
+                "native payloads (layer, frame, ref_distance): the case needs {want:?}, the stream has {got:?}"
+            ))
+        }
+    })
+}
+
+/// (layer, frame, ref_distance) of `layers` layers in `frames` frames: ref_distance 1, except 0
+/// in the frames of `intra`.
+fn native_refs_except(layers: u16, frames: u32, intra: &[u32]) -> Vec<(u16, u32, u8)> {
+    (0..frames)
+        .flat_map(|f| (0..layers).map(move |l| (l, f, u8::from(!intra.contains(&f)))))
+        .collect()
+}
+
+/// The tensor of layer 0 in `frame` of a base, coded again with the native method predicted
+/// from the base's tensor of `reference_frame`, signalling `ref_distance`.
+fn native_recoded(b: &Base, frame: u32, reference_frame: u32, ref_distance: u8) -> Vec<u8> {
+    let p = b.layer(0);
+    let t = ElementType::from_code(p.element_type).expect("a valid base");
+    let data = b.data(0, frame);
+    let reference = b.data(0, reference_frame);
+    dfc_encoder::encode_native_with_reference(
+        t,
+        &p.dims,
+        p.non_negative_flag,
+        &data,
+        Some(dfc_encoder::NativeReference {
+            ref_distance,
+            data: &reference,
+        }),
+        1,
+    )
+}
+
+/// Asserts that a native payload of layer 0 in `frame`, coded with a reference, does not decode
+/// to the frame's tensor with the tensor of frame `wrong` as the reference (so a decoder that
+/// takes the wrong entry of the list does not output the expected tensor).
+fn assert_reference_matters(b: &Base, frame: u32, payload: &[u8], wrong: u32) {
+    let p = b.layer(0);
+    let desc = dfc_decoder::native::TensorDesc {
+        element_type: ElementType::from_code(p.element_type).expect("a valid base"),
+        shape: &p.dims,
+        non_negative: p.non_negative_flag,
+    };
+    let wrong_data = b.data(0, wrong);
+    let refs: Vec<&[u8]> = vec![wrong_data.as_slice(); usize::from(payload[6])];
+    let decoded = dfc_decoder::native::decode_native_with_refs(payload, &desc, 1, &refs);
+    assert!(
+        decoded.ok().as_deref() != Some(&b.data(0, frame)[..]),
+        "frame {frame} decodes the same with frame {wrong} as the reference"
+    );
+}
+
+/// A crop of a samples/sequence tensor for each frame.
+type FrameData = Box<dyn Fn(u32) -> DataSpec>;
+
+/// A sequence recipe whose layers (name, element type, shape, data) are coded with the native
+/// method in frames 0 to `frames` - 1.
+fn native_seq(
+    layers: &[(&str, ElementType, &[u32], FrameData)],
+    frames: u32,
+    prediction: &str,
+    rap_period: u32,
+) -> Recipe {
+    seq_recipe(
+        layers
+            .iter()
+            .map(|(name, t, shape, data)| {
+                layer(name, LayerKind::Conv, *t, shape, "native", data(0))
+            })
+            .collect(),
+        (1..frames)
+            .map(|f| FrameRecipe {
+                frame_index: f,
+                layers: layers
+                    .iter()
+                    .map(|(name, _, _, data)| frame_layer(name, "native", None, data(f)))
+                    .collect(),
+            })
+            .collect(),
+        prediction,
+        rap_period,
+    )
+}
+
+fn conv5_3_f32(f: u32) -> DataSpec {
+    seq_crop("hed_vgg16", "conv5_3", f, &[0, 0, 0])
+}
+
+fn conv5_3_f16(f: u32) -> DataSpec {
+    seq_crop_as("hed_vgg16", "conv5_3", f, &[0, 0, 0], Convert::Float16)
+}
+
+/// A sequence recipe of one layer conv5_3 of `t` and `shape` whose frames 0, 1, … are coded
+/// with `methods` (the quantized ones with 8-bit levels).
+fn conv5_3_methods(
+    t: ElementType,
+    shape: &[u32],
+    data: fn(u32) -> DataSpec,
+    methods: &[&str],
+    prediction: &str,
+) -> Recipe {
+    let q8 = lossy(LossyTarget::Bits(8), "uniform", "per_tensor", false);
+    let frame_of = |f: u32| {
+        let m = methods[f as usize];
+        frame_layer(
+            "conv5_3",
+            m,
+            (m == "quantized").then(|| q8.clone()),
+            data(f),
+        )
+    };
+    seq_recipe(
+        vec![layer(
+            "conv5_3",
+            LayerKind::Conv,
+            t,
+            shape,
+            methods[0],
+            data(0),
+        )],
+        (1..methods.len() as u32)
+            .map(|f| FrameRecipe {
+                frame_index: f,
+                layers: vec![frame_of(f)],
+            })
+            .collect(),
+        prediction,
+        1000,
+    )
+}
+
+fn native_valid_cases() -> Vec<Case> {
+    let v = Group::Valid;
+    let mut cases = Vec::new();
+    // Encoder-made. The encoder predicts where that is smaller, which needs enough elements for
+    // the 100 more element_kind tables to pay.
+    let mut case = from_recipe(
+        v,
+        "seq-native-inter",
+        "Native inter prediction (version 0.5) made by the encoder: a lossless layer of a real sequence (HED VGG-16 conv5_3 of 5 consecutive video frames, float32 crop [28, 14, 14]) coded with the native method in 5 access units, random-access points at frames 0 and 3, prediction inter. The native payloads of frames 1, 2 and 4 have ref_distance 1 (the previous frame's tensor): 125 element_kind tables (KindCtx = 25 × Class(R) + 5 × Class(L) + Class(A), R the co-located value of the reference) and, for a new element whose R is not 0, ExpCtx from Exponent(R). Frames 0 and 3 have ref_distance 0: the value reference list is emptied at the random-access point, and prediction restarts at frame 4 from frame 3 alone.",
+        &["REQ-8.3.6-8", "REQ-7.11-2"],
+        native_seq(
+            &[("conv5_3", ElementType::Float32, &[28, 14, 14], Box::new(conv5_3_f32))],
+            5,
+            "inter",
+            3,
+        ),
+    );
+    case.check = Some(native_check(native_refs_except(1, 5, &[0, 3])));
+    cases.push(case);
+    let mut case = from_recipe(
+        v,
+        "seq-native-inter-16bit",
+        "Native inter prediction on 16-bit floats, made by the encoder: HED VGG-16 conv5_3 converted to float16 and ResNet-50 res4f converted to bfloat16 (crops [32, 14, 14] of 3 consecutive video frames) in 3 access units, frame 0 the only random-access point, prediction inter. Frames 1 and 2 of both layers have ref_distance 1, so Class(R) and Exponent(R) are taken from float16 (5-bit exponent field) and bfloat16 (8-bit) reference values; each layer has its own value reference list.",
+        &["REQ-8.3.6-8"],
+        native_seq(
+            &[
+                ("conv5_3", ElementType::Float16, &[32, 14, 14], Box::new(conv5_3_f16)),
+                (
+                    "res4f",
+                    ElementType::BFloat16,
+                    &[32, 14, 14],
+                    Box::new(|f| seq_crop_as("opennsfw_resnet50_1by2", "res4f", f, &[0, 0, 0], Convert::Bfloat16)),
+                ),
+            ],
+            3,
+            "inter",
+            1000,
+        ),
+    );
+    case.check = Some(native_check(native_refs_except(2, 3, &[0])));
+    cases.push(case);
+    let mut case = from_recipe(
+        v,
+        "seq-native-mixed-methods",
+        "The value reference list holds native tensors only (clause 8.7), made by the encoder: HED VGG-16 conv5_3 (float16 crop [32, 14, 14] of a real sequence) in 5 access units coded native, zlib, native, quantized (8 bits), native, prediction inter, frame 0 the only random-access point. The native payloads of frames 2 and 4 have ref_distance 1: frame 2 is predicted from frame 0 (not from frame 1, coded with zlib), frame 4 from frame 2 (not from the reconstruction of frame 3, which only enters the quantized method's level reference list).",
+        &["REQ-8.3.6-8", "REQ-8.3.7-7"],
+        conv5_3_methods(
+            ElementType::Float16,
+            &[32, 14, 14],
+            conv5_3_f16,
+            &["native", "zlib", "native", "quantized", "native"],
+            "inter",
+        ),
+    );
+    case.check = Some(native_check(vec![(0, 0, 0), (0, 2, 1), (0, 4, 1)]));
+    cases.push(case);
+    // Hand-edited: the base's payloads coded again with references.
+    let mut case = from_recipe(
+        v,
+        "seq-native-none",
+        "A native layer in access units without prediction: HED VGG-16 conv5_3 (float32 crop [4, 14, 14] of a real sequence) in frames 0 to 5, coded native except frame 4 (zlib), frame 0 the only random-access point, prediction none (ref_distance 0 everywhere). Base of the hand-edited native inter cases.",
+        &["REQ-7.11-2"],
+        conv5_3_methods(
+            ElementType::Float32,
+            &[4, 14, 14],
+            conv5_3_f32,
+            &["native", "native", "native", "native", "zlib", "native"],
+            "none",
+        ),
+    );
+    case.check = Some(native_check(vec![
+        (0, 0, 0),
+        (0, 1, 0),
+        (0, 2, 0),
+        (0, 3, 0),
+        (0, 5, 0),
+    ]));
+    cases.push(case);
+    let mut case = mutation(
+        v,
+        "seq-native-ref-distance-2",
+        "Native ref_distance 2: seq-native-none at level 2 (MaxRefFrames 2: a value reference list keeps two tensors) with payloads coded again with references: frame 1 from frame 0 (ref_distance 1); frame 2 from frame 0 (ref_distance 2, the second most recent native tensor; the most recent is frame 1); frame 5 from frame 2 (ref_distance 2: the list is (frame 3, frame 2), since frame 4 is coded with zlib and does not enter it). The output is the tensors of seq-native-none (the method is lossless); the generator checks that frame 2's payload does not decode to its tensor with frame 1 as the reference, nor frame 5's with frame 3 or frame 4.",
+        &["REQ-8.3.6-8"],
+        SEQ_NATIVE,
+        |b| {
+            let mut ops = vec!["set:0.level_idc=20".to_string()];
+            for (frame, reference, distance, wrong) in
+                [(1, 0, 1, &[][..]), (2, 0, 2, &[1][..]), (5, 2, 2, &[3, 4][..])]
+            {
+                let payload = native_recoded(b, frame, reference, distance);
+                for &w in wrong {
+                    assert_reference_matters(b, frame, &payload, w);
+                }
+                ops.push(b.set_payload(b.fd(0, frame), &payload));
+            }
+            ops
+        },
+    );
+    case.check = Some(native_check(vec![
+        (0, 0, 0),
+        (0, 1, 1),
+        (0, 2, 2),
+        (0, 3, 0),
+        (0, 5, 2),
+    ]));
+    cases.push(case);
+    cases
+}
+
+/// An invalid native inter case: SEQ_NATIVE with `ops` first (level, random access), then
+/// the payload of `frame` coded again from `reference_frame` with `ref_distance`, its
+/// tensor_hash removed.
+fn native_invalid(
+    id: &str,
+    purpose: &str,
+    ops: impl Fn(&Base) -> Vec<String> + 'static,
+    frame: u32,
+    reference_frame: u32,
+    ref_distance: u8,
+) -> Case {
+    invalid(id, "REQ-8.3.6-8", purpose, SEQ_NATIVE, move |b| {
+        let mut out = ops(b);
+        let payload = native_recoded(b, frame, reference_frame, ref_distance);
+        out.push(b.set_payload(b.fd(0, frame), &payload));
+        out.push(format!("delete:{}", b.th(0, frame)));
+        out
+    })
+}
+
+fn native_invalid_cases() -> Vec<Case> {
+    let fh = |b: &Base, k: usize| b.index(UnitType::FrameHeader, k);
+    vec![
+        native_invalid(
+            "req-8.3.6-8-first-frame",
+            "The first native payload of the stream (frame 0, a random-access point) has ref_distance 1 (a payload coded with frame 1's tensor as the reference): the layer's value reference list is empty.",
+            |_| Vec::new(),
+            0,
+            1,
+            1,
+        ),
+        native_invalid(
+            "req-8.3.6-8-after-random-access",
+            "Frame 3's frame_header is made a random-access point (random_access 1), which empties the value reference lists, and frame 3's native payload has ref_distance 1 (coded with frame 2's tensor, decoded just before, as the reference): a broken reference.",
+            move |b| vec![format!("set:{}.random_access=1", fh(b, 3))],
+            3,
+            2,
+            1,
+        ),
+        native_invalid(
+            "req-8.3.6-8-beyond-list",
+            "At level 2 (MaxRefFrames 2), frame 1's native payload has ref_distance 2 while the layer's value reference list holds one tensor (frame 0).",
+            |_| vec!["set:0.level_idc=20".to_string()],
+            1,
+            0,
+            2,
+        ),
+        native_invalid(
+            "req-8.3.6-8-level-1-ref-distance-2",
+            "At level 1 (MaxRefFrames 1), frame 2's native payload has ref_distance 2, above MaxRefFrames: two native tensors of the layer were decoded (frames 0 and 1), but the value reference list keeps only the most recent one (paired with the valid seq-native-ref-distance-2, the same payload at level 2).",
+            |_| vec!["set:0.level_idc=10".to_string()],
+            2,
+            0,
+            2,
+        ),
+        native_invalid(
+            "req-8.3.6-8-non-native-not-counted",
+            "Frame 4's frame_header is made a random-access point (random_access 1); frame 4 is coded with zlib, and frame 5's native payload has ref_distance 1 (coded with frame 4's tensor as the reference). One tensor of the layer was decoded since the random-access point, but only native tensors enter the value reference list, which is empty.",
+            move |b| vec![format!("set:{}.random_access=1", fh(b, 4))],
+            5,
+            4,
+            1,
+        ),
+        invalid(
+            "req-8.3.6-8-no-frame-headers",
+            "REQ-8.3.6-8",
+            "A stream without frame_header units, whose value reference lists stay empty (seq-native-none with its frame_header units removed): frame 1's native payload has ref_distance 1 (coded with frame 0's tensor as the reference).",
+            SEQ_NATIVE,
+            |b| {
+                let mut ops = vec![b.set_payload(b.fd(0, 1), &native_recoded(b, 1, 0, 1))];
+                let mut deletions = b.units.indices_of(UnitType::FrameHeader);
+                deletions.push(b.th(0, 1));
+                deletions.sort_unstable();
+                ops.extend(deletions.into_iter().rev().map(|u| format!("delete:{u}")));
+                ops
+            },
+        ),
+    ]
+}
+
 /// Every case of the suite, bases before the cases made from them.
 pub fn all() -> Vec<Case> {
     let mut cases = valid_cases();
     cases.extend(sequence_valid_cases());
+    cases.extend(native_valid_cases());
     cases.extend(uncommon_cases());
     cases.extend(invalid_cases());
     cases.extend(sequence_invalid_cases());
+    cases.extend(native_invalid_cases());
     cases
 }
 
