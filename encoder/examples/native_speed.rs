@@ -3,6 +3,9 @@
 //! of `native_eval`, without its slow LZMA and encode timings.
 //!
 //! cargo run --release -p dfc-encoder --example native_speed -- CORPUS [MODEL]
+//!
+//! Environment: RUNS (timed runs per tensor, default 7), NATIVE_ONLY (time the native decoder
+//! alone, for a profiler), PER_TENSOR (a line per tensor on stderr).
 
 use dfc_decoder::methods::decode_payload;
 use dfc_decoder::native::TensorDesc;
@@ -64,6 +67,16 @@ fn main() {
                 drop(decode_payload(method, payload, &desc, 1).unwrap());
                 *b = b.min(start.elapsed().as_secs_f64());
             }
+        }
+        if std::env::var("PER_TENSOR").is_ok() {
+            eprintln!(
+                "{:50} {:>9} el  native {:6.0} MB/s  zlib {:6.0} MB/s  {:.2}",
+                t["path"].as_str().unwrap(),
+                data.len() / 4,
+                data.len() as f64 / 1e6 / best[0],
+                data.len() as f64 / 1e6 / best[1],
+                best[1] / best[0]
+            );
         }
         let e = totals.entry(model).or_default();
         for (a, v) in e.iter_mut().zip([
