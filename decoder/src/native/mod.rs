@@ -213,6 +213,7 @@ pub fn decode_native_with_refs(
         exp_ctx_base: u32::from(parts.header.exp_ctx_base),
         row_tables: &row_tables,
         kind_tables: &kind_tables,
+        zero_frequency: kind_tables.map(|t| t.first_frequency()),
         exp_tables: &exp_tables,
     };
     slices::decode_in_groups(jobs, threads, |group| decode_slices(&ctx, group, size))?;
@@ -227,6 +228,8 @@ struct SliceContext<'t> {
     row_tables: &'t [SmallTable],
     /// Padded so that a masked index is always inside.
     kind_tables: &'t [SmallTable; KIND_TABLE_SLOTS],
+    /// The frequency of `zero` in each kind table.
+    zero_frequency: [u32; KIND_TABLE_SLOTS],
     exp_tables: &'t ExpTables,
 }
 
@@ -393,27 +396,64 @@ impl<'a> Lane<'a> {
         ctx: &SliceContext<'_>,
     ) {
         let (mut rans, mut raw) = (self.rans, self.raw);
-        let mut left = (0u32, 0u32);
-        let cells = self.values.iter_mut().zip(self.info.iter_mut());
-        let above = self.previous_values.iter().zip(self.previous_info.iter());
-        for (x, ((value, info), (&above, &above_info))) in cells.zip(above).enumerate() {
-            let reference = if REF { self.reference_info[x] } else { 0 };
-            left = decode_element::<S, E, M, REF>(
-                ctx,
-                &mut rans,
-                &mut raw,
-                left,
-                (above, above_info),
-                reference,
-            );
-            (*value, *info) = left;
+        let mut cursor = Cursor::default();
+        while cursor.x < self.values.len() {
+            self.step::<S, E, M, REF>(ctx, &mut rans, &mut raw, &mut cursor);
         }
         (self.rans, self.raw) = (rans, raw);
     }
+
+    /// Decodes the next elements of a coded row: after a zero, the zeros that follow while the
+    /// state decodes `zero` in a kind context that then depends only on the element above (and
+    /// the reference), in a short loop; then, unless the row ends, one element by the general
+    /// path. The symbols are the same as element by element.
+    #[inline(always)]
+    fn step<const S: u32, const E: u32, const M: u32, const REF: bool>(
+        &mut self,
+        ctx: &SliceContext<'_>,
+        rans: &mut RansDecoder<'_>,
+        raw: &mut RawBits<'_>,
+        cursor: &mut Cursor,
+    ) {
+        let width = self.values.len();
+        let mut x = cursor.x;
+        if cursor.left.1 == 0 {
+            while x < width {
+                let mut kc = (self.previous_info[x] & 7) as usize;
+                if REF {
+                    kc = model::kind_context_with_reference(self.reference_info[x] & 7, kc);
+                }
+                if !rans.take_first_symbol(ctx.zero_frequency[kc & (KIND_TABLE_SLOTS - 1)]) {
+                    break;
+                }
+                self.values[x] = 0;
+                self.info[x] = 0;
+                x += 1;
+            }
+            if x == width {
+                cursor.x = x;
+                return;
+            }
+        }
+        let reference = if REF { self.reference_info[x] } else { 0 };
+        let above = (self.previous_values[x], self.previous_info[x]);
+        cursor.left = decode_element::<S, E, M, REF>(ctx, rans, raw, cursor.left, above, reference);
+        (self.values[x], self.info[x]) = cursor.left;
+        cursor.x = x + 1;
+    }
 }
 
-/// Decodes coded rows of two slices in lockstep: two independent dependency chains, which the
-/// processor overlaps. The output is the same as decoding the rows one after the other.
+/// Where the decoding of a coded row stands: the next element and its left neighbour as
+/// (value, info).
+#[derive(Clone, Copy, Default)]
+struct Cursor {
+    x: usize,
+    left: (u32, u32),
+}
+
+/// Decodes coded rows of two slices in turns, a step of each: two independent dependency
+/// chains, which the processor overlaps. The output is the same as decoding the rows one
+/// after the other.
 #[inline(always)]
 fn decode_row_pair<const S: u32, const E: u32, const M: u32, const REF: bool>(
     ctx: &SliceContext<'_>,
@@ -421,21 +461,17 @@ fn decode_row_pair<const S: u32, const E: u32, const M: u32, const REF: bool>(
     b: &mut Lane<'_>,
 ) {
     let (mut rans_a, mut raw_a, mut rans_b, mut raw_b) = (a.rans, a.raw, b.rans, b.raw);
-    let (mut left_a, mut left_b) = ((0u32, 0u32), (0u32, 0u32));
-    for x in 0..a.values.len().min(b.values.len()) {
-        let above_a = (a.previous_values[x], a.previous_info[x]);
-        let above_b = (b.previous_values[x], b.previous_info[x]);
-        let (ref_a, ref_b) = if REF {
-            (a.reference_info[x], b.reference_info[x])
-        } else {
-            (0, 0)
-        };
-        left_a =
-            decode_element::<S, E, M, REF>(ctx, &mut rans_a, &mut raw_a, left_a, above_a, ref_a);
-        left_b =
-            decode_element::<S, E, M, REF>(ctx, &mut rans_b, &mut raw_b, left_b, above_b, ref_b);
-        (a.values[x], a.info[x]) = left_a;
-        (b.values[x], b.info[x]) = left_b;
+    let (mut cursor_a, mut cursor_b) = (Cursor::default(), Cursor::default());
+    let (width_a, width_b) = (a.values.len(), b.values.len());
+    while cursor_a.x < width_a && cursor_b.x < width_b {
+        a.step::<S, E, M, REF>(ctx, &mut rans_a, &mut raw_a, &mut cursor_a);
+        b.step::<S, E, M, REF>(ctx, &mut rans_b, &mut raw_b, &mut cursor_b);
+    }
+    while cursor_a.x < width_a {
+        a.step::<S, E, M, REF>(ctx, &mut rans_a, &mut raw_a, &mut cursor_a);
+    }
+    while cursor_b.x < width_b {
+        b.step::<S, E, M, REF>(ctx, &mut rans_b, &mut raw_b, &mut cursor_b);
     }
     (a.rans, a.raw, b.rans, b.raw) = (rans_a, raw_a, rans_b, raw_b);
 }
@@ -475,7 +511,7 @@ fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
         let bits = raw.read(S + M);
         let v = (bits >> M) << (E + M) | e << M | (bits & ((1u32 << M) - 1));
         let class = model::nonzero_class(e, ctx.kind_exp_base);
-        (v, if v == 0 { 0 } else { class | e << 3 })
+        (v, (class | e << 3) & select(v != 0))
     } else {
         // Zero, a copy of the left or of the above neighbour: selected without a branch,
         // whose outcome the processor could not guess.

@@ -58,6 +58,11 @@ pub struct SmallTable {
 }
 
 impl SmallTable {
+    /// The frequency of symbol 0 (0 when absent or when the table is empty).
+    pub fn first_frequency(&self) -> u32 {
+        self.cum[1]
+    }
+
     pub fn new(table: &FrequencyTable, alphabet: usize) -> Result<Self, TableError> {
         debug_assert!(alphabet <= 4);
         let cum = cumulative(table, alphabet)?;
@@ -192,6 +197,19 @@ impl<'a> RansDecoder<'a> {
         u32::from(above1) + u32::from(above2) + u32::from(above3)
     }
 
+    /// Decodes symbol 0 of a table in which it has the frequency `first` (its cumulative
+    /// frequency is 0), if that is the symbol the state holds, and returns whether it did; the
+    /// decoder is unchanged otherwise. The same state transition as [`Self::decode_small`].
+    #[inline(always)]
+    pub fn take_first_symbol(&mut self, first: u32) -> bool {
+        let slot = self.state & (PROB_SCALE - 1);
+        if slot >= first {
+            return false;
+        }
+        self.advance(slot, 0, first);
+        true
+    }
+
     /// Decodes one exponent symbol in context `ctx` (below 16).
     #[inline(always)]
     pub fn decode_exponent(&mut self, tables: &ExpTables, ctx: usize) -> u32 {
@@ -233,26 +251,20 @@ impl<'a> RansDecoder<'a> {
     }
 }
 
-/// Reads raw bits most significant first (clause 8.3.6.6). Reading past the end gives zero bits
-/// and sets a sticky flag.
+/// Reads raw bits most significant first (clause 8.3.6.6). Bits past the end read as zero;
+/// whether a read went past the end is known from the number of bits read. Each read takes
+/// the 8 bytes from the current byte and shifts: no refill, whose timing the processor could
+/// not guess.
 #[derive(Clone, Copy)]
 pub struct RawBits<'a> {
     bytes: &'a [u8],
-    pos: usize,
-    acc: u64,
-    count: u32,
-    overrun: bool,
+    /// Bits read so far.
+    bit: u64,
 }
 
 impl<'a> RawBits<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        RawBits {
-            bytes,
-            pos: 0,
-            acc: 0,
-            count: 0,
-            overrun: false,
-        }
+        RawBits { bytes, bit: 0 }
     }
 
     /// Reads `n` bits (0 to 32).
@@ -261,40 +273,40 @@ impl<'a> RawBits<'a> {
         if n == 0 {
             return 0;
         }
-        if self.count < n {
-            if let Some(b) = self.bytes.get(self.pos..self.pos + 4) {
-                self.acc = self.acc << 32 | u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-                self.pos += 4;
-                self.count += 32;
-            } else {
-                while self.count < n {
-                    let byte = match self.bytes.get(self.pos) {
-                        Some(&b) => b,
-                        None => {
-                            self.overrun = true;
-                            0
-                        }
-                    };
-                    self.pos += 1;
-                    self.acc = self.acc << 8 | u64::from(byte);
-                    self.count += 8;
-                }
+        let byte = (self.bit >> 3) as usize;
+        let window = match self.bytes.get(byte..byte.saturating_add(8)) {
+            Some(&[b0, b1, b2, b3, b4, b5, b6, b7]) => {
+                u64::from_be_bytes([b0, b1, b2, b3, b4, b5, b6, b7])
             }
+            _ => self.tail_window(byte),
+        };
+        let bits = ((window << (self.bit & 7)) >> (64 - n)) as u32;
+        self.bit += u64::from(n);
+        bits
+    }
+
+    /// The 8 bytes from `byte` near the end of the data, zero past it.
+    #[cold]
+    fn tail_window(&self, byte: usize) -> u64 {
+        let mut window = [0u8; 8];
+        if let Some(rest) = self.bytes.get(byte..) {
+            window[..rest.len().min(8)].copy_from_slice(&rest[..rest.len().min(8)]);
         }
-        self.count -= n;
-        (self.acc >> self.count) as u32 & (((1u64 << n) - 1) as u32)
+        u64::from_be_bytes(window)
     }
 
     /// Whether a read went past the end of the data.
     pub fn overrun(&self) -> bool {
-        self.overrun
+        self.bit > 8 * self.bytes.len() as u64
     }
 
     /// Whether every byte was read, fewer than 8 bits are left unread, and they are zero.
     pub fn finished_cleanly(&self) -> bool {
-        !self.overrun
-            && self.pos == self.bytes.len()
-            && self.count < 8
-            && self.acc & ((1u64 << self.count) - 1) == 0
+        let total = 8 * self.bytes.len() as u64;
+        if self.bit > total || total - self.bit >= 8 {
+            return false;
+        }
+        let unread = (total - self.bit) as u32;
+        unread == 0 || self.bytes[self.bytes.len() - 1] & ((1u8 << unread) - 1) == 0
     }
 }
