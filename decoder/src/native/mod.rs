@@ -284,10 +284,13 @@ struct Lane<'a> {
     rans: RansDecoder<'a>,
     raw: RawBits<'a>,
     out: &'a mut [u8],
-    first_row: usize,
     rows: usize,
     /// The row to decode next, relative to the slice.
     next_row: usize,
+    /// Its row within its map (y mod H), kept by counting instead of dividing.
+    row_in_map: usize,
+    /// H, the rows of a map.
+    map_height: usize,
     /// Values of the previous and the current row.
     previous_values: Vec<u32>,
     values: Vec<u32>,
@@ -302,14 +305,15 @@ struct Lane<'a> {
 }
 
 impl<'a> Lane<'a> {
-    fn new(job: SliceJob<'a>, width: usize) -> Result<Self, MethodError> {
+    fn new(job: SliceJob<'a>, width: usize, height: usize) -> Result<Self, MethodError> {
         Ok(Lane {
             rans: RansDecoder::new(job.rans).map_err(rans_error)?,
             raw: RawBits::new(job.raw),
             out: job.out,
-            first_row: job.first_row,
             rows: job.rows,
             next_row: 0,
+            row_in_map: job.first_row % height,
+            map_height: height,
             previous_values: vec![0; width],
             values: vec![0; width],
             previous_info: vec![0; width],
@@ -323,7 +327,7 @@ impl<'a> Lane<'a> {
     /// Decodes `row_kind` of the next row; true when the row's elements follow (clause 8.3.6.7).
     fn begin_row(&mut self, ctx: &SliceContext<'_>) -> bool {
         let r = self.next_row;
-        let has_above = r > 0 && (self.first_row + r) % ctx.geometry.height != 0;
+        let has_above = r > 0 && self.row_in_map != 0;
         if !has_above {
             self.previous_values.fill(0);
             self.previous_info.fill(0);
@@ -354,6 +358,10 @@ impl<'a> Lane<'a> {
     fn end_row<const SIZE: usize>(&mut self) -> Result<(), MethodError> {
         let r = self.next_row;
         self.next_row += 1;
+        self.row_in_map += 1;
+        if self.row_in_map == self.map_height {
+            self.row_in_map = 0;
+        }
         slices::check_row(&self.rans, &self.raw)?;
         // A zero row (`above_zero` now tells the current row) is already zero in the output,
         // which starts zero-filled.
@@ -540,13 +548,13 @@ fn decode_slices_with<
     ctx: &SliceContext<'_>,
     jobs: Vec<SliceJob<'_>>,
 ) -> Result<(), MethodError> {
-    let width = ctx.geometry.width;
+    let (width, height) = (ctx.geometry.width, ctx.geometry.height.max(1));
     let mut jobs = jobs.into_iter();
     // Slices go in pairs, in slice order; the error reported is the first error of the first
     // failing slice, whatever the pairing (clause 8.3.6.7).
     while let Some(a) = jobs.next() {
-        let mut a = Lane::new(a, width)?;
-        let mut b = match jobs.next().map(|b| Lane::new(b, width)) {
+        let mut a = Lane::new(a, width, height)?;
+        let mut b = match jobs.next().map(|b| Lane::new(b, width, height)) {
             None => {
                 a.run_to_end::<SIZE, S, E, M, REF>(ctx)?;
                 continue;
