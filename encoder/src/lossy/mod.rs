@@ -99,6 +99,11 @@ impl std::error::Error for LossyError {}
 /// Multiplier of step² in the rate–distortion cost of RDO rounding: 2 ln 2 / 12, the slope of
 /// the distortion–rate curve of a uniform quantizer at high rate.
 pub const RDO_LAMBDA_SCALE: f64 = 0.1155;
+/// Bits a residual of ±1 is taken to cost over a zero one in an inter map, for the inter-aware
+/// rounding (Annex C). Chosen by measurement (`dfc rd --sequences`, BD-rate of inter against no
+/// prediction on the dev sequences: 0 bits −29.6 % on res3d, 3 bits −34.9 % mean, 5 bits −35.3 %,
+/// 8 bits −35.2 %).
+pub const INTER_RESIDUAL_BITS: f64 = 5.0;
 
 /// The tensor's elements as binary32 values.
 pub fn float_values(tensor: &TensorRef<'_>) -> Result<Vec<f32>, LossyError> {
@@ -227,11 +232,20 @@ impl Job<'_> {
     }
 
     fn encode_uniform(&self, q: &Uniform) -> Candidate {
-        let levels = if self.options.rdo {
+        let mut levels = if self.options.rdo {
             q.quantize_rdo(&self.values, self.shape, RDO_LAMBDA_SCALE)
         } else {
             q.quantize_nearest(&self.values)
         };
+        if let (true, Some(reference)) = (self.options.rdo, self.reference) {
+            q.snap_to_reference(
+                &self.values,
+                &mut levels,
+                reference,
+                RDO_LAMBDA_SCALE,
+                INTER_RESIDUAL_BITS,
+            );
+        }
         let decoded = levels
             .iter()
             .enumerate()

@@ -75,6 +75,35 @@ impl Uniform {
     /// Levels chosen to minimize squared error + lambda × bits, with lambda = `lambda_scale` ×
     /// step²: each level is its nearest one or the next towards zero, costed with the token
     /// statistics of nearest rounding and the contexts of the levels already chosen.
+    /// Inter-aware rounding (Annex C): a level one step from the co-located reference level
+    /// becomes the reference level where the added squared error is below λ × `residual_bits`,
+    /// the rate a non-zero residual costs over a zero one; λ = `lambda_scale` × step², as for
+    /// [`Self::quantize_rdo`]. Consecutive frames then repeat their levels where the features
+    /// only moved by noise.
+    pub fn snap_to_reference(
+        &self,
+        values: &[f32],
+        levels: &mut [i32],
+        reference: &[i32],
+        lambda_scale: f64,
+        residual_bits: f64,
+    ) {
+        for (i, (level, &r)) in levels.iter_mut().zip(reference).enumerate() {
+            if level.abs_diff(r) != 1 || (!self.signed && r < 0) {
+                continue;
+            }
+            let set = i / self.set_len;
+            let lambda = lambda_scale * f64::from(self.sets[set].0).powi(2);
+            let error = |l: i32| {
+                let e = f64::from(values[i]) - f64::from(self.reconstruct(l, set));
+                e * e
+            };
+            if error(r) - error(*level) < lambda * residual_bits {
+                *level = r;
+            }
+        }
+    }
+
     pub fn quantize_rdo(&self, values: &[f32], shape: &[u32], lambda_scale: f64) -> Vec<i32> {
         let mut levels = self.quantize_nearest(values);
         let costs = TokenCosts::of(&levels, shape, self.signed);
@@ -217,5 +246,31 @@ impl CodebookQuantizer {
                 self.sorted[*best].1
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_snap_to_the_reference_only_when_it_costs_little_error() {
+        let q = Uniform {
+            sets: vec![(1.0, 0.0)],
+            set_len: 4,
+            signed: false,
+        };
+        let values = [1.6f32, 2.0, 1.6, 0.4];
+        let mut levels = q.quantize_nearest(&values);
+        assert_eq!(levels, [2, 2, 2, 0]);
+        // Element 0: reference 1 adds 0.36 - 0.16 = 0.2 of squared error, below 0.1155 × 5.
+        // Element 1: an exact level; reference 1 would add 1.0. Element 2: reference 3 would
+        // add 1.8. Element 3: reference 2 is two steps away.
+        q.snap_to_reference(&values, &mut levels, &[1, 1, 3, 2], 0.1155, 5.0);
+        assert_eq!(levels, [1, 2, 2, 0]);
+        // With no rate to save nothing moves but where the reference is closer.
+        let mut levels = vec![2, 2, 2, 0];
+        q.snap_to_reference(&values, &mut levels, &[1, 1, 3, 2], 0.1155, 0.0);
+        assert_eq!(levels, [2, 2, 2, 0]);
     }
 }
