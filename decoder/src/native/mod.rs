@@ -11,7 +11,7 @@ pub mod syntax;
 
 use crate::methods::MethodError;
 use crate::types::ElementType;
-use bitstream_io::{BigEndian, BitRead, BitReader, FromBitStream, FromBitStreamWith};
+use bitstream_io::{BigEndian, BitReader, FromBitStream, FromBitStreamWith};
 use model::{
     ElementFields, Geometry, KIND_ABOVE, KIND_LEFT, KIND_NEW, NUM_EXP_CONTEXTS, NUM_KINDS,
     NUM_KIND_CONTEXTS, NUM_KIND_CONTEXTS_WITH_REFERENCE, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_ZERO,
@@ -81,40 +81,13 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<NativeParts,
     };
     let kind_tables = read_tables(kind_contexts, NUM_KINDS)?;
     let exp_tables = read_tables(NUM_EXP_CONTEXTS, fields.exp_alphabet())?;
-    // alignment_zero_bits
-    while !r.byte_aligned() {
-        if r.read_bit().map_err(short)? {
-            return Err(err("REQ-8.3.6-3", "alignment_zero_bits is not 0"));
-        }
-    }
     let num_slices = geometry.rows.div_ceil(header.rows_per_slice as usize);
-    let index_bytes = 8 * num_slices;
-    let mut reader = r.into_reader();
-    let table_end = payload.len() - reader.len();
-    if reader.len() < index_bytes {
-        return Err(err(
+    let (index, data_offset) = slices::read_slice_index(r, payload, num_slices, || {
+        err(
             "REQ-8.3.6-7",
-            "native payload ends inside its slice index",
-        ));
-    }
-    let mut ir = BitReader::endian(&mut reader, BigEndian);
-    let index = SliceIndex::from_reader(&mut ir, &num_slices).map_err(short)?;
-    crate::coverage::syntax(&index);
-    let data_offset = table_end + index_bytes;
-    let total: u64 = index
-        .slices
-        .iter()
-        .map(|&(a, b)| u64::from(a) + u64::from(b))
-        .sum();
-    if total != (payload.len() - data_offset) as u64 {
-        return Err(err(
-            "REQ-8.3.6-4",
-            format!(
-                "the slice index lists {total} bytes of slice data, the payload holds {}",
-                payload.len() - data_offset
-            ),
-        ));
-    }
+            "native payload ends inside its tables or slice index",
+        )
+    })?;
     Ok(NativeParts {
         header,
         row_tables,

@@ -3,7 +3,54 @@
 //! slices on several threads so that the lowest failing slice's violation is the one reported.
 
 use super::rans::{RansDecoder, RansError, RawBits};
+use super::syntax::SliceIndex;
 use crate::methods::MethodError;
+use bitstream_io::{BigEndian, BitRead, BitReader, FromBitStreamWith};
+
+/// Reads what follows the frequency tables of a native or quantized payload (clauses 6.9,
+/// 6.10): `alignment_zero_bits` (REQ-8.3.6-3) and slice_index( ) of `num_slices` slices, whose
+/// byte counts must add up to the rest of the payload (REQ-8.3.6-4). `truncated` is the
+/// method's error for a payload that ends too early (REQ-8.3.6-7, REQ-8.3.7-4). Returns the
+/// index and the offset in `payload` of the first slice's data.
+pub fn read_slice_index(
+    mut r: BitReader<&[u8], BigEndian>,
+    payload: &[u8],
+    num_slices: usize,
+    truncated: impl Fn() -> MethodError,
+) -> Result<(SliceIndex, usize), MethodError> {
+    while !r.byte_aligned() {
+        if r.read_bit().map_err(|_| truncated())? {
+            return Err(MethodError::new(
+                "REQ-8.3.6-3",
+                "alignment_zero_bits is not 0",
+            ));
+        }
+    }
+    let mut reader = r.into_reader();
+    let table_end = payload.len() - reader.len();
+    if (reader.len() as u64) < 8 * num_slices as u64 {
+        return Err(truncated());
+    }
+    let mut ir = BitReader::endian(&mut reader, BigEndian);
+    let index = SliceIndex::from_reader(&mut ir, &num_slices).map_err(|_| truncated())?;
+    crate::coverage::syntax(&index);
+    let data_offset = table_end + 8 * num_slices;
+    let total: u64 = index
+        .slices
+        .iter()
+        .map(|&(a, b)| u64::from(a) + u64::from(b))
+        .sum();
+    if total != (payload.len() - data_offset) as u64 {
+        return Err(MethodError::new(
+            "REQ-8.3.6-4",
+            format!(
+                "the slice index lists {total} bytes of slice data, the payload holds {}",
+                payload.len() - data_offset
+            ),
+        ));
+    }
+    Ok((index, data_offset))
+}
 
 /// The violation behind a rANS decoding error (REQ-8.3.6-5, REQ-8.3.6-6).
 pub fn rans_error(e: RansError) -> MethodError {

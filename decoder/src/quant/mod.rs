@@ -9,11 +9,13 @@ pub mod syntax;
 use crate::methods::MethodError;
 use crate::native::model::{row_context, Geometry, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_ZERO};
 use crate::native::rans::{ExpTables, RansDecoder, RawBits, SmallTable};
-use crate::native::slices::{check_row, check_slice_end, decode_in_groups, rans_error};
+use crate::native::slices::{
+    check_row, check_slice_end, decode_in_groups, rans_error, read_slice_index,
+};
 use crate::native::syntax::{FrequencyTable, SliceIndex};
 use crate::native::TensorDesc;
 use crate::types::ElementType;
-use bitstream_io::{BigEndian, BitRead, BitReader, FromBitStream, FromBitStreamWith};
+use bitstream_io::{BigEndian, BitReader, FromBitStream, FromBitStreamWith};
 use model::{
     extra_bits_of, inter_context, is_finite_bits, is_float_type, level_context, magnitude_of,
     med_prediction, reconstruct_uniform, residual_context, to_element, LevelRange, MAX_LEVEL_BITS,
@@ -275,38 +277,8 @@ pub fn parse_parts(
     } else {
         Vec::new()
     };
-    while !r.byte_aligned() {
-        if r.read_bit().map_err(short)? {
-            return Err(MethodError::new(
-                "REQ-8.3.6-3",
-                "alignment_zero_bits is not 0",
-            ));
-        }
-    }
     let num_slices = geometry.rows.div_ceil(header.rows_per_slice as usize);
-    let mut reader = r.into_reader();
-    let table_end = payload.len() - reader.len();
-    if (reader.len() as u64) < 8 * num_slices as u64 {
-        return Err(truncated());
-    }
-    let mut ir = BitReader::endian(&mut reader, BigEndian);
-    let index = SliceIndex::from_reader(&mut ir, &num_slices).map_err(short)?;
-    crate::coverage::syntax(&index);
-    let data_offset = table_end + 8 * num_slices;
-    let total: u64 = index
-        .slices
-        .iter()
-        .map(|&(a, b)| u64::from(a) + u64::from(b))
-        .sum();
-    if total != (payload.len() - data_offset) as u64 {
-        return Err(MethodError::new(
-            "REQ-8.3.6-4",
-            format!(
-                "the slice index lists {total} bytes of slice data, the payload holds {}",
-                payload.len() - data_offset
-            ),
-        ));
-    }
+    let (index, data_offset) = read_slice_index(r, payload, num_slices, truncated)?;
     Ok(QuantParts {
         header,
         dequantizer,
