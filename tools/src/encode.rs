@@ -25,8 +25,15 @@ Inputs:
 Sequences: if .npy files below a DIR have a path component frame_NN (as in
 MODEL/seq_NAME/frame_03/LAYER.npy), the input is a sequence of frames: frame NN holds the
 files with frame_NN in their path, and the layer name drops that component
-(MODEL/seq_NAME/LAYER). Each frame becomes an access unit; --rap-period sets how often a
-frame is a random-access point and --prediction how quantized layers are predicted.
+(MODEL/seq_NAME/LAYER). A file below a DIR is also a frame, whatever its path, when its
+manifest.json entry (found as for kinds, below) has a `frame` field (an integer >= 0). Its
+layer name is then the path without its frame_NN component if it has one (the two frame
+numbers must agree), else MODEL/SEQUENCE/LAYER from the entry's `model`, `sequence` and
+`layer` fields (SEQUENCE/LAYER without `model`; `sequence` and `layer` are required). Example:
+f3_res4f.npy listed with {\"model\": \"resnet\", \"sequence\": \"bikes\", \"layer\": \"res4f\",
+\"frame\": 3} is frame 3 of layer resnet/bikes/res4f. If any input is a frame, every input
+must be one. Each frame becomes an access unit; --rap-period sets how often a frame is a
+random-access point and --prediction how quantized layers are predicted.
 
 Layer kinds come from --kind, else from a manifest.json (a `tensors` list of entries with
 `path` and `kind`) in the tensor's directory or an ancestor directory as far as the input path
@@ -263,7 +270,8 @@ enum KindSource {
 /// One tensor to encode.
 struct Layer {
     name: String,
-    /// The frame of a sequence input (a frame_NN path component), else None.
+    /// The frame of a sequence input (a frame_NN path component or a manifest frame), else
+    /// None.
     frame: Option<u32>,
     /// Where it came from, for messages.
     origin: String,
@@ -300,7 +308,7 @@ fn npy_files_below(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 }
 
 /// Reads every input into layers, in command-line order.
-fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<Layer>> {
+fn read_inputs(inputs: &[PathBuf], manifests: &mut Manifests) -> anyhow::Result<Vec<Layer>> {
     let mut layers = Vec::new();
     for input in inputs {
         let meta =
@@ -316,6 +324,7 @@ fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<Layer>> {
                     .expect("selected by extension")
                     .to_string();
                 let (name, frame) = split_frame(&relative);
+                let (name, frame) = with_manifest_frame(&path, name, frame, manifests)?;
                 layers.push(Layer {
                     name,
                     frame,
@@ -366,7 +375,7 @@ fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<Layer>> {
     let sequence = layers.iter().any(|l| l.frame.is_some());
     if let Some(l) = layers.iter().find(|l| sequence && l.frame.is_none()) {
         bail!(
-            "{}: not in a frame_NN directory, but other inputs are frames of a sequence",
+            "{}: not in a frame_NN directory and no manifest frame, but other inputs are frames of a sequence",
             l.origin
         );
     }
@@ -402,6 +411,52 @@ fn split_frame(relative: &str) -> (String, Option<u32>) {
         }
         _ => (relative.to_string(), None),
     }
+}
+
+/// The layer name and frame of the .npy file at `path` below a DIR input, given those of its
+/// path (`split_frame`), once its manifest entry is taken into account: an entry with a `frame`
+/// makes the file that frame; its name is the path's if the path has a frame_NN component (the
+/// frames must agree), else `model/sequence/layer` from the entry (`sequence/layer` without
+/// `model`).
+fn with_manifest_frame(
+    path: &Path,
+    name: String,
+    path_frame: Option<u32>,
+    manifests: &mut Manifests,
+) -> anyhow::Result<(String, Option<u32>)> {
+    let Some(entry) = manifests.frame_of_file(path)? else {
+        return Ok((name, path_frame));
+    };
+    let frame = entry.frame;
+    if let Some(f) = path_frame {
+        if f != frame {
+            bail!(
+                "{}: {} gives frame {frame}, but the file's path says frame {f} (its frame_NN component)",
+                path.display(),
+                entry.manifest.display()
+            );
+        }
+        return Ok((name, path_frame));
+    }
+    let (Some(sequence), Some(layer)) = (&entry.sequence, &entry.layer) else {
+        bail!(
+            "{}: {} gives frame {frame} but not both `sequence` and `layer`, which name the layer of a frame whose path has no frame_NN component",
+            path.display(),
+            entry.manifest.display()
+        );
+    };
+    let name = match &entry.model {
+        Some(model) => format!("{model}/{sequence}/{layer}"),
+        None => format!("{sequence}/{layer}"),
+    };
+    crate::io::names::layer_path(&name).with_context(|| {
+        format!(
+            "{}: the layer name from {} (model/sequence/layer)",
+            path.display(),
+            entry.manifest.display()
+        )
+    })?;
+    Ok((name, Some(frame)))
 }
 
 /// Kind of a layer without --kind: the manifest's, else by rank.
@@ -441,10 +496,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let lossy = args.lossy.options()?;
     // A lossy target without --method makes the float layers quantized.
     let lossy_default = args.lossy.any_target() && !method_given();
-    let layers = read_inputs(&args.inputs)?;
+    let mut manifests = Manifests::default();
+    let layers = read_inputs(&args.inputs, &mut manifests)?;
     check_names("--kind", &args.kinds, &layers)?;
     check_names("--layer-method", &args.layer_methods, &layers)?;
-    let mut manifests = Manifests::default();
     let mut inputs = Vec::with_capacity(layers.len());
     for layer in &layers {
         let kind = match args.kinds.iter().rev().find(|(n, _)| *n == layer.name) {
