@@ -212,3 +212,49 @@ fn the_spec_example_payload_is_the_encoders() {
     };
     assert_eq!(encode_payload(CodingMethod::Native, &tensor, 1), expected);
 }
+
+/// The stream of spec Annex B.2 (raw method, one metadata entry, tensor hash).
+fn annex_b2_stream() -> Vec<u8> {
+    let data: Vec<u8> = [0.5f32, 1.0, 0.0, 2.0, 3.25, 0.125]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let layer = dfc_encoder::LayerInput {
+        name: "fc1".into(),
+        kind: dfc_decoder::LayerKind::Fc,
+        element_type: ElementType::Float32,
+        shape: vec![2, 3],
+        data: &data,
+        method: dfc_encoder::MethodChoice::Fixed(CodingMethod::Raw),
+    };
+    let config = dfc_encoder::EncoderConfig {
+        level_idc: Some(10),
+        metadata: vec![("model".into(), "demo".into())],
+        ..dfc_encoder::EncoderConfig::default()
+    };
+    dfc_encoder::encode_stream(&[layer], &config).unwrap()
+}
+
+/// The example of spec Annex B.2, its hex dump and its trace, are what the reference encoder
+/// writes and the reference decoder's trace prints.
+#[test]
+fn the_spec_example_stream_and_trace_are_the_encoders() {
+    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/dfc-spec.md"))
+        .unwrap();
+    let annex = &spec[spec.find("### B.2 Example").unwrap()..spec.find("### B.3").unwrap()];
+    let blocks: Vec<&str> = annex.split("```").skip(1).step_by(2).collect();
+    let expected: Vec<u8> = blocks[0]
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .flat_map(|(_, bytes)| {
+            bytes
+                .split_whitespace()
+                .map(|b| u8::from_str_radix(b, 16).unwrap())
+        })
+        .collect();
+    let stream = annex_b2_stream();
+    assert_eq!(stream, expected, "hex dump of Annex B.2");
+    let mut trace = String::new();
+    dfc_decoder::trace::trace(&stream[..], &mut trace).unwrap();
+    assert_eq!(trace.trim(), blocks[1].trim(), "trace of Annex B.2");
+}
