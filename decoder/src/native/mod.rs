@@ -181,6 +181,7 @@ pub fn decode_native_with_refs(
     }
     let ctx = SliceContext {
         fields,
+        element_size: size,
         geometry,
         kind_exp_base: u32::from(parts.header.kind_exp_base),
         exp_ctx_base: u32::from(parts.header.exp_ctx_base),
@@ -195,6 +196,8 @@ pub fn decode_native_with_refs(
 
 struct SliceContext<'t> {
     fields: ElementFields,
+    /// ElementSize, bytes per element.
+    element_size: usize,
     geometry: Geometry,
     kind_exp_base: u32,
     exp_ctx_base: u32,
@@ -311,17 +314,13 @@ impl<'a> Lane<'a> {
             self.values.fill(0);
             self.info.fill(0);
         } else if let Some(reference) = self.reference {
-            let width = self.reference_info.len();
-            let size = reference.len() / (self.rows * width).max(1);
+            // The co-located reference values of the row (clause 8.3.6.3), as info.
+            let (width, size) = (self.reference_info.len(), ctx.element_size);
             let row = &reference[r * width * size..(r + 1) * width * size];
             for (x, info) in self.reference_info.iter_mut().enumerate() {
                 let v = model::load(row, size, x);
-                *info = if v == 0 {
-                    0
-                } else {
-                    let e = ctx.fields.exponent(v);
-                    model::nonzero_class(e, ctx.kind_exp_base) | e << 3
-                };
+                let e = ctx.fields.exponent(v);
+                *info = (model::nonzero_class(e, ctx.kind_exp_base) | e << 3) & select(v != 0);
             }
         }
         !self.above_zero
