@@ -6,12 +6,13 @@
 //!
 //! cargo run --release -p dfc-encoder --example native_eval -- CORPUS
 
+mod common;
+
 use dfc_decoder::methods::decode_payload;
-use dfc_decoder::native::TensorDesc;
 use dfc_decoder::{CodingMethod, ElementType};
-use dfc_encoder::{encode_payload, is_non_negative, native_cost_breakdown, TensorRef};
+use dfc_encoder::{encode_payload, native_cost_breakdown};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::Instant;
 
 /// Fastest of `runs` timings of each closure, the closures run in turn.
@@ -43,43 +44,21 @@ struct Totals {
 
 fn main() {
     let root = std::path::PathBuf::from(std::env::args().nth(1).expect("CORPUS"));
-    let manifest: serde_json::Value =
-        serde_json::from_reader(std::fs::File::open(root.join("manifest.json")).unwrap()).unwrap();
     let mut totals: BTreeMap<(String, String), Totals> = BTreeMap::new();
-    for t in manifest["tensors"].as_array().unwrap() {
-        let kind = t["kind"].as_str().unwrap();
-        if kind != "conv" && kind != "pool" {
-            continue;
-        }
-        let path = root.join(t["path"].as_str().unwrap());
-        let npy = npyz::NpyFile::new(std::fs::File::open(&path).unwrap()).unwrap();
-        let shape: Vec<u32> = npy.shape().iter().map(|&d| d as u32).collect();
-        if shape.len() < 2 {
-            continue;
-        }
-        let mut data = Vec::new();
-        npy.into_inner().read_to_end(&mut data).unwrap();
+    for map in common::conv_and_pool_maps(&root, None) {
+        let (tensor, desc) = (map.npy.tensor(), map.npy.desc());
+        let (shape, data) = (&map.npy.shape, &map.npy.data);
         let f32 = ElementType::Float32;
-        let tensor = TensorRef {
-            element_type: f32,
-            shape: &shape,
-            data: &data,
-        };
-        let desc = TensorDesc {
-            element_type: f32,
-            shape: &shape,
-            non_negative: is_non_negative(f32, &data),
-        };
         let native = encode_payload(CodingMethod::Native, &tensor, 1);
         assert_eq!(native, encode_payload(CodingMethod::Native, &tensor, 2));
         assert!(
-            decode_payload(CodingMethod::Native, &native, &desc, 1).unwrap() == data,
+            decode_payload(CodingMethod::Native, &native, &desc, 1).unwrap() == *data,
             "{}",
-            path.display()
+            map.path
         );
         let zlib = encode_payload(CodingMethod::Zlib, &tensor, 1);
         let mut xz = xz2::write::XzEncoder::new(Vec::new(), 6);
-        xz.write_all(&data).unwrap();
+        xz.write_all(data).unwrap();
         let xz = xz.finish().unwrap();
         let time = fastest(
             5,
@@ -92,9 +71,9 @@ fn main() {
                 &mut || drop(decode_payload(CodingMethod::Zlib, &zlib, &desc, 1).unwrap()),
             ],
         );
-        let cost = native_cost_breakdown(f32, &shape, &data);
+        let cost = native_cost_breakdown(f32, shape, data);
         let e = totals
-            .entry((t["model"].as_str().unwrap().to_string(), kind.to_string()))
+            .entry((map.model.clone(), map.kind.clone()))
             .or_default();
         e.tensors += 1;
         e.elements += (data.len() / 4) as f64;

@@ -7,51 +7,24 @@
 //! Environment: RUNS (timed runs per tensor, default 7), NATIVE_ONLY (time the native decoder
 //! alone, for a profiler), PER_TENSOR (a line per tensor on stderr).
 
+mod common;
+
 use dfc_decoder::methods::decode_payload;
-use dfc_decoder::native::TensorDesc;
-use dfc_decoder::{CodingMethod, ElementType};
-use dfc_encoder::{encode_payload, is_non_negative, TensorRef};
+use dfc_decoder::CodingMethod;
+use dfc_encoder::encode_payload;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::time::Instant;
 
 fn main() {
     let root = std::path::PathBuf::from(std::env::args().nth(1).expect("CORPUS"));
     let only = std::env::args().nth(2);
-    let manifest: serde_json::Value =
-        serde_json::from_reader(std::fs::File::open(root.join("manifest.json")).unwrap()).unwrap();
     // model -> (bytes, native bytes, zlib bytes, native seconds, zlib seconds)
     let mut totals: BTreeMap<String, [f64; 5]> = BTreeMap::new();
-    for t in manifest["tensors"].as_array().unwrap() {
-        let kind = t["kind"].as_str().unwrap();
-        let model = t["model"].as_str().unwrap().to_string();
-        if (kind != "conv" && kind != "pool") || only.as_ref().is_some_and(|m| *m != model) {
-            continue;
-        }
-        let npy = npyz::NpyFile::new(
-            std::fs::File::open(root.join(t["path"].as_str().unwrap())).unwrap(),
-        )
-        .unwrap();
-        let shape: Vec<u32> = npy.shape().iter().map(|&d| d as u32).collect();
-        if shape.len() < 2 {
-            continue;
-        }
-        let mut data = Vec::new();
-        npy.into_inner().read_to_end(&mut data).unwrap();
-        let f32 = ElementType::Float32;
-        let tensor = TensorRef {
-            element_type: f32,
-            shape: &shape,
-            data: &data,
-        };
-        let desc = TensorDesc {
-            element_type: f32,
-            shape: &shape,
-            non_negative: is_non_negative(f32, &data),
-        };
+    for map in common::conv_and_pool_maps(&root, only.as_deref()) {
+        let (tensor, desc, data) = (map.npy.tensor(), map.npy.desc(), &map.npy.data);
         let native = encode_payload(CodingMethod::Native, &tensor, 1);
         let zlib = encode_payload(CodingMethod::Zlib, &tensor, 1);
-        assert!(decode_payload(CodingMethod::Native, &native, &desc, 1).unwrap() == data);
+        assert!(decode_payload(CodingMethod::Native, &native, &desc, 1).unwrap() == *data);
         let mut best = [f64::MAX; 2];
         let runs = std::env::var("RUNS").map_or(7, |r| r.parse().unwrap());
         let native_only = std::env::var("NATIVE_ONLY").is_ok();
@@ -71,14 +44,14 @@ fn main() {
         if std::env::var("PER_TENSOR").is_ok() {
             eprintln!(
                 "{:50} {:>9} el  native {:6.0} MB/s  zlib {:6.0} MB/s  {:.2}",
-                t["path"].as_str().unwrap(),
+                map.path,
                 data.len() / 4,
                 data.len() as f64 / 1e6 / best[0],
                 data.len() as f64 / 1e6 / best[1],
                 best[1] / best[0]
             );
         }
-        let e = totals.entry(model).or_default();
+        let e = totals.entry(map.model.clone()).or_default();
         for (a, v) in e.iter_mut().zip([
             data.len() as f64,
             native.len() as f64,
