@@ -5,6 +5,7 @@
 use crate::error::{DecodeError, ErrorClass, Location, Result};
 use crate::levels::{LevelLimits, Profile};
 use crate::methods::decode_payload;
+use crate::references::ReferenceLists;
 use crate::syntax::{
     FeatureData, FrameHeader, Identification, LayerParameters, Metadata, SequenceHeader,
     SyntaxStructure, TensorHash,
@@ -12,7 +13,7 @@ use crate::syntax::{
 use crate::types::{CodingMethod, ElementType, HashType, LayerKind, UnitType};
 use crate::units::{RawUnit, UnitReader};
 use bitstream_io::{BigEndian, BitReader, FromBitStream, FromBitStreamWith};
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 
 /// A layer as declared by its layer parameters unit, after the checks of clause 7.4.
@@ -111,11 +112,10 @@ pub struct Decoder<R> {
     current_frame: Option<u32>,
     /// Whether a feature_data unit was read before any frame_header unit.
     feature_before_frames: bool,
-    /// Per layer, the levels of its reference tensors, most recent first (clause 8.7).
-    references: Vec<VecDeque<Vec<i32>>>,
-    /// Per layer, the canonical bytes of its native reference tensors, most recent first
-    /// (clause 8.7).
-    value_references: Vec<VecDeque<Vec<u8>>>,
+    /// Per layer, the levels of its quantized reference tensors (clause 8.7).
+    references: ReferenceLists<i32>,
+    /// Per layer, the canonical bytes of its native reference tensors (clause 8.7).
+    value_references: ReferenceLists<u8>,
     /// Still looking for the random-access point of `DecodeOptions::start_frame`.
     skipping: bool,
 }
@@ -138,8 +138,8 @@ impl<R: Read> Decoder<R> {
             finished: false,
             current_frame: None,
             feature_before_frames: false,
-            references: Vec::new(),
-            value_references: Vec::new(),
+            references: ReferenceLists::default(),
+            value_references: ReferenceLists::default(),
             skipping: options.start_frame.is_some(),
             options,
         }
@@ -442,12 +442,8 @@ impl<R: Read> Decoder<R> {
         );
         self.current_frame = Some(header.frame_index);
         if header.random_access {
-            for refs in &mut self.references {
-                refs.clear();
-            }
-            for refs in &mut self.value_references {
-                refs.clear();
-            }
+            self.references.clear();
+            self.value_references.clear();
         }
         Ok(())
     }
@@ -538,56 +534,36 @@ impl<R: Read> Decoder<R> {
             crate::coverage::hit(&format!("req:{}", e.requirement));
             DecodeError::new(ErrorClass::Invalid, e.requirement, loc, e.message)
         };
+        let max_refs = info.level.max_ref_frames as usize;
+        let layer_index = usize::from(unit.layer_id);
         let data = if method == CodingMethod::Quantized {
             crate::coverage::hit("branch:method:quantized");
-            let max_refs = info.level.max_ref_frames as usize;
-            let layer_index = usize::from(unit.layer_id);
-            if self.references.len() < info.layers.len() {
-                self.references.resize(info.layers.len(), VecDeque::new());
-            }
-            let refs: Vec<&[i32]> = self.references[layer_index]
-                .iter()
-                .map(Vec::as_slice)
-                .collect();
             let (data, levels) = crate::quant::decode_quantized_with_refs(
                 &unit.method_payload,
                 &desc,
                 self.options.threads,
-                &refs,
+                &self.references.of(layer_index),
             )
             .map_err(method_error)?;
             // Clause 8.7: the tensor becomes the most recent reference of its layer, in a
             // stream with access units; without them, the lists stay empty.
             if self.current_frame.is_some() {
-                let refs = &mut self.references[layer_index];
-                refs.push_front(levels);
-                refs.truncate(max_refs);
+                self.references.push(layer_index, levels, max_refs);
             }
             data
         } else if method == CodingMethod::Native {
             crate::coverage::hit("branch:method:native");
-            let max_refs = info.level.max_ref_frames as usize;
-            let layer_index = usize::from(unit.layer_id);
-            if self.value_references.len() < info.layers.len() {
-                self.value_references
-                    .resize(info.layers.len(), VecDeque::new());
-            }
-            let refs: Vec<&[u8]> = self.value_references[layer_index]
-                .iter()
-                .map(Vec::as_slice)
-                .collect();
             let data = crate::native::decode_native_with_refs(
                 &unit.method_payload,
                 &desc,
                 self.options.threads,
-                &refs,
+                &self.value_references.of(layer_index),
             )
             .map_err(method_error)?;
             // Clause 8.7: the values become the most recent native reference of the layer.
             if self.current_frame.is_some() {
-                let refs = &mut self.value_references[layer_index];
-                refs.push_front(data.clone());
-                refs.truncate(max_refs);
+                self.value_references
+                    .push(layer_index, data.clone(), max_refs);
             }
             data
         } else {

@@ -11,6 +11,7 @@ pub mod levels;
 pub mod methods;
 pub mod native;
 pub mod quant;
+mod references;
 pub mod syntax;
 pub mod trace;
 pub mod types;
