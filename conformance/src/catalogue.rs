@@ -422,35 +422,7 @@ fn b1_recipe(tensor_hashes: bool) -> Recipe {
 }
 
 fn frames_recipe() -> Recipe {
-    let mut r = recipe(
-        "main",
-        vec![
-            layer(
-                "a",
-                LayerKind::Conv,
-                ElementType::Float32,
-                &[2, 3, 4],
-                "zlib",
-                pattern(false, 0),
-            ),
-            layer(
-                "b",
-                LayerKind::Pool,
-                ElementType::Uint8,
-                &[16],
-                "raw",
-                pattern(false, 0),
-            ),
-            layer(
-                "c",
-                LayerKind::Fc,
-                ElementType::Float16,
-                &[3, 5],
-                "gzip",
-                pattern(false, 0),
-            ),
-        ],
-    );
+    let mut r = recipe("main", lossless_layers());
     let frame = |index: u32, c_method: &str| FrameRecipe {
         frame_index: index,
         layers: vec![
@@ -4059,7 +4031,8 @@ fn frame_layer(layer: &str, method: &str, lossy: Option<LossySpec>, data: DataSp
     }
 }
 
-/// The lossless layers a (float32 zlib), b (uint8 raw), c (float16 gzip) of frames-3.
+/// The lossless layers a (float32 zlib), b (uint8 raw), c (float16 gzip) of frames-3 and of
+/// the frame_header cases.
 fn lossless_layers() -> Vec<LayerRecipe> {
     vec![
         layer(
