@@ -480,7 +480,8 @@ pub fn build(recipe: &Recipe, root: &Path) -> Result<Built, String> {
     for input in &inputs {
         outputs.push(match input.method {
             MethodChoice::Quantized(_) => {
-                let coded = choose_method(input.method, profile, &input.tensor(), 1)
+                let non_negative = is_non_negative(input.element_type, input.data);
+                let coded = choose_method(input.method, profile, &input.tensor(), non_negative, 1)
                     .map_err(|e| format!("encoder: {e}"))?;
                 coded
                     .decoded
@@ -518,10 +519,13 @@ pub fn build(recipe: &Recipe, root: &Path) -> Result<Built, String> {
                     shape: &layer.shape,
                     data: &data,
                 };
+                // The layer's non_negative_flag is that of its tensor in frame 0.
+                let non_negative = is_non_negative(layer.element_type, inputs[id].data);
                 let coded = choose_method(
                     parse_method(&fl.method, fl.lossy.as_ref())?,
                     profile,
                     &tensor,
+                    non_negative,
                     1,
                 )
                 .map_err(|e| format!("encoder: {e}"))?;

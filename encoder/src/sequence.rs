@@ -119,22 +119,22 @@ pub fn encode_sequence(
                     }
                 }
                 choice => {
-                    let chosen = choose_method(choice, config.profile, &tensor, config.threads)
-                        .map_err(|error| EncodeError::Lossy {
-                            layer: l.name.clone(),
-                            error,
-                        })?;
+                    let non_negative = layers[id].non_negative;
+                    let chosen = choose_method(
+                        choice,
+                        config.profile,
+                        &tensor,
+                        non_negative,
+                        config.threads,
+                    )
+                    .map_err(|error| EncodeError::Lossy {
+                        layer: l.name.clone(),
+                        error,
+                    })?;
                     let reference = native_refs[id]
                         .as_deref()
                         .filter(|_| options.prediction.inter());
-                    code_native(
-                        chosen,
-                        choice,
-                        &tensor,
-                        layers[id].non_negative,
-                        reference,
-                        config,
-                    )
+                    predict_native(chosen, choice, &tensor, non_negative, reference, config)
                 }
             };
             // Clause 8.7: a native tensor becomes the layer's most recent value reference.
@@ -184,10 +184,10 @@ pub fn encode_sequence(
     Ok(w.finish())
 }
 
-/// The native payload of a lossless tensor in a sequence: coded with the layer's
-/// `non_negative_flag` (which holds for every frame, not only this one), and predicted from
-/// `reference` (ref_distance 1) where that is smaller. Another lossless method stays if smaller.
-fn code_native(
+/// A lossless tensor of a sequence as `chosen` codes it, or with the native method predicted
+/// from `reference` (ref_distance 1) where that is smaller; `non_negative` is the layer's
+/// `non_negative_flag`.
+fn predict_native(
     chosen: CodedTensor,
     choice: MethodChoice,
     tensor: &TensorRef<'_>,
@@ -203,36 +203,29 @@ fn code_native(
     if !native_allowed {
         return chosen;
     }
-    let native = |reference| {
-        encode_native_with_reference(
-            tensor.element_type,
-            tensor.shape,
-            non_negative,
-            tensor.data,
-            reference,
-            config.threads,
-        )
+    let Some(data) = reference else {
+        return chosen;
     };
-    let mut best = chosen;
-    if best.method == CodingMethod::Native
-        && non_negative != is_non_negative(tensor.element_type, tensor.data)
-    {
-        best.payload = native(None);
-    }
-    if let Some(data) = reference {
-        let inter = native(Some(NativeReference {
+    let inter = encode_native_with_reference(
+        tensor.element_type,
+        tensor.shape,
+        non_negative,
+        tensor.data,
+        Some(NativeReference {
             ref_distance: 1,
             data,
-        }));
-        if inter.len() < best.payload.len() {
-            best = CodedTensor {
-                method: CodingMethod::Native,
-                payload: inter,
-                decoded: None,
-            };
+        }),
+        config.threads,
+    );
+    if inter.len() < chosen.payload.len() {
+        CodedTensor {
+            method: CodingMethod::Native,
+            payload: inter,
+            decoded: None,
         }
+    } else {
+        chosen
     }
-    best
 }
 
 /// A layer of a sequence: its first appearance, whether every frame of it is non-negative,

@@ -210,11 +210,14 @@ pub struct CodedTensor {
 }
 
 /// Codes a tensor with the method `choice` names, or with each allowed lossless method for
-/// `Auto`.
+/// `Auto`. `non_negative` is the layer's `non_negative_flag`: in a sequence it holds for every
+/// frame of the layer, so a frame may be non-negative while its layer's flag is 0, and the
+/// native and quantized payloads must follow the flag (clauses 8.3.6.2, 8.3.7).
 pub fn choose_method(
     choice: MethodChoice,
     profile: Profile,
     tensor: &TensorRef<'_>,
+    non_negative: bool,
     threads: usize,
 ) -> Result<CodedTensor, LossyError> {
     let lossless = |(method, payload)| CodedTensor {
@@ -222,15 +225,24 @@ pub fn choose_method(
         payload,
         decoded: None,
     };
+    let payload = |m: CodingMethod| match m {
+        CodingMethod::Native => crate::native::encode_native(
+            tensor.element_type,
+            tensor.shape,
+            non_negative,
+            tensor.data,
+            threads,
+        ),
+        _ => encode_payload(m, tensor, threads),
+    };
     Ok(match choice {
-        MethodChoice::Fixed(m) if m.is_lossless() => {
-            lossless((m, encode_payload(m, tensor, threads)))
-        }
+        MethodChoice::Fixed(m) if m.is_lossless() => lossless((m, payload(m))),
         MethodChoice::Fixed(_) => {
             return choose_method(
                 MethodChoice::Quantized(LossyOptions::default()),
                 profile,
                 tensor,
+                non_negative,
                 threads,
             )
         }
@@ -238,12 +250,11 @@ pub fn choose_method(
             profile
                 .methods()
                 .filter(|m| m.is_lossless())
-                .map(|m| (m, encode_payload(m, tensor, threads)))
+                .map(|m| (m, payload(m)))
                 .min_by_key(|(m, p)| (p.len(), m.code()))
                 .expect("every profile allows raw"),
         ),
         MethodChoice::Quantized(options) => {
-            let non_negative = is_non_negative(tensor.element_type, tensor.data);
             let (payload, decoded) =
                 encode_quantized_with_output(tensor, non_negative, &options, threads)?;
             CodedTensor {
@@ -276,11 +287,17 @@ pub fn encode_stream(
     let coded: Vec<CodedTensor> = layers
         .iter()
         .map(|l| {
-            choose_method(l.method, config.profile, &l.tensor(), config.threads).map_err(|error| {
-                EncodeError::Lossy {
-                    layer: l.name.clone(),
-                    error,
-                }
+            let non_negative = is_non_negative(l.element_type, l.data);
+            choose_method(
+                l.method,
+                config.profile,
+                &l.tensor(),
+                non_negative,
+                config.threads,
+            )
+            .map_err(|error| EncodeError::Lossy {
+                layer: l.name.clone(),
+                error,
             })
         })
         .collect::<Result<_, _>>()?;

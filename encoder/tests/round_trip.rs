@@ -89,7 +89,10 @@ fn auto_picks_the_smallest_allowed_method() {
         data: &data,
     };
     for profile in Profile::ALL {
-        let coded = dfc_encoder::choose_method(MethodChoice::Auto, *profile, &tensor, 1).unwrap();
+        let non_negative = dfc_encoder::is_non_negative(ElementType::Float32, &data);
+        let coded =
+            dfc_encoder::choose_method(MethodChoice::Auto, *profile, &tensor, non_negative, 1)
+                .unwrap();
         let (method, payload) = (coded.method, coded.payload);
         assert!(profile.allows_method(method));
         for m in profile.methods().filter(|m| m.is_lossless()) {
