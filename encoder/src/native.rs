@@ -55,13 +55,22 @@ struct SymbolizedSlice {
     raw: Vec<u8>,
 }
 
-/// Rows per slice: whole maps while they are small, else rows of about the target size.
+/// Rows per slice (Annex C): slices of about `SLICE_TARGET_ELEMENTS` elements, whole maps while
+/// a map is smaller, and an even number of slices of equal size, since a decoder decodes
+/// slices two at a time (their dependency chains overlap) and a slice left alone decodes
+/// at about half the speed.
 pub fn rows_per_slice(geometry: &Geometry) -> u32 {
-    let map = geometry.width * geometry.height;
+    let map = (geometry.width * geometry.height).max(1);
+    let total = geometry.rows * geometry.width;
+    let mut slices = total.div_ceil(SLICE_TARGET_ELEMENTS).max(1);
+    if slices > 1 {
+        slices += slices % 2;
+    }
     let rows = if map <= SLICE_TARGET_ELEMENTS {
-        (SLICE_TARGET_ELEMENTS / map.max(1)).max(1) * geometry.height
+        let maps = geometry.rows / geometry.height.max(1);
+        maps.div_ceil(slices).max(1) * geometry.height
     } else {
-        SLICE_TARGET_ELEMENTS.div_ceil(geometry.width.max(1))
+        geometry.rows.div_ceil(slices)
     };
     rows.clamp(1, u32::MAX as usize) as u32
 }

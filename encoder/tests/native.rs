@@ -258,3 +258,33 @@ fn the_spec_example_stream_and_trace_are_the_encoders() {
     dfc_decoder::trace::trace(&stream[..], &mut trace).unwrap();
     assert_eq!(trace.trim(), blocks[1].trim(), "trace of Annex B.2");
 }
+
+/// The slices of a tensor (Annex C): an even number of about 2^15 elements each, of equal size
+/// where the rows allow, whole maps while a map is smaller.
+#[test]
+fn slices_come_in_an_even_number_of_equal_sizes() {
+    use dfc_decoder::native::model::Geometry;
+    use dfc_encoder::rows_per_slice;
+    let slices = |shape: &[u32]| {
+        let g = Geometry::of(shape);
+        let rps = rows_per_slice(&g) as usize;
+        let sizes: Vec<usize> = (0..g.rows)
+            .step_by(rps)
+            .map(|first| rps.min(g.rows - first))
+            .collect();
+        (rps, sizes)
+    };
+    // 512 maps of 14 x 14: 4 slices of 128 maps (3 slices would leave one to decode alone).
+    let (rps, sizes) = slices(&[512, 14, 14]);
+    assert_eq!((rps, sizes.len()), (128 * 14, 4));
+    assert!(sizes.iter().all(|&s| s == rps));
+    // 64 maps of 224 x 224: rows of about 2^15 elements, an even number of slices.
+    let (rps, sizes) = slices(&[64, 224, 224]);
+    assert_eq!(sizes.len() % 2, 0);
+    assert!(rps * 224 < (1 << 15) + 224 && sizes[0] == rps);
+    // A tensor of at most 2^15 elements is one slice.
+    assert_eq!(slices(&[2, 3]).1, vec![2]);
+    assert_eq!(slices(&[8, 64, 64]).1.len(), 1);
+    // A vector is one row.
+    assert_eq!(slices(&[1000]).1, vec![1]);
+}

@@ -267,13 +267,8 @@ struct Lane<'a> {
     row_in_map: usize,
     /// H, the rows of a map.
     map_height: usize,
-    /// Values of the previous and the current row.
-    previous_values: Vec<u32>,
-    values: Vec<u32>,
-    /// Per position of the previous and the current row: magnitude class | exponent << 3
-    /// (0 for a zero value).
-    previous_info: Vec<u32>,
-    info: Vec<u32>,
+    /// Per position of the row: the element above and the element decoded.
+    cells: Vec<Cell>,
     above_zero: bool,
     /// With a reference: its slice rows, and the info of the current row's co-located values.
     reference: Option<&'a [u8]>,
@@ -290,10 +285,7 @@ impl<'a> Lane<'a> {
             next_row: 0,
             row_in_map: job.first_row % height,
             map_height: height,
-            previous_values: vec![0; width],
-            values: vec![0; width],
-            previous_info: vec![0; width],
-            info: vec![0; width],
+            cells: vec![Cell::default(); width],
             above_zero: false,
             reference: job.reference,
             reference_info: vec![0; if job.reference.is_some() { width } else { 0 }],
@@ -305,14 +297,14 @@ impl<'a> Lane<'a> {
         let r = self.next_row;
         let has_above = r > 0 && self.row_in_map != 0;
         if !has_above {
-            self.previous_values.fill(0);
-            self.previous_info.fill(0);
+            for cell in &mut self.cells {
+                (cell.above_value, cell.above_info) = (0, 0);
+            }
         }
         let rc = model::row_context(has_above, self.above_zero);
         self.above_zero = self.rans.decode_small(&ctx.row_tables[rc]) == u32::from(ROW_ZERO);
+        // A zero row's cells are not read: `end_row` makes the row above zero.
         if self.above_zero {
-            self.values.fill(0);
-            self.info.fill(0);
         } else if let Some(reference) = self.reference {
             // The co-located reference values of the row (clause 8.3.6.3), as info.
             let (width, size) = (self.reference_info.len(), ctx.element_size);
@@ -337,15 +329,18 @@ impl<'a> Lane<'a> {
         slices::check_row(&self.rans, &self.raw)?;
         // A zero row (`above_zero` now tells the current row) is already zero in the output,
         // which starts zero-filled.
-        if !self.above_zero {
-            let width = self.values.len();
+        if self.above_zero {
+            for cell in &mut self.cells {
+                (cell.above_value, cell.above_info) = (0, 0);
+            }
+        } else {
+            let width = self.cells.len();
             let out = &mut self.out[r * width * SIZE..(r + 1) * width * SIZE];
-            for (o, v) in out.chunks_exact_mut(SIZE).zip(&self.values) {
-                o.copy_from_slice(&v.to_le_bytes()[..SIZE]);
+            for (o, cell) in out.chunks_exact_mut(SIZE).zip(&mut self.cells) {
+                o.copy_from_slice(&cell.value.to_le_bytes()[..SIZE]);
+                (cell.above_value, cell.above_info) = (cell.value, cell.info);
             }
         }
-        std::mem::swap(&mut self.previous_values, &mut self.values);
-        std::mem::swap(&mut self.previous_info, &mut self.info);
         Ok(())
     }
 
@@ -377,7 +372,7 @@ impl<'a> Lane<'a> {
     ) {
         let (mut rans, mut raw) = (self.rans, self.raw);
         let mut cursor = Cursor::default();
-        while cursor.x < self.values.len() {
+        while cursor.x < self.cells.len() {
             self.step::<S, E, M, REF>(ctx, &mut rans, &mut raw, &mut cursor);
         }
         (self.rans, self.raw) = (rans, raw);
@@ -395,19 +390,18 @@ impl<'a> Lane<'a> {
         raw: &mut RawBits<'_>,
         cursor: &mut Cursor,
     ) {
-        let width = self.values.len();
+        let width = self.cells.len();
         let mut x = cursor.x;
         if cursor.left.1 == 0 {
-            while x < width {
-                let mut kc = (self.previous_info[x] & 7) as usize;
+            for cell in self.cells.get_mut(x..).unwrap_or_default() {
+                let mut kc = (cell.above_info & 7) as usize;
                 if REF {
                     kc = model::kind_context_with_reference(self.reference_info[x] & 7, kc);
                 }
                 if !rans.take_first_symbol(ctx.zero_frequency[kc & (KIND_TABLE_SLOTS - 1)]) {
                     break;
                 }
-                self.values[x] = 0;
-                self.info[x] = 0;
+                (cell.value, cell.info) = (0, 0);
                 x += 1;
             }
             if x == width {
@@ -416,11 +410,25 @@ impl<'a> Lane<'a> {
             }
         }
         let reference = if REF { self.reference_info[x] } else { 0 };
-        let above = (self.previous_values[x], self.previous_info[x]);
+        let Some(cell) = self.cells.get_mut(x) else {
+            return;
+        };
+        let above = (cell.above_value, cell.above_info);
         cursor.left = decode_element::<S, E, M, REF>(ctx, rans, raw, cursor.left, above, reference);
-        (self.values[x], self.info[x]) = cursor.left;
+        (cell.value, cell.info) = cursor.left;
         cursor.x = x + 1;
     }
+}
+
+/// One position of a lane's row: the element above (0 where there is none or the row above
+/// is zero) and the element decoded, each as value and info = magnitude class | exponent << 3
+/// (0 for a zero value).
+#[derive(Clone, Copy, Default)]
+struct Cell {
+    above_value: u32,
+    above_info: u32,
+    value: u32,
+    info: u32,
 }
 
 /// Where the decoding of a coded row stands: the next element and its left neighbour as
@@ -442,7 +450,7 @@ fn decode_row_pair<const S: u32, const E: u32, const M: u32, const REF: bool>(
 ) {
     let (mut rans_a, mut raw_a, mut rans_b, mut raw_b) = (a.rans, a.raw, b.rans, b.raw);
     let (mut cursor_a, mut cursor_b) = (Cursor::default(), Cursor::default());
-    let (width_a, width_b) = (a.values.len(), b.values.len());
+    let (width_a, width_b) = (a.cells.len(), b.cells.len());
     while cursor_a.x < width_a && cursor_b.x < width_b {
         a.step::<S, E, M, REF>(ctx, &mut rans_a, &mut raw_a, &mut cursor_a);
         b.step::<S, E, M, REF>(ctx, &mut rans_b, &mut raw_b, &mut cursor_b);

@@ -106,8 +106,9 @@ impl ExpTables {
             // Past the alphabet the cumulative frequency stays at 2^12.
             cum_all[base + cum.len()..base + CUM_STRIDE].fill(PROB_SCALE);
             let slots = &mut lookup[ctx << PROB_BITS..(ctx + 1) << PROB_BITS];
-            for s in 0..alphabet {
-                slots[cum[s] as usize..cum[s + 1] as usize].fill(s as u8);
+            for &(s, f) in &table.entries {
+                let start = cum[usize::from(s)] as usize;
+                slots[start..start + usize::from(f)].fill(s as u8);
             }
         }
         Ok(ExpTables {
@@ -206,7 +207,8 @@ impl<'a> RansDecoder<'a> {
         if slot >= first {
             return false;
         }
-        self.advance(slot, 0, first);
+        // `first` exceeds the slot, so it is not 0: no empty context to note.
+        self.transition(slot, 0, first);
         true
     }
 
@@ -227,6 +229,12 @@ impl<'a> RansDecoder<'a> {
     #[inline(always)]
     fn advance(&mut self, slot: u32, start: u32, freq: u32) {
         self.empty_context |= freq == 0;
+        self.transition(slot, start, freq);
+    }
+
+    /// [`Self::advance`] for a frequency known not to be 0.
+    #[inline(always)]
+    fn transition(&mut self, slot: u32, start: u32, freq: u32) {
         self.state = freq
             .wrapping_mul(self.state >> PROB_BITS)
             .wrapping_add(slot.wrapping_sub(start));

@@ -3,7 +3,6 @@
 //! MED prediction; tokens per context, extra and sign bits raw, slices coded with rANS.
 //! Contexts, predictions and tokens come from the decoder's own model.
 
-use crate::native::rows_per_slice;
 use crate::rans::{cumulative, frequency_tables, normalize, parallel_map, rans_encode, Symbol};
 use bitstream_io::{BigEndian, BitWrite, BitWriter, ToBitStream};
 use dfc_decoder::native::model::{
@@ -49,9 +48,16 @@ pub struct LevelTensor<'a> {
 const SLICE_TARGET_LEVELS: usize = 1 << 16;
 
 fn slice_rows(geometry: &Geometry) -> u32 {
-    let native = rows_per_slice(geometry) as usize;
-    let factor = SLICE_TARGET_LEVELS / crate::native::SLICE_TARGET_ELEMENTS;
-    (native * factor)
+    // Whole maps while they are small, else rows; in units of half the target, as before the
+    // native method balanced its slices, so that quantized payloads stay the same.
+    const UNIT: usize = SLICE_TARGET_LEVELS / 2;
+    let map = geometry.width * geometry.height;
+    let rows = if map <= UNIT {
+        (UNIT / map.max(1)).max(1) * geometry.height
+    } else {
+        UNIT.div_ceil(geometry.width.max(1))
+    };
+    (rows * 2)
         .clamp(1, geometry.rows.max(1))
         .min(u32::MAX as usize) as u32
 }
