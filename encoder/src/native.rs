@@ -56,9 +56,8 @@ struct SymbolizedSlice {
 }
 
 /// Rows per slice (Annex C): slices of about `SLICE_TARGET_ELEMENTS` elements, whole maps while
-/// a map is smaller, and an even number of slices of equal size, since a decoder decodes
-/// slices two at a time (their dependency chains overlap) and a slice left alone decodes
-/// at about half the speed.
+/// a map is smaller, and an even number of slices of equal size, so that they split evenly
+/// over two threads.
 pub fn rows_per_slice(geometry: &Geometry) -> u32 {
     let map = (geometry.width * geometry.height).max(1);
     let total = geometry.rows * geometry.width;

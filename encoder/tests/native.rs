@@ -274,7 +274,8 @@ fn slices_come_in_an_even_number_of_equal_sizes() {
             .collect();
         (rps, sizes)
     };
-    // 512 maps of 14 x 14: 4 slices of 128 maps (3 slices would leave one to decode alone).
+    // 512 maps of 14 x 14: 4 slices of 128 maps (not 3 full ones and a short one, which would
+    // give one of two threads twice the work of the other).
     let (rps, sizes) = slices(&[512, 14, 14]);
     assert_eq!((rps, sizes.len()), (128 * 14, 4));
     assert!(sizes.iter().all(|&s| s == rps));

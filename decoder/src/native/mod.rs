@@ -256,7 +256,7 @@ fn decode_slices_for<const REF: bool>(
 }
 
 /// The decoding state of one slice: entropy decoders, position, and the row above.
-struct Lane<'a> {
+struct SliceDecoder<'a> {
     rans: RansDecoder<'a>,
     raw: RawBits<'a>,
     out: &'a mut [u8],
@@ -275,9 +275,9 @@ struct Lane<'a> {
     reference_info: Vec<u32>,
 }
 
-impl<'a> Lane<'a> {
+impl<'a> SliceDecoder<'a> {
     fn new(job: SliceJob<'a>, width: usize, height: usize) -> Result<Self, MethodError> {
-        Ok(Lane {
+        Ok(SliceDecoder {
             rans: RansDecoder::new(job.rans).map_err(rans_error)?,
             raw: RawBits::new(job.raw),
             out: job.out,
@@ -344,8 +344,8 @@ impl<'a> Lane<'a> {
         Ok(())
     }
 
-    /// Decodes the remaining rows alone, then checks the end of the slice.
-    fn run_to_end<const SIZE: usize, const S: u32, const E: u32, const M: u32, const REF: bool>(
+    /// Decodes the rows of the slice, then checks its end.
+    fn decode_rows<const SIZE: usize, const S: u32, const E: u32, const M: u32, const REF: bool>(
         &mut self,
         ctx: &SliceContext<'_>,
     ) -> Result<(), MethodError> {
@@ -363,64 +363,51 @@ impl<'a> Lane<'a> {
         slices::check_slice_end(&self.rans, &self.raw)
     }
 
-    /// Decodes the elements of a coded row (clause 8.3.6.7). The entropy decoders are copied
-    /// into locals for the loop so that their state stays in registers.
+    /// Decodes the elements of a coded row (clause 8.3.6.7). After a zero, the zeros that
+    /// follow while the state decodes `zero` in a kind context that then depends only on the
+    /// element above (and the reference) go by a short loop; the symbols are the same as element
+    /// by element. The entropy decoders and the row are held in locals so that they stay in
+    /// registers.
     #[inline(always)]
     fn decode_row<const S: u32, const E: u32, const M: u32, const REF: bool>(
         &mut self,
         ctx: &SliceContext<'_>,
     ) {
         let (mut rans, mut raw) = (self.rans, self.raw);
-        let mut cursor = Cursor::default();
-        while cursor.x < self.cells.len() {
-            self.step::<S, E, M, REF>(ctx, &mut rans, &mut raw, &mut cursor);
+        let cells = &mut self.cells[..];
+        let reference_info = &self.reference_info[..];
+        let width = cells.len();
+        let mut left = (0u32, 0u32);
+        let mut x = 0;
+        while x < width {
+            if left.1 == 0 {
+                for cell in &mut cells[x..] {
+                    let mut kc = (cell.above_info & 7) as usize;
+                    if REF {
+                        kc = model::kind_context_with_reference(reference_info[x] & 7, kc);
+                    }
+                    if !rans.take_first_symbol(ctx.zero_frequency[kc & (KIND_TABLE_SLOTS - 1)]) {
+                        break;
+                    }
+                    (cell.value, cell.info) = (0, 0);
+                    x += 1;
+                }
+                if x == width {
+                    break;
+                }
+            }
+            let reference = if REF { reference_info[x] } else { 0 };
+            let cell = &mut cells[x];
+            let above = (cell.above_value, cell.above_info);
+            left = decode_element::<S, E, M, REF>(ctx, &mut rans, &mut raw, left, above, reference);
+            (cell.value, cell.info) = left;
+            x += 1;
         }
         (self.rans, self.raw) = (rans, raw);
     }
-
-    /// Decodes the next elements of a coded row: after a zero, the zeros that follow while the
-    /// state decodes `zero` in a kind context that then depends only on the element above (and
-    /// the reference), in a short loop; then, unless the row ends, one element by the general
-    /// path. The symbols are the same as element by element.
-    #[inline(always)]
-    fn step<const S: u32, const E: u32, const M: u32, const REF: bool>(
-        &mut self,
-        ctx: &SliceContext<'_>,
-        rans: &mut RansDecoder<'_>,
-        raw: &mut RawBits<'_>,
-        cursor: &mut Cursor,
-    ) {
-        let width = self.cells.len();
-        let mut x = cursor.x;
-        if cursor.left.1 == 0 {
-            for cell in self.cells.get_mut(x..).unwrap_or_default() {
-                let mut kc = (cell.above_info & 7) as usize;
-                if REF {
-                    kc = model::kind_context_with_reference(self.reference_info[x] & 7, kc);
-                }
-                if !rans.take_first_symbol(ctx.zero_frequency[kc & (KIND_TABLE_SLOTS - 1)]) {
-                    break;
-                }
-                (cell.value, cell.info) = (0, 0);
-                x += 1;
-            }
-            if x == width {
-                cursor.x = x;
-                return;
-            }
-        }
-        let reference = if REF { self.reference_info[x] } else { 0 };
-        let Some(cell) = self.cells.get_mut(x) else {
-            return;
-        };
-        let above = (cell.above_value, cell.above_info);
-        cursor.left = decode_element::<S, E, M, REF>(ctx, rans, raw, cursor.left, above, reference);
-        (cell.value, cell.info) = cursor.left;
-        cursor.x = x + 1;
-    }
 }
 
-/// One position of a lane's row: the element above (0 where there is none or the row above
+/// One position of a slice's row: the element above (0 where there is none or the row above
 /// is zero) and the element decoded, each as value and info = magnitude class | exponent << 3
 /// (0 for a zero value).
 #[derive(Clone, Copy, Default)]
@@ -429,39 +416,6 @@ struct Cell {
     above_info: u32,
     value: u32,
     info: u32,
-}
-
-/// Where the decoding of a coded row stands: the next element and its left neighbour as
-/// (value, info).
-#[derive(Clone, Copy, Default)]
-struct Cursor {
-    x: usize,
-    left: (u32, u32),
-}
-
-/// Decodes coded rows of two slices in turns, a step of each: two independent dependency
-/// chains, which the processor overlaps. The output is the same as decoding the rows one
-/// after the other.
-#[inline(always)]
-fn decode_row_pair<const S: u32, const E: u32, const M: u32, const REF: bool>(
-    ctx: &SliceContext<'_>,
-    a: &mut Lane<'_>,
-    b: &mut Lane<'_>,
-) {
-    let (mut rans_a, mut raw_a, mut rans_b, mut raw_b) = (a.rans, a.raw, b.rans, b.raw);
-    let (mut cursor_a, mut cursor_b) = (Cursor::default(), Cursor::default());
-    let (width_a, width_b) = (a.cells.len(), b.cells.len());
-    while cursor_a.x < width_a && cursor_b.x < width_b {
-        a.step::<S, E, M, REF>(ctx, &mut rans_a, &mut raw_a, &mut cursor_a);
-        b.step::<S, E, M, REF>(ctx, &mut rans_b, &mut raw_b, &mut cursor_b);
-    }
-    while cursor_a.x < width_a {
-        a.step::<S, E, M, REF>(ctx, &mut rans_a, &mut raw_a, &mut cursor_a);
-    }
-    while cursor_b.x < width_b {
-        b.step::<S, E, M, REF>(ctx, &mut rans_b, &mut raw_b, &mut cursor_b);
-    }
-    (a.rans, a.raw, b.rans, b.raw) = (rans_a, raw_a, rans_b, raw_b);
 }
 
 /// Decodes one element from its left and above neighbours, each given as (value, info) with
@@ -529,43 +483,9 @@ fn decode_slices_with<
     jobs: Vec<SliceJob<'_>>,
 ) -> Result<(), MethodError> {
     let (width, height) = (ctx.geometry.width, ctx.geometry.height.max(1));
-    let mut jobs = jobs.into_iter();
-    // Slices go in pairs, in slice order; the error reported is the first error of the first
-    // failing slice, whatever the pairing (clause 8.3.6.7).
-    while let Some(a) = jobs.next() {
-        let mut a = Lane::new(a, width, height)?;
-        let mut b = match jobs.next().map(|b| Lane::new(b, width, height)) {
-            None => {
-                a.run_to_end::<SIZE, S, E, M, REF>(ctx)?;
-                continue;
-            }
-            // Slice a comes first: its error, if any, is the one to report.
-            Some(Err(e)) => {
-                a.run_to_end::<SIZE, S, E, M, REF>(ctx)?;
-                return Err(e);
-            }
-            Some(Ok(b)) => b,
-        };
-        // Rows both slices have are decoded in lockstep while both are sound.
-        let (mut a_error, mut b_error) = (None, None);
-        while a.next_row < a.rows && b.next_row < b.rows && a_error.is_none() && b_error.is_none() {
-            match (a.begin_row(ctx), b.begin_row(ctx)) {
-                (true, true) => decode_row_pair::<S, E, M, REF>(ctx, &mut a, &mut b),
-                (true, false) => a.decode_row::<S, E, M, REF>(ctx),
-                (false, true) => b.decode_row::<S, E, M, REF>(ctx),
-                (false, false) => {}
-            }
-            a_error = a.end_row::<SIZE>().err();
-            b_error = b.end_row::<SIZE>().err();
-        }
-        match a_error {
-            Some(e) => return Err(e),
-            None => a.run_to_end::<SIZE, S, E, M, REF>(ctx)?,
-        }
-        match b_error {
-            Some(e) => return Err(e),
-            None => b.run_to_end::<SIZE, S, E, M, REF>(ctx)?,
-        }
+    // Slices in order: the error reported is the first error of the first failing slice.
+    for job in jobs {
+        SliceDecoder::new(job, width, height)?.decode_rows::<SIZE, S, E, M, REF>(ctx)?;
     }
     Ok(())
 }
