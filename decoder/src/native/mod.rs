@@ -293,6 +293,7 @@ impl<'a> SliceDecoder<'a> {
     }
 
     /// Decodes `row_kind` of the next row; true when the row's elements follow (clause 8.3.6.7).
+    #[inline(always)]
     fn begin_row(&mut self, ctx: &SliceContext<'_>) -> bool {
         let r = self.next_row;
         let has_above = r > 0 && self.row_in_map != 0;
@@ -319,6 +320,7 @@ impl<'a> SliceDecoder<'a> {
     }
 
     /// Checks the entropy decoders, writes the row out and makes it the row above.
+    #[inline(always)]
     fn end_row<const SIZE: usize>(&mut self) -> Result<(), MethodError> {
         let r = self.next_row;
         self.next_row += 1;

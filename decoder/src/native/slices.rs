@@ -64,7 +64,18 @@ pub fn rans_error(e: RansError) -> MethodError {
 }
 
 /// Check 2 of clause 8.3.6.7, after a row: an empty context first, then missing data.
+#[inline(always)]
 pub fn check_row(rans: &RansDecoder<'_>, raw: &RawBits<'_>) -> Result<(), MethodError> {
+    if rans.error().is_none() && !raw.overrun() {
+        return Ok(());
+    }
+    row_error(rans, raw)
+}
+
+/// The violation [`check_row`] found, out of the decoding loop.
+#[cold]
+#[inline(never)]
+fn row_error(rans: &RansDecoder<'_>, raw: &RawBits<'_>) -> Result<(), MethodError> {
     if let Some(e) = rans.error() {
         return Err(rans_error(e));
     }
