@@ -222,7 +222,7 @@ fn sequence_sweep_on_the_sample() {
         .lines()
         .next()
         .unwrap()
-        .ends_with(",max_abs_error,prediction,lossless_size_change_percent"));
+        .ends_with(",lossless_size_change_percent,task_holds,task_frames_holding,task_min_emb_cos,task_min_edge_psnr_db"));
     let mut svgs: Vec<String> = std::fs::read_dir(&plots)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -437,4 +437,89 @@ fn sequence_errors() {
     // --rap-period needs --sequences.
     let out = dfc(["rd", seq.to_str().unwrap(), "--rap-period", "4"]);
     assert!(!out.status.success());
+}
+
+/// Task fidelity through a stand-in command: every decoded frame reaches it at its corpus
+/// path (a lossless frame bit for bit, a lossy one not); the task holds on every hed_vgg16
+/// frame and fails on the opennsfw ones (embedding cosine 0.5); a sequence layer holds where
+/// every frame does; identical decoded sets (the two lossless configurations) run once.
+#[test]
+fn task_fidelity_of_sequences_through_a_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let copies = dir.path().join("copies");
+    std::fs::create_dir(&copies).unwrap();
+    let command = format!(
+        r#"cp {{dir}}/hed_vgg16/seq_bikes/frame_03/conv5_3.npy "$(mktemp {copies}/XXXXXX)" && cd {{dir}} && {{ printf '{{"rows":['; sep=''; for f in $(find . -name '*.npy' | sort); do f=${{f#./}}; model=${{f%%/*}}; rest=${{f#*/}}; image=${{rest%/*}}; layer=$(basename "$f" .npy); if [ "$model" = hed_vgg16 ]; then m='"top1_unchanged":true'; else m='"emb_cos":0.5'; fi; printf '%s{{"model":"%s","image":"%s","layer":"%s",%s}}' "$sep" "$model" "$image" "$layer" "$m"; sep=','; done; printf ']}}'; }} > {{json}}"#,
+        copies = copies.display()
+    );
+    let (json, csv) = (dir.path().join("rd.json"), dir.path().join("rd.csv"));
+    let seq = sequence();
+    let out = ok(dfc([
+        "rd",
+        seq.to_str().unwrap(),
+        "--sequences",
+        "--configs",
+        "seq-none,seq-lossless,seq-lossless-inter",
+        "--points",
+        "seq-none=24,48",
+        "--fidelity-cmd",
+        &command,
+        "--json",
+        json.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--quiet",
+    ]));
+    let markdown = String::from_utf8(out.stdout).unwrap();
+    assert!(markdown.contains("## Task fidelity"), "{markdown}");
+    assert!(
+        markdown.contains("| hed_vgg16 | bikes | conv5_3 | conv | qp=24: "),
+        "{markdown}"
+    );
+
+    // The decoded frame 3 of conv5_3 as the command saw it, once per run.
+    let original =
+        dfc_tools::io::npy::read_npy(&seq.join("hed_vgg16/seq_bikes/frame_03/conv5_3.npy"))
+            .unwrap();
+    let copied: Vec<Vec<u8>> = std::fs::read_dir(&copies)
+        .unwrap()
+        .map(|e| {
+            dfc_tools::io::npy::read_npy(&e.unwrap().path())
+                .unwrap()
+                .data
+        })
+        .collect();
+    assert_eq!(copied.len(), 3);
+    assert_eq!(copied.iter().filter(|d| **d == original.data).count(), 1);
+
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["fidelity"]["runs"], 3);
+    for r in doc["rows"].as_array().unwrap() {
+        let hed = r["model"] == "hed_vgg16";
+        assert_eq!(r["task"]["frames_evaluated"], 8, "{r}");
+        assert_eq!(r["task"]["holds"].as_bool(), Some(hed), "{r}");
+        assert_eq!(r["task"]["frames_holding"], if hed { 8 } else { 0 }, "{r}");
+        for f in r["per_frame"].as_array().unwrap() {
+            assert_eq!(f["fidelity"]["holds"].as_bool(), Some(hed), "{f}");
+        }
+    }
+    for layer in doc["layers"].as_array().unwrap() {
+        let holding = &layer["holding"];
+        if layer["model"] == "hed_vgg16" {
+            assert_eq!(holding["seq-none"]["status"], "at", "{layer}");
+            assert_eq!(holding["seq-none"]["point"], 24);
+            assert_eq!(holding["seq-lossless"]["status"], "at");
+        } else {
+            assert_eq!(holding["seq-none"]["status"], "never", "{layer}");
+        }
+    }
+    let lines = csv_lines(&std::fs::read_to_string(&csv).unwrap());
+    assert_eq!(lines.len(), 2 * 4);
+    for l in &lines {
+        let hed = l["model"] == "hed_vgg16";
+        assert_eq!(l["task_holds"], hed.to_string(), "{l:?}");
+        if !hed {
+            assert_eq!(l["task_min_emb_cos"], "0.5");
+        }
+    }
 }

@@ -75,12 +75,14 @@ tensor hash verified). Without --sequences, sequence frames are swept as indepen
   target (seq-inter vs seq-none <= -30 % on the map layers, rank >= 2) and per-kind means
   (rank-1 layers such as pool5 apart), the lossless ratios without and with prediction per
   layer and per kind and the size change seq-lossless-inter vs seq-lossless in %. --plots
-  writes rd_seq_MODEL_SEQ_LAYER.svg per layer.
+  writes rd_seq_MODEL_SEQ_LAYER.svg per layer. --fidelity-cmd gets every decoded frame at its
+  corpus path; a sequence layer holds at a point when the task holds on every frame.
 
 Examples:
   dfc rd samples/corpus --configs uniform-zstd,uniform-order0 --plots rd-plots/
   dfc rd corpus/ --points dfc=16..=64 --json rd.json --csv rd.csv
   dfc rd corpus/ --sequences --rap-period 8 --json rd-seq.json --plots rd-seq/
+  dfc rd corpus/ --sequences --fidelity-cmd 'python fidelity.py batch {dir} --json {json}'
   dfc rd corpus/ --fidelity-cmd 'python fidelity.py batch {dir} --json {json}'";
 
 /// Options of `dfc rd`.
@@ -184,12 +186,8 @@ pub struct SweepOptions {
     pub progress: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.sequences {
-        return sequences::run(&args);
-    }
-    let configs = configs::select(&args.configs, &args.points)?;
-    let (anchor, tests) = comparison(&configs, args.anchor.as_deref(), &args.tests)?;
+/// When a tensor's task output counts as unchanged (--min-emb-cos, --min-edge-psnr).
+fn criteria(args: &Args) -> anyhow::Result<fidelity::Criteria> {
     let criteria = fidelity::Criteria {
         min_embedding_cosine: args.min_emb_cos,
         min_edge_psnr_db: args.min_edge_psnr,
@@ -198,6 +196,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         criteria.min_embedding_cosine.is_finite() && criteria.min_edge_psnr_db.is_finite(),
         "--min-emb-cos and --min-edge-psnr must be numbers"
     );
+    Ok(criteria)
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.sequences {
+        return sequences::run(&args);
+    }
+    let configs = configs::select(&args.configs, &args.points)?;
+    let (anchor, tests) = comparison(&configs, args.anchor.as_deref(), &args.tests)?;
+    let criteria = criteria(&args)?;
     let mut runner = match &args.fidelity_cmd {
         Some(cmd) => Some(fidelity::Runner::new(cmd, criteria)?),
         None => None,

@@ -1,9 +1,11 @@
 //! The report of `dfc rd --sequences`: per sequence layer the curves of each configuration,
 //! BD-rates of the predictions against each other, the lossless ratios without and with inter
-//! prediction, per-kind means and the issue's target; Markdown, JSON, CSV and SVG.
+//! prediction, per-kind means, the issue's target and, with a fidelity command, where the task
+//! output holds; Markdown, JSON, CSV and SVG.
 
 use super::bdrate::{bd_rate, RdPoint};
-use super::report::db;
+use super::fidelity::{holding_point, Holding, LayerPoint};
+use super::report::{db, FidelityRun};
 use super::sequences::{
     prediction_name, Group, SeqConfig, SeqRow, COMPARISONS, LOSSLESS_COMPARISON, TARGET_BD_RATE,
 };
@@ -36,6 +38,7 @@ pub struct SeqReport {
     /// Shape of one frame, per group.
     pub shapes: Vec<Vec<u32>>,
     pub rows: Vec<SeqRow>,
+    pub fidelity: Option<FidelityRun>,
 }
 
 /// What the rate counts, for every output.
@@ -49,6 +52,7 @@ impl SeqReport {
         groups: Vec<Group>,
         shapes: Vec<Vec<u32>>,
         rows: Vec<SeqRow>,
+        fidelity: Option<FidelityRun>,
     ) -> SeqReport {
         SeqReport {
             source: source.to_string(),
@@ -67,7 +71,30 @@ impl SeqReport {
             groups,
             shapes,
             rows,
+            fidelity,
         }
+    }
+
+    /// Where the task output of sequence layer `group` holds for a configuration: the
+    /// lowest-rate point from which it holds on every frame at every higher rate (with a
+    /// fidelity run).
+    pub fn holding(&self, config: &str, group: usize) -> Option<Holding> {
+        self.fidelity.as_ref()?;
+        let points: Vec<LayerPoint> = self
+            .rows
+            .iter()
+            .filter(|r| r.config == config && r.group == group)
+            .map(|r| LayerPoint {
+                point: r.point,
+                label: r.label.clone(),
+                coded_bytes: r.payload_bytes,
+                bits_per_element: r.bits_per_element,
+                ratio: r.ratio,
+                holds: r.task.as_ref().and_then(|t| t.holds),
+                evaluated: r.task.as_ref().map_or(0, |t| t.frames_evaluated),
+            })
+            .collect();
+        Some(holding_point(&points))
     }
 
     fn has(&self, config: &str) -> bool {
@@ -231,8 +258,59 @@ impl SeqReport {
         self.write_target(&mut md);
         self.write_bd_rates(&mut md);
         self.write_kinds(&mut md);
+        self.write_fidelity(&mut md);
         self.write_curves(&mut md);
         md
+    }
+
+    fn write_fidelity(&self, md: &mut String) {
+        let Some(run) = &self.fidelity else {
+            return;
+        };
+        let _ = writeln!(md, "## Task fidelity\n");
+        let _ = writeln!(md, "- command: `{}` ({} runs)", run.command, run.runs);
+        let _ = writeln!(
+            md,
+            "- the task output holds on a frame when top-1 is unchanged, the embedding cosine is ≥ {} (where reported) and the edge-map PSNR is ≥ {} dB (where reported); on a sequence layer when it holds on every frame",
+            run.criteria.min_embedding_cosine, run.criteria.min_edge_psnr_db
+        );
+        let _ = writeln!(
+            md,
+            "- each cell: the lowest-rate point at which it holds, and at every higher-rate point: bits per element (ratio); never = fails even at the highest rate; n/a = not evaluated"
+        );
+        for s in &run.skipped {
+            let _ = writeln!(md, "- skipped by the command: {s}");
+        }
+        md.push('\n');
+        let mut head = String::from("| model | sequence | layer | kind |");
+        let mut sep = String::from("|---|---|---|---|");
+        for c in &self.configs {
+            let _ = write!(head, " {} |", c.name);
+            sep.push_str("---:|");
+        }
+        let _ = writeln!(md, "{head}\n{sep}");
+        for (g, group) in self.groups.iter().enumerate() {
+            let _ = write!(
+                md,
+                "| {} | {} | {} | {} |",
+                group.model, group.sequence, group.layer, group.kind
+            );
+            for c in &self.configs {
+                let text = match self.holding(&c.name, g) {
+                    Some(Holding::At {
+                        label,
+                        bits_per_element,
+                        ratio,
+                        ..
+                    }) => format!("{label}: {} ({}×)", sig(bits_per_element), sig(ratio)),
+                    Some(Holding::Never) => "never".into(),
+                    Some(Holding::NotApplicable) | None => "n/a".into(),
+                };
+                let _ = write!(md, " {text} |");
+            }
+            md.push('\n');
+        }
+        md.push('\n');
     }
 
     fn write_header(&self, md: &mut String) {
@@ -506,6 +584,9 @@ impl SeqReport {
             lossless_ratio_inter: Option<f64>,
             /// Payload with inter prediction against without, in percent.
             lossless_inter_size_change_percent: Option<f64>,
+            /// With a fidelity run: configuration → where the task output holds.
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            holding: BTreeMap<&'a str, Holding>,
             curves: Vec<Curve<'a>>,
         }
         #[derive(Serialize)]
@@ -536,6 +617,8 @@ impl SeqReport {
             rap_period: u32,
             rate: &'static str,
             configs: &'a [SeqConfigInfo],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            fidelity: Option<&'a FidelityRun>,
             target: Option<Target>,
             layers: Vec<Layer<'a>>,
             kinds: Vec<Kind>,
@@ -564,6 +647,11 @@ impl SeqReport {
                 lossless_ratio: self.lossless(g).map(|r| r.ratio),
                 lossless_ratio_inter: self.lossless_inter(g).map(|r| r.ratio),
                 lossless_inter_size_change_percent: self.lossless_inter_change(&[g]),
+                holding: self
+                    .configs
+                    .iter()
+                    .filter_map(|c| Some((c.name.as_str(), self.holding(&c.name, g)?)))
+                    .collect(),
                 curves: self
                     .configs
                     .iter()
@@ -617,6 +705,7 @@ impl SeqReport {
             rap_period: self.rap_period,
             rate: RATE_DEFINITION,
             configs: &self.configs,
+            fidelity: self.fidelity.as_ref(),
             target,
             layers,
             kinds,
@@ -674,6 +763,10 @@ impl SeqReport {
                 r.max_abs_error.to_string(),
                 self.config_prediction(&r.config).to_string(),
                 self.csv_lossless_change(r),
+                task_text(r, |t| t.holds.map(|h| h.to_string())),
+                task_text(r, |t| Some(t.frames_holding.to_string())),
+                task_text(r, |t| t.min_emb_cos.map(|v| v.to_string())),
+                task_text(r, |t| t.min_edge_psnr_db.map(|v| v.to_string())),
             ];
             let fields: Vec<String> = fields.into_iter().map(|f| csv_field(&f)).collect();
             out.push_str(&fields.join(","));
@@ -756,7 +849,16 @@ pub const CSV_COLUMNS: &[&str] = &[
     "max_abs_error",
     "prediction",
     "lossless_size_change_percent",
+    "task_holds",
+    "task_frames_holding",
+    "task_min_emb_cos",
+    "task_min_edge_psnr_db",
 ];
+
+/// A field of a row's task verdict, empty without one.
+fn task_text(r: &SeqRow, field: impl Fn(&super::sequences::SeqTask) -> Option<String>) -> String {
+    r.task.as_ref().and_then(field).unwrap_or_default()
+}
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {

@@ -3,8 +3,10 @@
 //! configuration and operating point with [`dfc_encoder::encode_sequence`], decoded with the
 //! reference decoder ([`dfc_decoder::decode_all`], every tensor hash verified), and measured:
 //! rate = Σ method payload bytes of the group's feature_data units over all frames,
-//! distortion = mean over the frames of PSNR, MSE and cosine.
+//! distortion = mean over the frames of PSNR, MSE and cosine. With a task fidelity command,
+//! the decoded frames of every configuration and point go through it, as in `dfc rd`.
 
+use super::fidelity::{self, TensorFidelity};
 use super::load::{self, Loaded};
 use super::metrics::{self, Distortion};
 use super::seq_report::SeqReport;
@@ -17,7 +19,9 @@ use dfc_encoder::{
 };
 use rayon::prelude::*;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// qp range of the quantized configurations (as `dfc rd`'s dfc configurations).
 const QP: std::ops::RangeInclusive<i32> = 0..=136;
@@ -327,6 +331,61 @@ pub struct FrameMeasure {
     pub payload_bytes: u64,
     #[serde(flatten)]
     pub distortion: Distortion,
+    /// The task metrics of the decoded frame (with a fidelity command that evaluated it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fidelity: Option<TensorFidelity>,
+}
+
+/// The task fidelity of a sequence layer's frames at one configuration and point.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeqTask {
+    /// Frames the command evaluated.
+    pub frames_evaluated: usize,
+    /// Frames on which the task output held.
+    pub frames_holding: usize,
+    /// Whether it held on every frame (`None` when some frame has no verdict).
+    pub holds: Option<bool>,
+    /// Smallest embedding cosine over the frames, where reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_emb_cos: Option<f64>,
+    /// Smallest edge-map PSNR over the frames, where reported.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "optional_finite_or_text"
+    )]
+    pub min_edge_psnr_db: Option<f64>,
+}
+
+fn optional_finite_or_text<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(v) => metrics::finite_or_text(v, s),
+        None => s.serialize_none(),
+    }
+}
+
+impl SeqTask {
+    /// The layer's verdict from its frames' (all of them, in order).
+    fn of(frames: &[FrameMeasure]) -> Option<SeqTask> {
+        let evaluated: Vec<&TensorFidelity> =
+            frames.iter().filter_map(|f| f.fidelity.as_ref()).collect();
+        if evaluated.is_empty() {
+            return None;
+        }
+        let min = |pick: fn(&TensorFidelity) -> Option<f64>| {
+            evaluated.iter().filter_map(|f| pick(f)).reduce(f64::min)
+        };
+        Some(SeqTask {
+            frames_evaluated: evaluated.len(),
+            frames_holding: evaluated.iter().filter(|f| f.holds == Some(true)).count(),
+            holds: frames
+                .iter()
+                .map(|f| f.fidelity.as_ref().and_then(|t| t.holds))
+                .collect::<Option<Vec<bool>>>()
+                .map(|all| all.iter().all(|&h| h)),
+            min_emb_cos: min(|f| f.emb_cos),
+            min_edge_psnr_db: min(|f| f.edge_psnr_db),
+        })
+    }
 }
 
 /// One sequence layer × configuration × operating point.
@@ -366,6 +425,9 @@ pub struct SeqRow {
     /// Mean over the frames.
     pub cosine: f64,
     pub max_abs_error: f64,
+    /// With a fidelity command: the task verdict over the frames.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<SeqTask>,
     pub per_frame: Vec<FrameMeasure>,
 }
 
@@ -396,7 +458,9 @@ fn frame_inputs<'a>(
         .collect()
 }
 
-/// Codes one group as one stream with `config` at `point`, decodes it and measures it.
+/// Codes one group as one stream with `config` at `point`, decodes it and measures it. With
+/// `decoded_dir`, the decoded frames are written there as float32 .npy at their corpus paths;
+/// returns the row and the SHA-256 of each frame's decoded data (zeros without).
 pub fn code_group(
     index: usize,
     g: &Group,
@@ -404,7 +468,8 @@ pub fn code_group(
     config: SeqConfig,
     point: i32,
     rap_period: u32,
-) -> anyhow::Result<SeqRow> {
+    decoded_dir: Option<&Path>,
+) -> anyhow::Result<(SeqRow, Vec<[u8; 32]>)> {
     config.check_point(point)?;
     let (method, prediction) = match config.method {
         SeqMethod::Quantized(p) => (
@@ -440,6 +505,7 @@ pub fn code_group(
         g.frames.len()
     );
     let mut per_frame = Vec::with_capacity(decoded.len());
+    let mut hashes = Vec::with_capacity(decoded.len());
     for ((d, &frame), &i) in decoded.iter().zip(&g.frames).zip(&g.entries) {
         let original = &tensors[i];
         ensure!(
@@ -468,17 +534,27 @@ pub fn code_group(
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
+        hashes.push(match decoded_dir {
+            Some(dir) => fidelity::write_decoded(
+                dir,
+                &original.info.path,
+                &original.info.shape,
+                &reconstruction,
+            )?,
+            None => [0; 32],
+        });
         per_frame.push(FrameMeasure {
             frame,
             payload_bytes: d.coded_len as u64,
             distortion: metrics::distortion(&original.values, &reconstruction),
+            fidelity: None,
         });
     }
     let first = &tensors[g.entries[0]];
     let elements: u64 = g.entries.iter().map(|&i| tensors[i].info.elements).sum();
     let payload: u64 = per_frame.iter().map(|f| f.payload_bytes).sum();
     let n = per_frame.len() as f64;
-    Ok(SeqRow {
+    let row = SeqRow {
         group: index,
         model: g.model.clone(),
         sequence: g.sequence.clone(),
@@ -505,48 +581,78 @@ pub fn code_group(
             .iter()
             .map(|f| f.distortion.max_abs_error)
             .fold(0.0, f64::max),
+        task: None,
         per_frame,
-    })
+    };
+    Ok((row, hashes))
 }
 
-/// Codes every group with every configuration at every point (on the current rayon pool).
-/// Rows come configuration by configuration, then point, then group.
+/// Codes every group with every configuration at every point, one point at a time (groups in
+/// parallel on the current rayon pool). With a fidelity runner, each point's decoded frames are
+/// evaluated before the next. Rows come configuration by configuration, then point, then group;
+/// also returns what the fidelity command skipped.
 pub fn sweep(
     groups: &[Group],
     tensors: &[Loaded],
     configs: &[(SeqConfig, Vec<i32>)],
     rap_period: u32,
     progress: bool,
-) -> anyhow::Result<Vec<SeqRow>> {
-    let tasks: Vec<(SeqConfig, i32, usize)> = configs
-        .iter()
-        .flat_map(|(c, points)| {
-            points
-                .iter()
-                .flat_map(move |&p| (0..groups.len()).map(move |g| (*c, p, g)))
-        })
-        .collect();
-    let bar = super::progress_bar(tasks.len() as u64, progress);
-    let rows = tasks
-        .par_iter()
-        .map(|&(c, p, gi)| {
-            let g = &groups[gi];
-            let row = code_group(gi, g, tensors, c, p, rap_period)
-                .with_context(|| format!("{}, {} {}", g.id(), c.name, c.label(p)))?;
-            bar.inc(1);
-            Ok(row)
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    mut fidelity: Option<&mut fidelity::Runner>,
+) -> anyhow::Result<(Vec<SeqRow>, Vec<String>)> {
+    let points: usize = configs.iter().map(|(_, p)| p.len()).sum();
+    let bar = super::progress_bar((points * groups.len()) as u64, progress);
+    let mut rows = Vec::with_capacity(points * groups.len());
+    let mut skipped: Vec<String> = Vec::new();
+    for &(c, ref points) in configs {
+        for &p in points {
+            bar.set_message(format!("{} {}", c.name, c.label(p)));
+            let decoded_dir = fidelity.as_ref().map(|f| f.decoded_dir());
+            let measured = groups
+                .par_iter()
+                .enumerate()
+                .map(|(gi, g)| {
+                    let coded =
+                        code_group(gi, g, tensors, c, p, rap_period, decoded_dir.as_deref())
+                            .with_context(|| format!("{}, {} {}", g.id(), c.name, c.label(p)))?;
+                    bar.inc(1);
+                    Ok(coded)
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let Some(runner) = fidelity.as_deref_mut() else {
+                rows.extend(measured.into_iter().map(|(row, _)| row));
+                continue;
+            };
+            bar.set_message(format!("{} {}: task fidelity", c.name, c.label(p)));
+            let mut key = Sha256::new();
+            for hash in measured.iter().flat_map(|(_, hashes)| hashes) {
+                key.update(hash);
+            }
+            let results = runner
+                .evaluate(key.finalize().into())
+                .with_context(|| format!("task fidelity of {} {}", c.name, c.label(p)))?;
+            for s in &results.skipped {
+                if !skipped.contains(s) {
+                    skipped.push(s.clone());
+                }
+            }
+            for (mut row, _) in measured {
+                let g = &groups[row.group];
+                for (frame, &i) in row.per_frame.iter_mut().zip(&g.entries) {
+                    let info = &tensors[i].info;
+                    let key = (info.model.clone(), info.image.clone(), info.layer.clone());
+                    frame.fidelity = results.tensors.get(&key).cloned();
+                }
+                row.task = SeqTask::of(&row.per_frame);
+                rows.push(row);
+            }
+        }
+    }
     bar.finish_and_clear();
-    Ok(rows)
+    Ok((rows, skipped))
 }
 
 /// `dfc rd --sequences`.
 pub fn run(args: &super::Args) -> anyhow::Result<()> {
-    ensure!(
-        args.fidelity_cmd.is_none(),
-        "--fidelity-cmd is not available with --sequences"
-    );
     ensure!(
         args.anchor.is_none() && args.tests.is_empty(),
         "--anchor and --test do not apply with --sequences: the BD-rates are seq-inter against seq-none and seq-intra, and seq-intra against seq-none"
@@ -581,7 +687,27 @@ pub fn run(args: &super::Args) -> anyhow::Result<()> {
             );
         }
     }
-    let rows = pool.install(|| sweep(&groups, &tensors, &configs, args.rap_period, !args.quiet))?;
+    let criteria = super::criteria(args)?;
+    let mut runner = match &args.fidelity_cmd {
+        Some(cmd) => Some(fidelity::Runner::new(cmd, criteria)?),
+        None => None,
+    };
+    let (rows, skipped) = pool.install(|| {
+        sweep(
+            &groups,
+            &tensors,
+            &configs,
+            args.rap_period,
+            !args.quiet,
+            runner.as_mut(),
+        )
+    })?;
+    let fidelity = runner.map(|r| super::report::FidelityRun {
+        command: args.fidelity_cmd.clone().unwrap_or_default(),
+        criteria,
+        runs: r.runs,
+        skipped,
+    });
     let shapes = groups
         .iter()
         .map(|g| tensors[g.entries[0]].info.shape.clone())
@@ -593,6 +719,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<()> {
         groups,
         shapes,
         rows,
+        fidelity,
     );
     let markdown = report.to_markdown();
     if let Some(path) = &args.json {
