@@ -400,6 +400,20 @@ impl<'a> SliceDecoder<'a> {
             }
             let reference = if REF { reference_info[x] } else { 0 };
             let cell = &mut cells[x];
+            if left.1 != 0 {
+                // After a non-zero value a zero is taken by the same short test as in the loop
+                // above, in the general kind context.
+                let mut kc = model::kind_context_of_classes(left.1 & 7, cell.above_info & 7);
+                if REF {
+                    kc = model::kind_context_with_reference(reference & 7, kc);
+                }
+                if rans.take_first_symbol(ctx.zero_frequency[kc & (KIND_TABLE_SLOTS - 1)]) {
+                    (cell.value, cell.info) = (0, 0);
+                    left = (0, 0);
+                    x += 1;
+                    continue;
+                }
+            }
             let above = (cell.above_value, cell.above_info);
             left = decode_element::<S, E, M, REF>(ctx, &mut rans, &mut raw, left, above, reference);
             (cell.value, cell.info) = left;
