@@ -37,7 +37,11 @@ pub struct TensorFidelity {
     pub holds: Option<bool>,
 }
 
-fn optional_finite_or_text<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+/// Serializes an optional float as a JSON number, or as "inf" / "-inf" / "nan".
+pub(crate) fn optional_finite_or_text<S: serde::Serializer>(
+    x: &Option<f64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match x {
         Some(v) => super::metrics::finite_or_text(v, s),
         None => s.serialize_none(),
@@ -232,6 +236,51 @@ pub fn write_decoded(
     )
     .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(Sha256::digest(&data).into())
+}
+
+/// The opening of a report's "Task fidelity" section: the command, the criteria (`unit`: what
+/// a verdict covers, e.g. "a tensor", and `layer_rule`: when a layer holds), the meaning of a
+/// cell and what the command skipped.
+pub fn write_section_header(
+    md: &mut String,
+    run: &super::report::FidelityRun,
+    unit: &str,
+    layer_rule: &str,
+) {
+    use std::fmt::Write as _;
+    let _ = writeln!(md, "## Task fidelity\n");
+    let _ = writeln!(md, "- command: `{}` ({} runs)", run.command, run.runs);
+    let _ = writeln!(
+        md,
+        "- the task output holds on {unit} when top-1 is unchanged, the embedding cosine is ≥ {} (where reported) and the edge-map PSNR is ≥ {} dB (where reported); {layer_rule}",
+        run.criteria.min_embedding_cosine, run.criteria.min_edge_psnr_db
+    );
+    let _ = writeln!(
+        md,
+        "- each cell: the lowest-rate operating point at which it holds, and at every higher-rate point: bits per element (ratio); never = fails even at the highest rate; n/a = not evaluated"
+    );
+    for s in &run.skipped {
+        let _ = writeln!(md, "- skipped by the command: {s}");
+    }
+    md.push('\n');
+}
+
+/// A table cell for a holding point: `qp=40: 1.85 (17.3×)`, never or n/a.
+pub fn holding_cell(holding: Option<Holding>) -> String {
+    match holding {
+        Some(Holding::At {
+            label,
+            bits_per_element,
+            ratio,
+            ..
+        }) => format!(
+            "{label}: {} ({}×)",
+            crate::bench::report::sig(bits_per_element),
+            crate::bench::report::sig(ratio)
+        ),
+        Some(Holding::Never) => "never".into(),
+        Some(Holding::NotApplicable) | None => "n/a".into(),
+    }
 }
 
 /// Where a layer's task output first holds for one configuration.

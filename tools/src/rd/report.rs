@@ -498,21 +498,12 @@ impl Report {
         let Some(run) = &self.fidelity else {
             return;
         };
-        let _ = writeln!(md, "## Task fidelity\n");
-        let _ = writeln!(md, "- command: `{}` ({} runs)", run.command, run.runs);
-        let _ = writeln!(
+        super::fidelity::write_section_header(
             md,
-            "- the task output holds on a tensor when top-1 is unchanged, the embedding cosine is ≥ {} (where reported) and the edge-map PSNR is ≥ {} dB (where reported)",
-            run.criteria.min_embedding_cosine, run.criteria.min_edge_psnr_db
+            run,
+            "a tensor",
+            "on a layer when it holds on every tensor of the layer",
         );
-        let _ = writeln!(
-            md,
-            "- each cell: the lowest-rate operating point at which it holds on every tensor of the layer, and at every higher-rate point: bits per element (ratio); never = fails even at the highest rate; n/a = not evaluated"
-        );
-        for s in &run.skipped {
-            let _ = writeln!(md, "- skipped by the command: {s}");
-        }
-        md.push('\n');
         let mut head = String::from("| model | layer | kind |");
         let mut sep = String::from("|---|---|---|");
         for c in &self.configs {
@@ -523,16 +514,7 @@ impl Report {
         for l in self.layers() {
             let _ = write!(md, "| {} | {} | {} |", l.model, l.layer, l.kind);
             for c in &self.configs {
-                let text = match self.holding(&c.name, &l) {
-                    Some(Holding::At {
-                        label,
-                        bits_per_element,
-                        ratio,
-                        ..
-                    }) => format!("{label}: {} ({}×)", sig(bits_per_element), sig(ratio)),
-                    Some(Holding::Never) => "never".into(),
-                    Some(Holding::NotApplicable) | None => "n/a".into(),
-                };
+                let text = super::fidelity::holding_cell(self.holding(&c.name, &l));
                 let _ = write!(md, " {text} |");
             }
             md.push('\n');

@@ -267,21 +267,12 @@ impl SeqReport {
         let Some(run) = &self.fidelity else {
             return;
         };
-        let _ = writeln!(md, "## Task fidelity\n");
-        let _ = writeln!(md, "- command: `{}` ({} runs)", run.command, run.runs);
-        let _ = writeln!(
+        super::fidelity::write_section_header(
             md,
-            "- the task output holds on a frame when top-1 is unchanged, the embedding cosine is ≥ {} (where reported) and the edge-map PSNR is ≥ {} dB (where reported); on a sequence layer when it holds on every frame",
-            run.criteria.min_embedding_cosine, run.criteria.min_edge_psnr_db
+            run,
+            "a frame",
+            "on a sequence layer at a point when it holds on every frame",
         );
-        let _ = writeln!(
-            md,
-            "- each cell: the lowest-rate point at which it holds, and at every higher-rate point: bits per element (ratio); never = fails even at the highest rate; n/a = not evaluated"
-        );
-        for s in &run.skipped {
-            let _ = writeln!(md, "- skipped by the command: {s}");
-        }
-        md.push('\n');
         let mut head = String::from("| model | sequence | layer | kind |");
         let mut sep = String::from("|---|---|---|---|");
         for c in &self.configs {
@@ -296,16 +287,7 @@ impl SeqReport {
                 group.model, group.sequence, group.layer, group.kind
             );
             for c in &self.configs {
-                let text = match self.holding(&c.name, g) {
-                    Some(Holding::At {
-                        label,
-                        bits_per_element,
-                        ratio,
-                        ..
-                    }) => format!("{label}: {} ({}×)", sig(bits_per_element), sig(ratio)),
-                    Some(Holding::Never) => "never".into(),
-                    Some(Holding::NotApplicable) | None => "n/a".into(),
-                };
+                let text = super::fidelity::holding_cell(self.holding(&c.name, g));
                 let _ = write!(md, " {text} |");
             }
             md.push('\n');

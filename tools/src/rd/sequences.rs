@@ -351,16 +351,9 @@ pub struct SeqTask {
     /// Smallest edge-map PSNR over the frames, where reported.
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "optional_finite_or_text"
+        serialize_with = "fidelity::optional_finite_or_text"
     )]
     pub min_edge_psnr_db: Option<f64>,
-}
-
-fn optional_finite_or_text<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
-    match x {
-        Some(v) => metrics::finite_or_text(v, s),
-        None => s.serialize_none(),
-    }
 }
 
 impl SeqTask {
