@@ -451,7 +451,13 @@ fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
     if REF {
         kc = model::kind_context_with_reference(reference_info & 7, kc);
     }
-    let kind = rans.decode_small(&ctx.kind_tables[kc & (KIND_TABLE_SLOTS - 1)]) as u8;
+    // `new`, the last symbol, is tested first: one comparison where it is the common one.
+    let table = &ctx.kind_tables[kc & (KIND_TABLE_SLOTS - 1)];
+    let kind = if rans.take_last_symbol(table) {
+        KIND_NEW
+    } else {
+        rans.decode_small(table) as u8
+    };
     if kind == KIND_NEW {
         // info holds the exponent of a non-zero neighbour and is 0 for a zero one.
         let ec = if REF && reference_info != 0 {

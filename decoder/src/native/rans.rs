@@ -212,6 +212,20 @@ impl<'a> RansDecoder<'a> {
         true
     }
 
+    /// Decodes symbol 3, the last of a small table, if that is the symbol the state holds, and
+    /// returns whether it did; the decoder is unchanged otherwise. The same state transition
+    /// as [`Self::decode_small`].
+    #[inline(always)]
+    pub fn take_last_symbol(&mut self, table: &SmallTable) -> bool {
+        let slot = self.state & (PROB_SCALE - 1);
+        let (start, end) = (table.cum[3], table.cum[4]);
+        if slot < start {
+            return false;
+        }
+        self.advance(slot, start, end - start);
+        true
+    }
+
     /// Decodes one exponent symbol in context `ctx` (below 16).
     #[inline(always)]
     pub fn decode_exponent(&mut self, tables: &ExpTables, ctx: usize) -> u32 {
@@ -316,5 +330,67 @@ impl<'a> RawBits<'a> {
         }
         let unread = (total - self.bit) as u32;
         unread == 0 || self.bytes[self.bytes.len() - 1] & ((1u8 << unread) - 1) == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(entries: &[(u16, u16)]) -> SmallTable {
+        SmallTable::new(
+            &FrequencyTable {
+                entries: entries.to_vec(),
+            },
+            4,
+        )
+        .unwrap()
+    }
+
+    fn state_of(d: &RansDecoder<'_>) -> (u32, usize, Option<RansError>) {
+        (d.state, d.pos, d.error())
+    }
+
+    /// The short tests for the first and the last symbol decode exactly what `decode_small`
+    /// decodes when they take the symbol, and leave the decoder unchanged when they do not.
+    #[test]
+    fn short_tests_agree_with_decode_small() {
+        let words = [0x34, 0x12, 0x00, 0x00, 0xcd, 0xab, 0x01, 0x00];
+        let tables = [
+            table(&[(0, 1000), (1, 96), (2, 1000), (3, 2000)]),
+            table(&[(0, 4000), (3, 96)]),
+            table(&[(1, 4096)]),
+            table(&[(3, 4096)]),
+            table(&[(0, 2048), (2, 2048)]),
+            SmallTable::default(),
+        ];
+        for t in &tables {
+            for slot in (0..PROB_SCALE).step_by(7).chain([PROB_SCALE - 1]) {
+                for high in [1u32, 5, 0xffff] {
+                    let mut start = RansDecoder::new(&words).unwrap();
+                    start.state = high << PROB_BITS | slot;
+                    let mut reference = start;
+                    let symbol = reference.decode_small(t);
+
+                    let mut first = start;
+                    if first.take_first_symbol(t.first_frequency()) {
+                        assert_eq!(symbol, 0);
+                        assert_eq!(state_of(&first), state_of(&reference));
+                    } else {
+                        assert!(symbol != 0 || t.first_frequency() == 0);
+                        assert_eq!(state_of(&first), state_of(&start));
+                    }
+
+                    let mut last = start;
+                    if last.take_last_symbol(t) {
+                        assert_eq!(symbol, 3, "{t:?} slot {slot}");
+                        assert_eq!(state_of(&last), state_of(&reference));
+                    } else {
+                        assert_ne!(symbol, 3, "{t:?} slot {slot}");
+                        assert_eq!(state_of(&last), state_of(&start));
+                    }
+                }
+            }
+        }
     }
 }
