@@ -384,11 +384,9 @@ impl<'a> SliceDecoder<'a> {
         while x < width {
             if left.1 == 0 {
                 for cell in &mut cells[x..] {
-                    let mut kc = (cell.above_info & 7) as usize;
-                    if REF {
-                        kc = model::kind_context_with_reference(reference_info[x] & 7, kc);
-                    }
-                    if !rans.take_first_symbol(ctx.zero_frequency[kc & (KIND_TABLE_SLOTS - 1)]) {
+                    let reference = if REF { reference_info[x] } else { 0 };
+                    let kc = kind_slot::<REF>(0, cell.above_info, reference);
+                    if !rans.take_first_symbol(ctx.zero_frequency[kc]) {
                         break;
                     }
                     (cell.value, cell.info) = (0, 0);
@@ -403,11 +401,8 @@ impl<'a> SliceDecoder<'a> {
             if left.1 != 0 {
                 // After a non-zero value a zero is taken by the same short test as in the loop
                 // above, in the general kind context.
-                let mut kc = model::kind_context_of_classes(left.1 & 7, cell.above_info & 7);
-                if REF {
-                    kc = model::kind_context_with_reference(reference & 7, kc);
-                }
-                if rans.take_first_symbol(ctx.zero_frequency[kc & (KIND_TABLE_SLOTS - 1)]) {
+                let kc = kind_slot::<REF>(left.1, cell.above_info, reference);
+                if rans.take_first_symbol(ctx.zero_frequency[kc]) {
                     (cell.value, cell.info) = (0, 0);
                     left = (0, 0);
                     x += 1;
@@ -447,12 +442,8 @@ fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
     reference_info: u32,
 ) -> (u32, u32) {
     let (left_info, above_info) = (left.1, above.1);
-    let mut kc = model::kind_context_of_classes(left_info & 7, above_info & 7);
-    if REF {
-        kc = model::kind_context_with_reference(reference_info & 7, kc);
-    }
     // `new`, the last symbol, is tested first: one comparison where it is the common one.
-    let table = &ctx.kind_tables[kc & (KIND_TABLE_SLOTS - 1)];
+    let table = &ctx.kind_tables[kind_slot::<REF>(left_info, above_info, reference_info)];
     let kind = if rans.take_last_symbol(table) {
         KIND_NEW
     } else {
@@ -486,6 +477,17 @@ fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
             (left.1 & take_left) | (above.1 & take_above),
         )
     }
+}
+
+/// KindCtx of an element (clause 8.3.6.3) from the info of its left and above neighbours and,
+/// with `REF`, of its co-located reference value, as an index into the padded kind tables.
+#[inline(always)]
+fn kind_slot<const REF: bool>(left_info: u32, above_info: u32, reference_info: u32) -> usize {
+    let mut kc = model::kind_context_of_classes(left_info & 7, above_info & 7);
+    if REF {
+        kc = model::kind_context_with_reference(reference_info & 7, kc);
+    }
+    kc & (KIND_TABLE_SLOTS - 1)
 }
 
 /// All ones when `condition` holds, else 0.
