@@ -163,8 +163,12 @@ pub fn encode_sequence(
 
     let mut w = UnitWriter::start(config, level, layers.len(), metadata);
     for (id, layer) in layers.iter().enumerate() {
-        let mut params = layer_parameters(id as u16, &layer.input, layer.first_method);
-        params.non_negative_flag = layer.non_negative;
+        let params = layer_parameters(
+            id as u16,
+            &layer.input,
+            layer.first_method,
+            layer.non_negative,
+        );
         w.push(UnitType::LayerParameters, params.to_bytes());
     }
     for (frame, (random_access, coded)) in frames.iter().zip(coded_frames) {

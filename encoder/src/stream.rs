@@ -284,10 +284,14 @@ pub fn encode_stream(
     config: &EncoderConfig,
 ) -> Result<Vec<u8>, EncodeError> {
     validate(layers, config)?;
+    let non_negative: Vec<bool> = layers
+        .iter()
+        .map(|l| is_non_negative(l.element_type, l.data))
+        .collect();
     let coded: Vec<CodedTensor> = layers
         .iter()
-        .map(|l| {
-            let non_negative = is_non_negative(l.element_type, l.data);
+        .zip(&non_negative)
+        .map(|(l, &non_negative)| {
             choose_method(
                 l.method,
                 config.profile,
@@ -314,10 +318,12 @@ pub fn encode_stream(
     let level = choose_level(layers, &coded, metadata.as_ref(), config.level_idc)?;
 
     let mut w = UnitWriter::start(config, level, layers.len(), metadata);
-    for (id, (layer, CodedTensor { method, .. })) in layers.iter().zip(&coded).enumerate() {
+    for (id, ((layer, CodedTensor { method, .. }), &non_negative)) in
+        layers.iter().zip(&coded).zip(&non_negative).enumerate()
+    {
         w.push(
             UnitType::LayerParameters,
-            layer_parameters(id as u16, layer, *method).to_bytes(),
+            layer_parameters(id as u16, layer, *method, non_negative).to_bytes(),
         );
     }
     for (id, (layer, c)) in layers.iter().zip(coded).enumerate() {
@@ -407,14 +413,14 @@ impl UnitWriter {
     }
 }
 
-/// The layer_parameters() of a layer (clause 7.4); non_negative_flag is set when no element
-/// has its sign set.
+/// The layer_parameters() of a layer (clause 7.4); `non_negative` is its non_negative_flag
+/// (no element of any of its tensors has its sign set).
 pub(crate) fn layer_parameters(
     id: u16,
     layer: &LayerInput<'_>,
     method: CodingMethod,
+    non_negative: bool,
 ) -> LayerParameters {
-    let non_negative = is_non_negative(layer.element_type, layer.data);
     LayerParameters {
         layer_id: id,
         layer_kind: layer.kind.code(),
@@ -518,7 +524,8 @@ pub(crate) fn choose_level(
         .chain(
             layers
                 .iter()
-                .map(|l| layer_parameters(0, l, CodingMethod::Raw).coded_bytes() as u64),
+                // The unit's size does not depend on the flag.
+                .map(|l| layer_parameters(0, l, CodingMethod::Raw, false).coded_bytes() as u64),
         )
         .max()
         .unwrap_or(0);
