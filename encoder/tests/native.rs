@@ -185,26 +185,38 @@ fn extra_raw_padding_is_rejected() {
     }
 }
 
-/// The example of spec Annex B.3 is what the reference encoder writes.
-#[test]
-fn the_spec_example_payload_is_the_encoders() {
-    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/dfc-spec.md"))
-        .unwrap();
-    let annex = &spec[spec.find("### B.3 Example of a native payload").unwrap()..];
-    let dump = annex.split("```").nth(1).unwrap();
-    let expected: Vec<u8> = dump
-        .lines()
+/// The spec's text.
+fn spec() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/dfc-spec.md")).unwrap()
+}
+
+/// The bytes of a hex dump in the spec (`OFFSET: XX XX ...` lines).
+fn hex_dump_bytes(dump: &str) -> Vec<u8> {
+    dump.lines()
         .filter_map(|l| l.split_once(": "))
         .flat_map(|(_, bytes)| {
             bytes
                 .split_whitespace()
                 .map(|b| u8::from_str_radix(b, 16).unwrap())
         })
-        .collect();
-    let data: Vec<u8> = [0.5f32, 1.0, 0.0, 2.0, 3.25, 0.125]
+        .collect()
+}
+
+/// The float32 tensor of the examples of Annex B.2 and B.3 (shape [2, 3]).
+fn annex_b_tensor() -> Vec<u8> {
+    [0.5f32, 1.0, 0.0, 2.0, 3.25, 0.125]
         .iter()
         .flat_map(|v| v.to_le_bytes())
-        .collect();
+        .collect()
+}
+
+/// The example of spec Annex B.3 is what the reference encoder writes.
+#[test]
+fn the_spec_example_payload_is_the_encoders() {
+    let spec = spec();
+    let annex = &spec[spec.find("### B.3 Example of a native payload").unwrap()..];
+    let expected = hex_dump_bytes(annex.split("```").nth(1).unwrap());
+    let data = annex_b_tensor();
     let tensor = TensorRef {
         element_type: ElementType::Float32,
         shape: &[2, 3],
@@ -215,10 +227,7 @@ fn the_spec_example_payload_is_the_encoders() {
 
 /// The stream of spec Annex B.2 (raw method, one metadata entry, tensor hash).
 fn annex_b2_stream() -> Vec<u8> {
-    let data: Vec<u8> = [0.5f32, 1.0, 0.0, 2.0, 3.25, 0.125]
-        .iter()
-        .flat_map(|v| v.to_le_bytes())
-        .collect();
+    let data = annex_b_tensor();
     let layer = dfc_encoder::LayerInput {
         name: "fc1".into(),
         kind: dfc_decoder::LayerKind::Fc,
@@ -239,19 +248,10 @@ fn annex_b2_stream() -> Vec<u8> {
 /// writes and the reference decoder's trace prints.
 #[test]
 fn the_spec_example_stream_and_trace_are_the_encoders() {
-    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/dfc-spec.md"))
-        .unwrap();
+    let spec = spec();
     let annex = &spec[spec.find("### B.2 Example").unwrap()..spec.find("### B.3").unwrap()];
     let blocks: Vec<&str> = annex.split("```").skip(1).step_by(2).collect();
-    let expected: Vec<u8> = blocks[0]
-        .lines()
-        .filter_map(|l| l.split_once(": "))
-        .flat_map(|(_, bytes)| {
-            bytes
-                .split_whitespace()
-                .map(|b| u8::from_str_radix(b, 16).unwrap())
-        })
-        .collect();
+    let expected = hex_dump_bytes(blocks[0]);
     let stream = annex_b2_stream();
     assert_eq!(stream, expected, "hex dump of Annex B.2");
     let mut trace = String::new();
