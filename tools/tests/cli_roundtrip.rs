@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{corpus, dfc, ok};
+use common::{corpus, dfc, inspect_json, ok};
 
 /// The corpus's tensors as (path relative to the corpus, layer name).
 fn corpus_tensors() -> Vec<(String, String)> {
@@ -24,15 +24,6 @@ fn corpus_tensors() -> Vec<(String, String)> {
         .collect();
     assert!(tensors.len() >= 5);
     tensors
-}
-
-fn inspect_json(stream: &Path) -> Value {
-    let out = ok(dfc([
-        OsStr::new("inspect"),
-        stream.as_os_str(),
-        OsStr::new("--json"),
-    ]));
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn layer<'a>(report: &'a Value, name: &str) -> &'a Value {

@@ -6,8 +6,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{dfc, ok};
-use serde_json::Value;
+use common::{dfc, inspect_json, ok};
 
 fn sequence() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/sequence")
@@ -100,15 +99,6 @@ fn start_frame_decodes_from_the_random_access_point_before_it() {
         OsStr::new("nope"),
     ]);
     assert!(!out.status.success());
-}
-
-fn inspect_json(stream: &Path) -> Value {
-    let out = ok(dfc([
-        OsStr::new("inspect"),
-        stream.as_os_str(),
-        OsStr::new("--json"),
-    ]));
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Frame `frame` of the shipped res4f sequence.

@@ -28,6 +28,16 @@ pub fn ok(out: Output) -> Output {
     out
 }
 
+/// What `dfc inspect --json` reports on `stream`.
+pub fn inspect_json(stream: &Path) -> serde_json::Value {
+    let out = ok(dfc([
+        OsStr::new("inspect"),
+        stream.as_os_str(),
+        OsStr::new("--json"),
+    ]));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// The real feature sample the repository ships.
 pub fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/corpus")
