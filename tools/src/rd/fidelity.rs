@@ -265,8 +265,35 @@ pub fn write_section_header(
     md.push('\n');
 }
 
+/// The holding-point table of a "Task fidelity" section: a row per layer, its `leading` cells
+/// (under `leading_heads`) then its holding point per configuration (under `configs`).
+pub fn write_holding_table(
+    md: &mut String,
+    leading_heads: &[&str],
+    configs: &[&str],
+    rows: impl IntoIterator<Item = (Vec<String>, Vec<Option<Holding>>)>,
+) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        md,
+        "| {} | {} |\n|{}{}",
+        leading_heads.join(" | "),
+        configs.join(" | "),
+        "---|".repeat(leading_heads.len()),
+        "---:|".repeat(configs.len())
+    );
+    for (leading, holdings) in rows {
+        let _ = write!(md, "| {} |", leading.join(" | "));
+        for h in holdings {
+            let _ = write!(md, " {} |", holding_cell(h));
+        }
+        md.push('\n');
+    }
+    md.push('\n');
+}
+
 /// A table cell for a holding point: `qp=40: 1.85 (17.3×)`, never or n/a.
-pub fn holding_cell(holding: Option<Holding>) -> String {
+fn holding_cell(holding: Option<Holding>) -> String {
     match holding {
         Some(Holding::At {
             label,

@@ -504,22 +504,19 @@ impl Report {
             "a tensor",
             "on a layer when it holds on every tensor of the layer",
         );
-        let mut head = String::from("| model | layer | kind |");
-        let mut sep = String::from("|---|---|---|");
-        for c in &self.configs {
-            let _ = write!(head, " {} |", c.name);
-            sep.push_str("---:|");
-        }
-        let _ = writeln!(md, "{head}\n{sep}");
-        for l in self.layers() {
-            let _ = write!(md, "| {} | {} | {} |", l.model, l.layer, l.kind);
-            for c in &self.configs {
-                let text = super::fidelity::holding_cell(self.holding(&c.name, &l));
-                let _ = write!(md, " {text} |");
-            }
-            md.push('\n');
-        }
-        md.push('\n');
+        let configs: Vec<&str> = self.configs.iter().map(|c| c.name.as_str()).collect();
+        super::fidelity::write_holding_table(
+            md,
+            &["model", "layer", "kind"],
+            &configs,
+            self.layers().into_iter().map(|l| {
+                let holdings = configs.iter().map(|c| self.holding(c, &l)).collect();
+                (
+                    vec![l.model.clone(), l.layer.clone(), l.kind.clone()],
+                    holdings,
+                )
+            }),
+        );
         let reference = "uniform-order0";
         if !self.configs.iter().any(|c| c.name == reference) {
             return;

@@ -273,26 +273,17 @@ impl SeqReport {
             "a frame",
             "on a sequence layer at a point when it holds on every frame",
         );
-        let mut head = String::from("| model | sequence | layer | kind |");
-        let mut sep = String::from("|---|---|---|---|");
-        for c in &self.configs {
-            let _ = write!(head, " {} |", c.name);
-            sep.push_str("---:|");
-        }
-        let _ = writeln!(md, "{head}\n{sep}");
-        for (g, group) in self.groups.iter().enumerate() {
-            let _ = write!(
-                md,
-                "| {} | {} | {} | {} |",
-                group.model, group.sequence, group.layer, group.kind
-            );
-            for c in &self.configs {
-                let text = super::fidelity::holding_cell(self.holding(&c.name, g));
-                let _ = write!(md, " {text} |");
-            }
-            md.push('\n');
-        }
-        md.push('\n');
+        let configs: Vec<&str> = self.configs.iter().map(|c| c.name.as_str()).collect();
+        super::fidelity::write_holding_table(
+            md,
+            &["model", "sequence", "layer", "kind"],
+            &configs,
+            self.groups.iter().enumerate().map(|(g, group)| {
+                let holdings = configs.iter().map(|c| self.holding(c, g)).collect();
+                let leading = [&group.model, &group.sequence, &group.layer, &group.kind];
+                (leading.map(String::clone).to_vec(), holdings)
+            }),
+        );
     }
 
     fn write_header(&self, md: &mut String) {
