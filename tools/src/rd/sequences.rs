@@ -580,10 +580,11 @@ pub fn code_group(
     Ok((row, hashes))
 }
 
-/// Codes every group with every configuration at every point, one point at a time (groups in
-/// parallel on the current rayon pool). With a fidelity runner, each point's decoded frames are
-/// evaluated before the next. Rows come configuration by configuration, then point, then group;
-/// also returns what the fidelity command skipped.
+/// Codes every group with every configuration at every point (on the current rayon pool). With
+/// a fidelity runner the points go one at a time, groups in parallel, and each point's decoded
+/// frames are evaluated before the next; without, every (configuration, point, group) is one
+/// task of a single parallel pass. Rows come configuration by configuration, then point, then
+/// group; also returns what the fidelity command skipped.
 pub fn sweep(
     groups: &[Group],
     tensors: &[Loaded],
@@ -592,52 +593,64 @@ pub fn sweep(
     progress: bool,
     mut fidelity: Option<&mut fidelity::Runner>,
 ) -> anyhow::Result<(Vec<SeqRow>, Vec<String>)> {
-    let points: usize = configs.iter().map(|(_, p)| p.len()).sum();
-    let bar = super::progress_bar((points * groups.len()) as u64, progress);
-    let mut rows = Vec::with_capacity(points * groups.len());
+    let points: Vec<(SeqConfig, i32)> = configs
+        .iter()
+        .flat_map(|(c, points)| points.iter().map(move |&p| (*c, p)))
+        .collect();
+    // The points coded together: one batch per point when each is evaluated, else one.
+    let batches: Vec<&[(SeqConfig, i32)]> = if fidelity.is_some() {
+        points.chunks(1).collect()
+    } else {
+        vec![&points[..]]
+    };
+    let bar = super::progress_bar((points.len() * groups.len()) as u64, progress);
+    let mut rows = Vec::with_capacity(points.len() * groups.len());
     let mut skipped: Vec<String> = Vec::new();
-    for &(c, ref points) in configs {
-        for &p in points {
-            bar.set_message(format!("{} {}", c.name, c.label(p)));
-            let decoded_dir = fidelity.as_ref().map(|f| f.decoded_dir());
-            let measured = groups
-                .par_iter()
-                .enumerate()
-                .map(|(gi, g)| {
-                    let coded =
-                        code_group(gi, g, tensors, c, p, rap_period, decoded_dir.as_deref())
-                            .with_context(|| format!("{}, {} {}", g.id(), c.name, c.label(p)))?;
-                    bar.inc(1);
-                    Ok(coded)
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let Some(runner) = fidelity.as_deref_mut() else {
-                rows.extend(measured.into_iter().map(|(row, _)| row));
-                continue;
-            };
-            bar.set_message(format!("{} {}: task fidelity", c.name, c.label(p)));
-            let mut key = Sha256::new();
-            for hash in measured.iter().flat_map(|(_, hashes)| hashes) {
-                key.update(hash);
+    for batch in batches {
+        if let [(c, p)] = batch {
+            bar.set_message(format!("{} {}", c.name, c.label(*p)));
+        }
+        let decoded_dir = fidelity.as_ref().map(|f| f.decoded_dir());
+        let tasks: Vec<(SeqConfig, i32, usize)> = batch
+            .iter()
+            .flat_map(|&(c, p)| (0..groups.len()).map(move |g| (c, p, g)))
+            .collect();
+        let measured = tasks
+            .par_iter()
+            .map(|&(c, p, gi)| {
+                let g = &groups[gi];
+                let coded = code_group(gi, g, tensors, c, p, rap_period, decoded_dir.as_deref())
+                    .with_context(|| format!("{}, {} {}", g.id(), c.name, c.label(p)))?;
+                bar.inc(1);
+                Ok(coded)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let (Some(runner), [(c, p)]) = (fidelity.as_deref_mut(), batch) else {
+            rows.extend(measured.into_iter().map(|(row, _)| row));
+            continue;
+        };
+        bar.set_message(format!("{} {}: task fidelity", c.name, c.label(*p)));
+        let mut key = Sha256::new();
+        for hash in measured.iter().flat_map(|(_, hashes)| hashes) {
+            key.update(hash);
+        }
+        let results = runner
+            .evaluate(key.finalize().into())
+            .with_context(|| format!("task fidelity of {} {}", c.name, c.label(*p)))?;
+        for s in &results.skipped {
+            if !skipped.contains(s) {
+                skipped.push(s.clone());
             }
-            let results = runner
-                .evaluate(key.finalize().into())
-                .with_context(|| format!("task fidelity of {} {}", c.name, c.label(p)))?;
-            for s in &results.skipped {
-                if !skipped.contains(s) {
-                    skipped.push(s.clone());
-                }
+        }
+        for (mut row, _) in measured {
+            let g = &groups[row.group];
+            for (frame, &i) in row.per_frame.iter_mut().zip(&g.entries) {
+                let info = &tensors[i].info;
+                let key = (info.model.clone(), info.image.clone(), info.layer.clone());
+                frame.fidelity = results.tensors.get(&key).cloned();
             }
-            for (mut row, _) in measured {
-                let g = &groups[row.group];
-                for (frame, &i) in row.per_frame.iter_mut().zip(&g.entries) {
-                    let info = &tensors[i].info;
-                    let key = (info.model.clone(), info.image.clone(), info.layer.clone());
-                    frame.fidelity = results.tensors.get(&key).cloned();
-                }
-                row.task = SeqTask::of(&row.per_frame);
-                rows.push(row);
-            }
+            row.task = SeqTask::of(&row.per_frame);
+            rows.push(row);
         }
     }
     bar.finish_and_clear();
