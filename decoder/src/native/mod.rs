@@ -4,6 +4,7 @@
 //! as raw bits. Symbols are coded with static rANS tables carried in the payload; rows are
 //! grouped into independently decodable slices.
 
+pub mod info;
 pub mod model;
 pub mod rans;
 pub mod slices;
@@ -12,6 +13,7 @@ pub mod syntax;
 use crate::methods::MethodError;
 use crate::types::ElementType;
 use bitstream_io::{BigEndian, BitReader, FromBitStream, FromBitStreamWith};
+use info::InfoTables;
 use model::{
     ElementFields, Geometry, KIND_ABOVE, KIND_LEFT, KIND_NEW, NUM_EXP_CONTEXTS, NUM_KINDS,
     NUM_KIND_CONTEXTS, NUM_KIND_CONTEXTS_WITH_REFERENCE, NUM_ROW_CONTEXTS, NUM_ROW_KINDS, ROW_ZERO,
@@ -183,11 +185,15 @@ pub fn decode_native_with_refs(
         fields,
         element_size: size,
         geometry,
-        kind_exp_base: u32::from(parts.header.kind_exp_base),
-        exp_ctx_base: u32::from(parts.header.exp_ctx_base),
         row_tables: &row_tables,
         kind_tables: &kind_tables,
-        zero_frequency: kind_tables.map(|t| t.first_frequency()),
+        loop_tables: LoopTables {
+            zero_frequency: kind_tables.map(|t| t.first_frequency()),
+            info: InfoTables::new(
+                u32::from(parts.header.kind_exp_base),
+                u32::from(parts.header.exp_ctx_base),
+            ),
+        },
         exp_tables: &exp_tables,
     };
     slices::decode_in_groups(jobs, threads, |group| decode_slices(&ctx, group, size))?;
@@ -199,14 +205,20 @@ struct SliceContext<'t> {
     /// ElementSize, bytes per element.
     element_size: usize,
     geometry: Geometry,
-    kind_exp_base: u32,
-    exp_ctx_base: u32,
     row_tables: &'t [SmallTable],
     /// Padded so that a masked index is always inside.
     kind_tables: &'t [SmallTable; KIND_TABLE_SLOTS],
+    loop_tables: LoopTables,
+    exp_tables: &'t ExpTables,
+}
+
+/// The small tables the row loop reads, copied into its frame so that it addresses them from
+/// the stack pointer.
+#[derive(Clone)]
+struct LoopTables {
     /// The frequency of `zero` in each kind table.
     zero_frequency: [u32; KIND_TABLE_SLOTS],
-    exp_tables: &'t ExpTables,
+    info: InfoTables,
 }
 
 /// Kind tables held, a power of two above the 125 contexts with a reference.
@@ -267,12 +279,36 @@ struct SliceDecoder<'a> {
     row_in_map: usize,
     /// H, the rows of a map.
     map_height: usize,
-    /// Per position of the row: the element above and the element decoded.
-    cells: Vec<Cell>,
+    /// The row being decoded.
+    row: Row,
+    /// The last coded row: the row above unless `above_zero`. Swapped with `row` after a
+    /// coded row, so that no row is copied.
+    above: Row,
+    /// W zeros: the row above where there is none or where it is a zero row.
+    zeros: Vec<u32>,
+    /// Whether the row above is zero or absent (HasAbove false).
     above_zero: bool,
+    /// Whether the last row decoded was a zero row (its `row_kind`, for RowCtx).
+    last_row_zero: bool,
     /// With a reference: its slice rows, and the info of the current row's co-located values.
     reference: Option<&'a [u8]>,
     reference_info: Vec<u32>,
+}
+
+/// The elements of a row, per position its value and its info (magnitude class |
+/// exponent << 3, 0 for a zero value), as two arrays.
+struct Row {
+    values: Vec<u32>,
+    infos: Vec<u32>,
+}
+
+impl Row {
+    fn new(width: usize) -> Self {
+        Row {
+            values: vec![0; width],
+            infos: vec![0; width],
+        }
+    }
 }
 
 impl<'a> SliceDecoder<'a> {
@@ -285,8 +321,11 @@ impl<'a> SliceDecoder<'a> {
             next_row: 0,
             row_in_map: job.first_row % height,
             map_height: height,
-            cells: vec![Cell::default(); width],
-            above_zero: false,
+            row: Row::new(width),
+            above: Row::new(width),
+            zeros: vec![0; width],
+            above_zero: true,
+            last_row_zero: false,
             reference: job.reference,
             reference_info: vec![0; if job.reference.is_some() { width } else { 0 }],
         })
@@ -298,28 +337,24 @@ impl<'a> SliceDecoder<'a> {
         let r = self.next_row;
         let has_above = r > 0 && self.row_in_map != 0;
         if !has_above {
-            for cell in &mut self.cells {
-                (cell.above_value, cell.above_info) = (0, 0);
-            }
+            self.above_zero = true;
         }
-        let rc = model::row_context(has_above, self.above_zero);
-        self.above_zero = self.rans.decode_small(&ctx.row_tables[rc]) == u32::from(ROW_ZERO);
-        // A zero row's cells are not read: `end_row` makes the row above zero.
-        if self.above_zero {
+        let rc = model::row_context(has_above, self.last_row_zero);
+        self.last_row_zero = self.rans.decode_small(&ctx.row_tables[rc]) == u32::from(ROW_ZERO);
+        if self.last_row_zero {
         } else if let Some(reference) = self.reference {
             // The co-located reference values of the row (clause 8.3.6.3), as info.
             let (width, size) = (self.reference_info.len(), ctx.element_size);
             let row = &reference[r * width * size..(r + 1) * width * size];
             for (x, info) in self.reference_info.iter_mut().enumerate() {
                 let v = model::load(row, size, x);
-                let e = ctx.fields.exponent(v);
-                *info = (model::nonzero_class(e, ctx.kind_exp_base) | e << 3) & select(v != 0);
+                *info = ctx.loop_tables.info.info(v, ctx.fields.exponent(v));
             }
         }
-        !self.above_zero
+        !self.last_row_zero
     }
 
-    /// Checks the entropy decoders, writes the row out and makes it the row above.
+    /// Checks the entropy decoders, writes a coded row out and makes it the row above.
     #[inline(always)]
     fn end_row<const SIZE: usize>(&mut self) -> Result<(), MethodError> {
         let r = self.next_row;
@@ -329,19 +364,17 @@ impl<'a> SliceDecoder<'a> {
             self.row_in_map = 0;
         }
         slices::check_row(&self.rans, &self.raw)?;
-        // A zero row (`above_zero` now tells the current row) is already zero in the output,
-        // which starts zero-filled.
-        if self.above_zero {
-            for cell in &mut self.cells {
-                (cell.above_value, cell.above_info) = (0, 0);
-            }
+        // A zero row is already zero in the output, which starts zero-filled.
+        if self.last_row_zero {
+            self.above_zero = true;
         } else {
-            let width = self.cells.len();
+            let width = self.zeros.len();
             let out = &mut self.out[r * width * SIZE..(r + 1) * width * SIZE];
-            for (o, cell) in out.chunks_exact_mut(SIZE).zip(&mut self.cells) {
-                o.copy_from_slice(&cell.value.to_le_bytes()[..SIZE]);
-                (cell.above_value, cell.above_info) = (cell.value, cell.info);
+            for (o, v) in out.chunks_exact_mut(SIZE).zip(&self.row.values) {
+                o.copy_from_slice(&v.to_le_bytes()[..SIZE]);
             }
+            std::mem::swap(&mut self.row, &mut self.above);
+            self.above_zero = false;
         }
         Ok(())
     }
@@ -351,9 +384,10 @@ impl<'a> SliceDecoder<'a> {
         &mut self,
         ctx: &SliceContext<'_>,
     ) -> Result<(), MethodError> {
+        let tables = ctx.loop_tables.clone();
         while self.next_row < self.rows {
             if self.begin_row(ctx) {
-                self.decode_row::<S, E, M, REF>(ctx);
+                self.decode_row::<S, E, M, REF>(ctx, &tables);
             }
             self.end_row::<SIZE>()?;
         }
@@ -368,28 +402,34 @@ impl<'a> SliceDecoder<'a> {
     /// Decodes the elements of a coded row (clause 8.3.6.7). After a zero, the zeros that
     /// follow while the state decodes `zero` in a kind context that then depends only on the
     /// element above (and the reference) go by a short loop; the symbols are the same as element
-    /// by element. The entropy decoders and the row are held in locals so that they stay in
-    /// registers.
+    /// by element. The entropy decoders are held in locals so that they stay in registers.
     #[inline(always)]
     fn decode_row<const S: u32, const E: u32, const M: u32, const REF: bool>(
         &mut self,
         ctx: &SliceContext<'_>,
+        tables: &LoopTables,
     ) {
         let (mut rans, mut raw) = (self.rans, self.raw);
-        let cells = &mut self.cells[..];
-        let reference_info = &self.reference_info[..];
-        let width = cells.len();
+        let width = self.zeros.len();
+        let (above_values, above_infos) = if self.above_zero {
+            (&self.zeros[..width], &self.zeros[..width])
+        } else {
+            (&self.above.values[..width], &self.above.infos[..width])
+        };
+        let values = &mut self.row.values[..width];
+        let infos = &mut self.row.infos[..width];
+        let reference_info = &self.reference_info[..if REF { width } else { 0 }];
         let mut left = (0u32, 0u32);
         let mut x = 0;
         while x < width {
             if left.1 == 0 {
-                for cell in &mut cells[x..] {
+                while x < width {
                     let reference = if REF { reference_info[x] } else { 0 };
-                    let kc = kind_slot::<REF>(0, cell.above_info, reference);
-                    if !rans.take_first_symbol(ctx.zero_frequency[kc]) {
+                    let kc = kind_slot::<REF>(0, above_infos[x], reference);
+                    if !rans.take_first_symbol(tables.zero_frequency[kc]) {
                         break;
                     }
-                    (cell.value, cell.info) = (0, 0);
+                    (values[x], infos[x]) = (0, 0);
                     x += 1;
                 }
                 if x == width {
@@ -397,44 +437,35 @@ impl<'a> SliceDecoder<'a> {
                 }
             }
             let reference = if REF { reference_info[x] } else { 0 };
-            let cell = &mut cells[x];
+            let above = (above_values[x], above_infos[x]);
             if left.1 != 0 {
                 // After a non-zero value a zero is taken by the same short test as in the loop
                 // above, in the general kind context.
-                let kc = kind_slot::<REF>(left.1, cell.above_info, reference);
-                if rans.take_first_symbol(ctx.zero_frequency[kc]) {
-                    (cell.value, cell.info) = (0, 0);
+                let kc = kind_slot::<REF>(left.1, above.1, reference);
+                if rans.take_first_symbol(tables.zero_frequency[kc]) {
+                    (values[x], infos[x]) = (0, 0);
                     left = (0, 0);
                     x += 1;
                     continue;
                 }
             }
-            let above = (cell.above_value, cell.above_info);
-            left = decode_element::<S, E, M, REF>(ctx, &mut rans, &mut raw, left, above, reference);
-            (cell.value, cell.info) = left;
+            left = decode_element::<S, E, M, REF>(
+                ctx, tables, &mut rans, &mut raw, left, above, reference,
+            );
+            (values[x], infos[x]) = left;
             x += 1;
         }
         (self.rans, self.raw) = (rans, raw);
     }
 }
 
-/// One position of a slice's row: the element above (0 where there is none or the row above
-/// is zero) and the element decoded, each as value and info = magnitude class | exponent << 3
-/// (0 for a zero value).
-#[derive(Clone, Copy, Default)]
-struct Cell {
-    above_value: u32,
-    above_info: u32,
-    value: u32,
-    info: u32,
-}
-
-/// Decodes one element from its left and above neighbours, each given as (value, info) with
-/// info = magnitude class | exponent << 3, 0 for a zero value, and with `REF` the info of the
-/// co-located reference value (clauses 8.3.6.3, 8.3.6.7).
+/// Decodes one element from its left and above neighbours, each given as (value, info) (see
+/// [`info`]), and with `REF` the info of the co-located reference value (clauses 8.3.6.3,
+/// 8.3.6.7).
 #[inline(always)]
 fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
     ctx: &SliceContext<'_>,
+    tables: &LoopTables,
     rans: &mut RansDecoder<'_>,
     raw: &mut RawBits<'_>,
     left: (u32, u32),
@@ -450,23 +481,15 @@ fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
         rans.decode_small(table) as u8
     };
     if kind == KIND_NEW {
-        // info holds the exponent of a non-zero neighbour and is 0 for a zero one.
         let ec = if REF && reference_info != 0 {
-            model::exp_context_from_reference(reference_info >> 3, ctx.exp_ctx_base)
+            tables.info.exp_context(reference_info, 0)
         } else {
-            model::exp_context_of(
-                left_info >> 3,
-                above_info >> 3,
-                left_info != 0,
-                above_info != 0,
-                ctx.exp_ctx_base,
-            )
+            tables.info.exp_context(left_info, above_info)
         };
         let e = rans.decode_exponent(ctx.exp_tables, ec);
         let bits = raw.read(S + M);
         let v = (bits >> M) << (E + M) | e << M | (bits & ((1u32 << M) - 1));
-        let class = model::nonzero_class(e, ctx.kind_exp_base);
-        (v, (class | e << 3) & select(v != 0))
+        (v, tables.info.info(v, e))
     } else {
         // Zero, a copy of the left or of the above neighbour: selected without a branch,
         // whose outcome the processor could not guess.
@@ -483,9 +506,9 @@ fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
 /// with `REF`, of its co-located reference value, as an index into the padded kind tables.
 #[inline(always)]
 fn kind_slot<const REF: bool>(left_info: u32, above_info: u32, reference_info: u32) -> usize {
-    let mut kc = model::kind_context_of_classes(left_info & 7, above_info & 7);
+    let mut kc = model::kind_context_of_classes(info::class(left_info), info::class(above_info));
     if REF {
-        kc = model::kind_context_with_reference(reference_info & 7, kc);
+        kc = model::kind_context_with_reference(info::class(reference_info), kc);
     }
     kc & (KIND_TABLE_SLOTS - 1)
 }
