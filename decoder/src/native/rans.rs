@@ -137,7 +137,7 @@ pub struct RansDecoder<'a> {
     pos: usize,
     /// Sticky flags, OR-ed without branches: a zero frequency (empty context) was used; a
     /// word was needed past the end.
-    empty_context: bool,
+    empty_context: u32,
     exhausted: bool,
 }
 
@@ -152,14 +152,14 @@ impl<'a> RansDecoder<'a> {
             state,
             words,
             pos: 4,
-            empty_context: false,
+            empty_context: 0,
             exhausted: false,
         })
     }
 
     /// The error met, if any; an empty context takes precedence over running out of data.
     pub fn error(&self) -> Option<RansError> {
-        if self.empty_context {
+        if self.empty_context != 0 {
             Some(RansError::EmptyContext)
         } else if self.exhausted {
             Some(RansError::Exhausted)
@@ -242,7 +242,7 @@ impl<'a> RansDecoder<'a> {
     /// context's table is empty (REQ-8.3.6-5).
     #[inline(always)]
     fn advance(&mut self, slot: u32, start: u32, freq: u32) {
-        self.empty_context |= freq == 0;
+        self.empty_context |= u32::from(freq == 0);
         self.transition(slot, start, freq);
     }
 
