@@ -152,20 +152,25 @@ pub fn decode_native_with_refs(
     kind_tables[..kinds.len()].copy_from_slice(&kinds);
     let exp_tables =
         ExpTables::new(&parts.exp_tables, fields.exp_alphabet()).map_err(table_error)?;
+    let loop_tables = Box::new(LoopTables {
+        kind_tables,
+        zero_frequency: kind_tables.map(|t| t.first_frequency()),
+        exp_tables,
+        info: InfoTables::new(
+            u32::from(parts.header.kind_exp_base),
+            u32::from(parts.header.exp_ctx_base),
+        ),
+    });
     let size = desc.element_type.size();
     let row_bytes = geometry.width * size;
     let rows_per_slice = parts.header.rows_per_slice as usize;
-    let mut out = vec![0u8; geometry.rows * row_bytes];
 
-    // Split the payload and the output into per-slice jobs.
+    // Split the payload into per-slice jobs.
     let mut jobs = Vec::with_capacity(parts.index.slices.len());
     let mut offset = parts.data_offset;
-    let mut rest: &mut [u8] = &mut out;
     for (i, &(rans_len, raw_len)) in parts.index.slices.iter().enumerate() {
         let first_row = i * rows_per_slice;
         let rows = rows_per_slice.min(geometry.rows - first_row);
-        let (slice_out, tail) = std::mem::take(&mut rest).split_at_mut(rows * row_bytes);
-        rest = tail;
         let rans = &payload[offset..offset + rans_len as usize];
         offset += rans_len as usize;
         let raw = &payload[offset..offset + raw_len as usize];
@@ -178,7 +183,6 @@ pub fn decode_native_with_refs(
             rans,
             raw,
             reference,
-            out: slice_out,
         });
     }
     let ctx = SliceContext {
@@ -186,17 +190,24 @@ pub fn decode_native_with_refs(
         element_size: size,
         geometry,
         row_tables: &row_tables,
-        kind_tables: &kind_tables,
-        loop_tables: LoopTables {
-            zero_frequency: kind_tables.map(|t| t.first_frequency()),
-            info: InfoTables::new(
-                u32::from(parts.header.kind_exp_base),
-                u32::from(parts.header.exp_ctx_base),
-            ),
-        },
-        exp_tables: &exp_tables,
+        loop_tables: &loop_tables,
     };
-    slices::decode_in_groups(jobs, threads, |group| decode_slices(&ctx, group, size))?;
+    let total = geometry.rows * row_bytes;
+    let mut groups = slices::decode_in_groups(jobs, threads, |group| {
+        // Each group appends its rows to its own buffer; the first one's has room for all.
+        let capacity = match group.first() {
+            Some(job) if job.first_row == 0 => total,
+            _ => group.iter().map(|job| job.rows * row_bytes).sum(),
+        };
+        let mut out = Vec::with_capacity(capacity);
+        decode_slices(&ctx, group, size, &mut out)?;
+        Ok(out)
+    })?
+    .into_iter();
+    let mut out = groups.next().unwrap_or_default();
+    for group in groups {
+        out.extend_from_slice(&group);
+    }
     Ok(out)
 }
 
@@ -206,18 +217,18 @@ struct SliceContext<'t> {
     element_size: usize,
     geometry: Geometry,
     row_tables: &'t [SmallTable],
-    /// Padded so that a masked index is always inside.
-    kind_tables: &'t [SmallTable; KIND_TABLE_SLOTS],
-    loop_tables: LoopTables,
-    exp_tables: &'t ExpTables,
+    loop_tables: &'t LoopTables,
 }
 
-/// The small tables the row loop reads, copied into its frame so that it addresses them from
-/// the stack pointer.
+/// The tables the row loop reads (17 KiB), copied into the frame of each thread's loop so that
+/// it addresses them from the stack pointer, without a register for each.
 #[derive(Clone)]
 struct LoopTables {
+    /// Padded so that a masked index is always inside.
+    kind_tables: [SmallTable; KIND_TABLE_SLOTS],
     /// The frequency of `zero` in each kind table.
     zero_frequency: [u32; KIND_TABLE_SLOTS],
+    exp_tables: ExpTables,
     info: InfoTables,
 }
 
@@ -231,7 +242,6 @@ struct SliceJob<'a> {
     raw: &'a [u8],
     /// The reference tensor's canonical bytes of the slice's rows, with a reference.
     reference: Option<&'a [u8]>,
-    out: &'a mut [u8],
 }
 
 /// Decodes a group of slices (clause 8.3.6.7) with a loop specialized for the element fields.
@@ -239,12 +249,13 @@ fn decode_slices(
     ctx: &SliceContext<'_>,
     jobs: Vec<SliceJob<'_>>,
     size: usize,
+    out: &mut Vec<u8>,
 ) -> Result<(), MethodError> {
     let f = ctx.fields;
     if jobs.first().is_some_and(|j| j.reference.is_some()) {
-        return decode_slices_for::<true>(ctx, jobs, size, f);
+        return decode_slices_for::<true>(ctx, jobs, size, f, out);
     }
-    decode_slices_for::<false>(ctx, jobs, size, f)
+    decode_slices_for::<false>(ctx, jobs, size, f, out)
 }
 
 fn decode_slices_for<const REF: bool>(
@@ -252,17 +263,18 @@ fn decode_slices_for<const REF: bool>(
     jobs: Vec<SliceJob<'_>>,
     size: usize,
     f: ElementFields,
+    out: &mut Vec<u8>,
 ) -> Result<(), MethodError> {
     match (size, f.sign_bits, f.exp_bits, f.mant_bits) {
-        (4, 0, 8, 23) => decode_slices_with::<4, 0, 8, 23, REF>(ctx, jobs),
-        (4, 1, 8, 23) => decode_slices_with::<4, 1, 8, 23, REF>(ctx, jobs),
-        (2, 0, 5, 10) => decode_slices_with::<2, 0, 5, 10, REF>(ctx, jobs),
-        (2, 1, 5, 10) => decode_slices_with::<2, 1, 5, 10, REF>(ctx, jobs),
-        (2, 0, 8, 7) => decode_slices_with::<2, 0, 8, 7, REF>(ctx, jobs),
-        (2, 1, 8, 7) => decode_slices_with::<2, 1, 8, 7, REF>(ctx, jobs),
-        (1, 0, 7, 0) => decode_slices_with::<1, 0, 7, 0, REF>(ctx, jobs),
-        (1, 1, 7, 0) => decode_slices_with::<1, 1, 7, 0, REF>(ctx, jobs),
-        (1, 0, 8, 0) => decode_slices_with::<1, 0, 8, 0, REF>(ctx, jobs),
+        (4, 0, 8, 23) => decode_slices_with::<4, 0, 8, 23, REF>(ctx, jobs, out),
+        (4, 1, 8, 23) => decode_slices_with::<4, 1, 8, 23, REF>(ctx, jobs, out),
+        (2, 0, 5, 10) => decode_slices_with::<2, 0, 5, 10, REF>(ctx, jobs, out),
+        (2, 1, 5, 10) => decode_slices_with::<2, 1, 5, 10, REF>(ctx, jobs, out),
+        (2, 0, 8, 7) => decode_slices_with::<2, 0, 8, 7, REF>(ctx, jobs, out),
+        (2, 1, 8, 7) => decode_slices_with::<2, 1, 8, 7, REF>(ctx, jobs, out),
+        (1, 0, 7, 0) => decode_slices_with::<1, 0, 7, 0, REF>(ctx, jobs, out),
+        (1, 1, 7, 0) => decode_slices_with::<1, 1, 7, 0, REF>(ctx, jobs, out),
+        (1, 0, 8, 0) => decode_slices_with::<1, 0, 8, 0, REF>(ctx, jobs, out),
         _ => unreachable!("ElementFields::of gives one of the above"),
     }
 }
@@ -271,7 +283,8 @@ fn decode_slices_for<const REF: bool>(
 struct SliceDecoder<'a> {
     rans: RansDecoder<'a>,
     raw: RawBits<'a>,
-    out: &'a mut [u8],
+    /// The group's output, to which each row is appended.
+    out: &'a mut Vec<u8>,
     rows: usize,
     /// The row to decode next, relative to the slice.
     next_row: usize,
@@ -280,12 +293,12 @@ struct SliceDecoder<'a> {
     /// H, the rows of a map.
     map_height: usize,
     /// The row being decoded.
-    row: Row,
+    row: Vec<Cell>,
     /// The last coded row: the row above unless `above_zero`. Swapped with `row` after a
     /// coded row, so that no row is copied.
-    above: Row,
+    above: Vec<Cell>,
     /// W zeros: the row above where there is none or where it is a zero row.
-    zeros: Vec<u32>,
+    zeros: Vec<Cell>,
     /// Whether the row above is zero or absent (HasAbove false).
     above_zero: bool,
     /// Whether the last row decoded was a zero row (its `row_kind`, for RowCtx).
@@ -295,35 +308,32 @@ struct SliceDecoder<'a> {
     reference_info: Vec<u32>,
 }
 
-/// The elements of a row, per position its value and its info (magnitude class |
-/// exponent << 3, 0 for a zero value), as two arrays.
-struct Row {
-    values: Vec<u32>,
-    infos: Vec<u32>,
-}
-
-impl Row {
-    fn new(width: usize) -> Self {
-        Row {
-            values: vec![0; width],
-            infos: vec![0; width],
-        }
-    }
+/// An element of a row: its value and its info (see [`info`]).
+#[derive(Clone, Copy, Default)]
+#[repr(C)]
+struct Cell {
+    value: u32,
+    info: u32,
 }
 
 impl<'a> SliceDecoder<'a> {
-    fn new(job: SliceJob<'a>, width: usize, height: usize) -> Result<Self, MethodError> {
+    fn new(
+        job: SliceJob<'a>,
+        out: &'a mut Vec<u8>,
+        width: usize,
+        height: usize,
+    ) -> Result<Self, MethodError> {
         Ok(SliceDecoder {
             rans: RansDecoder::new(job.rans).map_err(rans_error)?,
             raw: RawBits::new(job.raw),
-            out: job.out,
+            out,
             rows: job.rows,
             next_row: 0,
             row_in_map: job.first_row % height,
             map_height: height,
-            row: Row::new(width),
-            above: Row::new(width),
-            zeros: vec![0; width],
+            row: vec![Cell::default(); width],
+            above: vec![Cell::default(); width],
+            zeros: vec![Cell::default(); width],
             above_zero: true,
             last_row_zero: false,
             reference: job.reference,
@@ -357,21 +367,21 @@ impl<'a> SliceDecoder<'a> {
     /// Checks the entropy decoders, writes a coded row out and makes it the row above.
     #[inline(always)]
     fn end_row<const SIZE: usize>(&mut self) -> Result<(), MethodError> {
-        let r = self.next_row;
         self.next_row += 1;
         self.row_in_map += 1;
         if self.row_in_map == self.map_height {
             self.row_in_map = 0;
         }
         slices::check_row(&self.rans, &self.raw)?;
-        // A zero row is already zero in the output, which starts zero-filled.
+        let width = self.zeros.len();
+        let start = self.out.len();
+        self.out.resize(start + width * SIZE, 0);
         if self.last_row_zero {
             self.above_zero = true;
         } else {
-            let width = self.zeros.len();
-            let out = &mut self.out[r * width * SIZE..(r + 1) * width * SIZE];
-            for (o, v) in out.chunks_exact_mut(SIZE).zip(&self.row.values) {
-                o.copy_from_slice(&v.to_le_bytes()[..SIZE]);
+            let out = &mut self.out[start..];
+            for (o, cell) in out.chunks_exact_mut(SIZE).zip(&self.row) {
+                o.copy_from_slice(&cell.value.to_le_bytes()[..SIZE]);
             }
             std::mem::swap(&mut self.row, &mut self.above);
             self.above_zero = false;
@@ -380,14 +390,15 @@ impl<'a> SliceDecoder<'a> {
     }
 
     /// Decodes the rows of the slice, then checks its end.
+    #[inline(always)]
     fn decode_rows<const SIZE: usize, const S: u32, const E: u32, const M: u32, const REF: bool>(
         &mut self,
         ctx: &SliceContext<'_>,
+        tables: &LoopTables,
     ) -> Result<(), MethodError> {
-        let tables = ctx.loop_tables.clone();
         while self.next_row < self.rows {
             if self.begin_row(ctx) {
-                self.decode_row::<S, E, M, REF>(ctx, &tables);
+                self.decode_row::<S, E, M, REF>(tables);
             }
             self.end_row::<SIZE>()?;
         }
@@ -406,18 +417,16 @@ impl<'a> SliceDecoder<'a> {
     #[inline(always)]
     fn decode_row<const S: u32, const E: u32, const M: u32, const REF: bool>(
         &mut self,
-        ctx: &SliceContext<'_>,
         tables: &LoopTables,
     ) {
         let (mut rans, mut raw) = (self.rans, self.raw);
         let width = self.zeros.len();
-        let (above_values, above_infos) = if self.above_zero {
-            (&self.zeros[..width], &self.zeros[..width])
+        let above_row = if self.above_zero {
+            &self.zeros[..width]
         } else {
-            (&self.above.values[..width], &self.above.infos[..width])
+            &self.above[..width]
         };
-        let values = &mut self.row.values[..width];
-        let infos = &mut self.row.infos[..width];
+        let row = &mut self.row[..width];
         let reference_info = &self.reference_info[..if REF { width } else { 0 }];
         let mut left = (0u32, 0u32);
         let mut x = 0;
@@ -425,11 +434,11 @@ impl<'a> SliceDecoder<'a> {
             if left.1 == 0 {
                 while x < width {
                     let reference = if REF { reference_info[x] } else { 0 };
-                    let kc = kind_slot::<REF>(0, above_infos[x], reference);
+                    let kc = kind_slot::<REF>(0, above_row[x].info, reference);
                     if !rans.take_first_symbol(tables.zero_frequency[kc]) {
                         break;
                     }
-                    (values[x], infos[x]) = (0, 0);
+                    row[x] = Cell::default();
                     x += 1;
                 }
                 if x == width {
@@ -437,22 +446,24 @@ impl<'a> SliceDecoder<'a> {
                 }
             }
             let reference = if REF { reference_info[x] } else { 0 };
-            let above = (above_values[x], above_infos[x]);
+            let above = (above_row[x].value, above_row[x].info);
             if left.1 != 0 {
                 // After a non-zero value a zero is taken by the same short test as in the loop
                 // above, in the general kind context.
                 let kc = kind_slot::<REF>(left.1, above.1, reference);
                 if rans.take_first_symbol(tables.zero_frequency[kc]) {
-                    (values[x], infos[x]) = (0, 0);
+                    row[x] = Cell::default();
                     left = (0, 0);
                     x += 1;
                     continue;
                 }
             }
-            left = decode_element::<S, E, M, REF>(
-                ctx, tables, &mut rans, &mut raw, left, above, reference,
-            );
-            (values[x], infos[x]) = left;
+            left =
+                decode_element::<S, E, M, REF>(tables, &mut rans, &mut raw, left, above, reference);
+            row[x] = Cell {
+                value: left.0,
+                info: left.1,
+            };
             x += 1;
         }
         (self.rans, self.raw) = (rans, raw);
@@ -464,7 +475,6 @@ impl<'a> SliceDecoder<'a> {
 /// 8.3.6.7).
 #[inline(always)]
 fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
-    ctx: &SliceContext<'_>,
     tables: &LoopTables,
     rans: &mut RansDecoder<'_>,
     raw: &mut RawBits<'_>,
@@ -474,7 +484,7 @@ fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
 ) -> (u32, u32) {
     let (left_info, above_info) = (left.1, above.1);
     // `new`, the last symbol, is tested first: one comparison where it is the common one.
-    let table = &ctx.kind_tables[kind_slot::<REF>(left_info, above_info, reference_info)];
+    let table = &tables.kind_tables[kind_slot::<REF>(left_info, above_info, reference_info)];
     let kind = if rans.take_last_symbol(table) {
         KIND_NEW
     } else {
@@ -486,7 +496,7 @@ fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
         } else {
             tables.info.exp_context(left_info, above_info)
         };
-        let e = rans.decode_exponent(ctx.exp_tables, ec);
+        let e = rans.decode_exponent(&tables.exp_tables, ec);
         let bits = raw.read(S + M);
         let v = (bits >> M) << (E + M) | e << M | (bits & ((1u32 << M) - 1));
         (v, tables.info.info(v, e))
@@ -528,11 +538,14 @@ fn decode_slices_with<
 >(
     ctx: &SliceContext<'_>,
     jobs: Vec<SliceJob<'_>>,
+    out: &mut Vec<u8>,
 ) -> Result<(), MethodError> {
     let (width, height) = (ctx.geometry.width, ctx.geometry.height.max(1));
+    let tables = ctx.loop_tables.clone();
     // Slices in order: the error reported is the first error of the first failing slice.
     for job in jobs {
-        SliceDecoder::new(job, width, height)?.decode_rows::<SIZE, S, E, M, REF>(ctx)?;
+        SliceDecoder::new(job, out, width, height)?
+            .decode_rows::<SIZE, S, E, M, REF>(ctx, &tables)?;
     }
     Ok(())
 }

@@ -78,12 +78,18 @@ impl SmallTable {
 /// Stride of one context in [`ExpTables::cum`]: room for an alphabet of 256 and the end.
 const CUM_STRIDE: usize = 257;
 
-/// The exponent tables of all contexts, flattened: for each context, slot → symbol lookup and
-/// cumulative frequencies. Fixed sizes let the hot loop index without bounds failures.
+/// Slots per bucket of [`ExpTables::bucket_symbol`].
+const BUCKET_BITS: u32 = 4;
+
+/// The exponent tables of all contexts, flattened: for each context, the cumulative
+/// frequencies and, for each bucket of 16 slots, the symbol of its first slot. A symbol is found
+/// from its bucket's first symbol by stepping over the boundaries inside the bucket, so that the
+/// tables (12 KiB) stay in the first-level cache. Fixed sizes let the hot loop index without
+/// bounds failures.
 #[derive(Clone, Debug)]
 pub struct ExpTables {
-    lookup: Box<[u8; EXP_TABLE_SLOTS << PROB_BITS]>,
-    cum: Box<[u32; EXP_TABLE_SLOTS * CUM_STRIDE]>,
+    bucket_symbol: [u8; EXP_TABLE_SLOTS << (PROB_BITS - BUCKET_BITS)],
+    cum: [u16; EXP_TABLE_SLOTS * CUM_STRIDE],
 }
 
 /// Number of exponent contexts the flat tables hold (a power of two).
@@ -91,29 +97,32 @@ pub const EXP_TABLE_SLOTS: usize = 16;
 
 impl ExpTables {
     /// Builds the tables of `tables.len()` (at most 16) contexts over an alphabet of at most 256.
-    /// An empty table gives symbol 0 with frequency 0 for every slot, which the decoder reports.
+    /// An empty table has every cumulative frequency at 2^12: symbol 0 with frequency 0 for
+    /// every slot, which the decoder reports.
     pub fn new(tables: &[FrequencyTable], alphabet: usize) -> Result<Self, TableError> {
         debug_assert!(tables.len() <= EXP_TABLE_SLOTS && alphabet < CUM_STRIDE);
-        let mut lookup = vec![0u8; EXP_TABLE_SLOTS << PROB_BITS].into_boxed_slice();
-        let mut cum_all = vec![0u32; EXP_TABLE_SLOTS * CUM_STRIDE].into_boxed_slice();
+        let buckets = 1usize << (PROB_BITS - BUCKET_BITS);
+        let mut bucket_symbol = [0u8; EXP_TABLE_SLOTS << (PROB_BITS - BUCKET_BITS)];
+        let mut cum_all = [PROB_SCALE as u16; EXP_TABLE_SLOTS * CUM_STRIDE];
         for (ctx, table) in tables.iter().enumerate() {
             let cum = cumulative(table, alphabet)?;
             if cum.is_empty() {
                 continue;
             }
             let base = ctx * CUM_STRIDE;
-            cum_all[base..base + cum.len()].copy_from_slice(&cum);
-            // Past the alphabet the cumulative frequency stays at 2^12.
-            cum_all[base + cum.len()..base + CUM_STRIDE].fill(PROB_SCALE);
-            let slots = &mut lookup[ctx << PROB_BITS..(ctx + 1) << PROB_BITS];
-            for &(s, f) in &table.entries {
-                let start = cum[usize::from(s)] as usize;
-                slots[start..start + usize::from(f)].fill(s as u8);
+            for (to, &c) in cum_all[base..base + cum.len()].iter_mut().zip(&cum) {
+                *to = c as u16;
+            }
+            for &(s, _) in &table.entries {
+                // Buckets from the one holding the symbol's first slot start with the symbol.
+                let first = (cum[usize::from(s)] as usize).div_ceil(1 << BUCKET_BITS);
+                let end = (cum[usize::from(s) + 1] as usize).div_ceil(1 << BUCKET_BITS);
+                bucket_symbol[ctx * buckets + first..ctx * buckets + end].fill(s as u8);
             }
         }
         Ok(ExpTables {
-            lookup: lookup.try_into().expect("sized above"),
-            cum: cum_all.try_into().expect("sized above"),
+            bucket_symbol,
+            cum: cum_all,
         })
     }
 }
@@ -231,9 +240,15 @@ impl<'a> RansDecoder<'a> {
     pub fn decode_exponent(&mut self, tables: &ExpTables, ctx: usize) -> u32 {
         let ctx = ctx & (EXP_TABLE_SLOTS - 1);
         let slot = self.state & (PROB_SCALE - 1);
-        let symbol = tables.lookup[ctx << PROB_BITS | slot as usize] as usize;
-        let base = ctx * CUM_STRIDE + symbol;
-        let (start, end) = (tables.cum[base], tables.cum[base + 1]);
+        let bucket = ctx << (PROB_BITS - BUCKET_BITS) | (slot >> BUCKET_BITS) as usize;
+        let mut symbol = usize::from(tables.bucket_symbol[bucket]);
+        let cum = &tables.cum[ctx * CUM_STRIDE..ctx * CUM_STRIDE + CUM_STRIDE];
+        // The cumulative frequencies end at 2^12, above every slot, so the search stops at
+        // the alphabet's end.
+        while slot >= u32::from(cum[symbol + 1]) {
+            symbol = (symbol + 1) & 255;
+        }
+        let (start, end) = (u32::from(cum[symbol]), u32::from(cum[symbol + 1]));
         self.advance(slot, start, end.wrapping_sub(start));
         symbol as u32
     }

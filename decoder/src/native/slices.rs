@@ -106,16 +106,17 @@ pub fn check_slice_end(rans: &RansDecoder<'_>, raw: &RawBits<'_>) -> Result<(), 
 }
 
 /// Runs `decode` on contiguous groups of the slice jobs, one group per thread (at most
-/// `threads`), and joins the groups in order: if `decode` stops a group at its first failing
-/// slice, the error returned is that of the lowest-index failing slice.
-pub fn decode_in_groups<J: Send>(
+/// `threads`), and joins the groups in order, returning their results in order: if `decode`
+/// stops a group at its first failing slice, the error returned is that of the lowest-index
+/// failing slice.
+pub fn decode_in_groups<J: Send, R: Send>(
     jobs: Vec<J>,
     threads: usize,
-    decode: impl Fn(Vec<J>) -> Result<(), MethodError> + Sync,
-) -> Result<(), MethodError> {
+    decode: impl Fn(Vec<J>) -> Result<R, MethodError> + Sync,
+) -> Result<Vec<R>, MethodError> {
     let threads = threads.clamp(1, jobs.len().max(1));
     if threads == 1 {
-        return decode(jobs);
+        return Ok(vec![decode(jobs)?]);
     }
     let chunk = jobs.len().div_ceil(threads);
     let mut groups: Vec<Vec<J>> = Vec::new();
@@ -133,6 +134,7 @@ pub fn decode_in_groups<J: Send>(
             .collect();
         handles
             .into_iter()
-            .try_for_each(|h| h.join().expect("slice decoding does not panic"))
+            .map(|h| h.join().expect("slice decoding does not panic"))
+            .collect()
     })
 }
