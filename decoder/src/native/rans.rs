@@ -144,10 +144,9 @@ pub struct RansDecoder<'a> {
     state: u32,
     words: &'a [u8],
     pos: usize,
-    /// Sticky flags, OR-ed without branches: a zero frequency (empty context) was used; a
-    /// word was needed past the end.
+    /// Sticky flag, OR-ed without branches: a zero frequency (empty context) was used. A word
+    /// needed past the end leaves `pos` past the end, which tells it.
     empty_context: u32,
-    exhausted: bool,
 }
 
 impl<'a> RansDecoder<'a> {
@@ -162,7 +161,6 @@ impl<'a> RansDecoder<'a> {
             words,
             pos: 4,
             empty_context: 0,
-            exhausted: false,
         })
     }
 
@@ -170,7 +168,7 @@ impl<'a> RansDecoder<'a> {
     pub fn error(&self) -> Option<RansError> {
         if self.empty_context != 0 {
             Some(RansError::EmptyContext)
-        } else if self.exhausted {
+        } else if self.pos > self.words.len() {
             Some(RansError::Exhausted)
         } else {
             None
@@ -268,13 +266,13 @@ impl<'a> RansDecoder<'a> {
             .wrapping_mul(self.state >> PROB_BITS)
             .wrapping_add(slot.wrapping_sub(start));
         if self.state < RANS_LOW {
+            // A missing word reads as 0 and leaves `pos` past the end (REQ-8.3.6-6).
             let word = if self.pos + 1 < self.words.len() {
                 u32::from(u16::from_le_bytes([
                     self.words[self.pos],
                     self.words[self.pos + 1],
                 ]))
             } else {
-                self.exhausted = true;
                 0
             };
             self.state = self.state << 16 | word;
