@@ -143,11 +143,14 @@ pub enum RansError {
 pub struct RansDecoder<'a> {
     state: u32,
     words: &'a [u8],
-    pos: usize,
-    /// Sticky flag, OR-ed without branches: a zero frequency (empty context) was used. A word
-    /// needed past the end leaves `pos` past the end, which tells it.
-    empty_context: u32,
+    /// Bytes read (64 bits on every target, so that the flag below is never a position).
+    pos: u64,
 }
+
+/// Set in `pos` when a zero frequency (an empty context) was used: errors are sticky and kept
+/// in the read position, without a register of their own. A word needed past the end leaves
+/// `pos` past the end.
+const EMPTY_CONTEXT_POS: u64 = 1 << 62;
 
 impl<'a> RansDecoder<'a> {
     /// Reads the initial state: the first 4 bytes, little-endian.
@@ -160,15 +163,14 @@ impl<'a> RansDecoder<'a> {
             state,
             words,
             pos: 4,
-            empty_context: 0,
         })
     }
 
     /// The error met, if any; an empty context takes precedence over running out of data.
     pub fn error(&self) -> Option<RansError> {
-        if self.empty_context != 0 {
+        if self.pos >= EMPTY_CONTEXT_POS {
             Some(RansError::EmptyContext)
-        } else if self.pos > self.words.len() {
+        } else if self.pos > self.words.len() as u64 {
             Some(RansError::Exhausted)
         } else {
             None
@@ -255,7 +257,7 @@ impl<'a> RansDecoder<'a> {
     /// context's table is empty (REQ-8.3.6-5).
     #[inline(always)]
     fn advance(&mut self, slot: u32, start: u32, freq: u32) {
-        self.empty_context |= u32::from(freq == 0);
+        self.pos |= u64::from(freq == 0) << 62;
         self.transition(slot, start, freq);
     }
 
@@ -267,11 +269,9 @@ impl<'a> RansDecoder<'a> {
             .wrapping_add(slot.wrapping_sub(start));
         if self.state < RANS_LOW {
             // A missing word reads as 0 and leaves `pos` past the end (REQ-8.3.6-6).
-            let word = if self.pos + 1 < self.words.len() {
-                u32::from(u16::from_le_bytes([
-                    self.words[self.pos],
-                    self.words[self.pos + 1],
-                ]))
+            let word = if self.pos + 1 < self.words.len() as u64 {
+                let pos = self.pos as usize;
+                u32::from(u16::from_le_bytes([self.words[pos], self.words[pos + 1]]))
             } else {
                 0
             };
@@ -282,7 +282,7 @@ impl<'a> RansDecoder<'a> {
 
     /// Whether the slice ended correctly: state back at 2^16 and every byte read (REQ-8.3.6-6).
     pub fn finished_cleanly(&self) -> bool {
-        self.error().is_none() && self.state == RANS_LOW && self.pos == self.words.len()
+        self.error().is_none() && self.state == RANS_LOW && self.pos == self.words.len() as u64
     }
 }
 
@@ -360,7 +360,7 @@ mod tests {
         .unwrap()
     }
 
-    fn state_of(d: &RansDecoder<'_>) -> (u32, usize, Option<RansError>) {
+    fn state_of(d: &RansDecoder<'_>) -> (u32, u64, Option<RansError>) {
         (d.state, d.pos, d.error())
     }
 
