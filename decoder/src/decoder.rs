@@ -570,13 +570,11 @@ impl<R: Read> Decoder<R> {
             decode_payload(method, &unit.method_payload, &desc, self.options.threads)
                 .map_err(method_error)?
         };
-        if layer.non_negative {
+        // A native payload of a non-negative layer codes no sign bit (clause 8.3.6.2), so its
+        // output needs no check.
+        if layer.non_negative && method != CodingMethod::Native {
             crate::coverage::hit("branch:non_negative_check");
-            let size = layer.element_type.size();
-            if let Some(i) = data
-                .chunks_exact(size)
-                .position(|e| layer.element_type.has_sign_set(e))
-            {
+            if let Some(i) = layer.element_type.first_negative(&data) {
                 return Err(invalid(
                     "REQ-8.4-1",
                     loc,

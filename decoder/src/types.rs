@@ -94,6 +94,23 @@ impl ElementType {
             ElementType::Uint8 => false,
         }
     }
+
+    /// The index of the first negative element (see [`Self::has_sign_set`]) of canonical
+    /// bytes, if any. The sign bytes are OR-ed first, a pass that vectorizes; only a tensor with a
+    /// negative element is searched element by element.
+    pub fn first_negative(self, data: &[u8]) -> Option<usize> {
+        let size = self.size();
+        let signs = match self {
+            ElementType::Uint8 => 0,
+            _ => data
+                .chunks_exact(size)
+                .fold(0u8, |acc, e| acc | e[size - 1]),
+        };
+        if signs & 0x80 == 0 {
+            return None;
+        }
+        data.chunks_exact(size).position(|e| self.has_sign_set(e))
+    }
 }
 
 enumerated! {
@@ -139,5 +156,40 @@ impl HashType {
         match self {
             HashType::Sha256 => 32,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ElementType;
+
+    /// `first_negative` finds the first element with its sign set, wherever it is, and none in a
+    /// tensor without one; uint8 has no sign.
+    #[test]
+    fn first_negative_finds_the_first_signed_element() {
+        let cases = [
+            (ElementType::Float32, (-0.0f32).to_le_bytes().to_vec()),
+            (ElementType::Float16, vec![0x00, 0x80]),
+            (ElementType::BFloat16, vec![0x80, 0xbf]),
+            (ElementType::Int8, vec![0xff]),
+        ];
+        for (t, negative) in cases {
+            let size = t.size();
+            let positive = vec![0x7f; size];
+            for len in [0usize, 1, 31, 64] {
+                let data = positive.repeat(len);
+                assert_eq!(t.first_negative(&data), None, "{t:?} len {len}");
+                for at in [0, len / 2, len.saturating_sub(1)]
+                    .into_iter()
+                    .filter(|_| len > 0)
+                {
+                    let mut data = data.clone();
+                    data[at * size..(at + 1) * size].copy_from_slice(&negative);
+                    data.extend_from_slice(&negative);
+                    assert_eq!(t.first_negative(&data), Some(at), "{t:?} len {len} at {at}");
+                }
+            }
+        }
+        assert_eq!(ElementType::Uint8.first_negative(&[0xff, 0x80]), None);
     }
 }

@@ -32,9 +32,7 @@ impl<'a> TensorRef<'a> {
 
 /// Whether no element has its sign set: the value of `non_negative_flag` (clause 7.4).
 pub fn is_non_negative(element_type: ElementType, data: &[u8]) -> bool {
-    !data
-        .chunks_exact(element_type.size())
-        .any(|e| element_type.has_sign_set(e))
+    element_type.first_negative(data).is_none()
 }
 
 /// Codes a tensor with the lossless `method`. Deterministic; `threads` (native method only)
