@@ -350,7 +350,10 @@ impl<'a> SliceDecoder<'a> {
             self.above_zero = true;
         }
         let rc = model::row_context(has_above, self.last_row_zero);
-        self.last_row_zero = self.rans.decode_small(&ctx.row_tables[rc]) == u32::from(ROW_ZERO);
+        // `coded`, symbol 0, by one comparison where it is the common one.
+        let table = &ctx.row_tables[rc];
+        self.last_row_zero = !self.rans.take_first_symbol(table.first_frequency())
+            && self.rans.decode_small(table) == u32::from(ROW_ZERO);
         if self.last_row_zero {
         } else if let Some(reference) = self.reference {
             // The co-located reference values of the row (clause 8.3.6.3), as info.
