@@ -220,7 +220,7 @@ struct SliceContext<'t> {
     loop_tables: &'t LoopTables,
 }
 
-/// The tables the row loop reads (17 KiB), copied into the frame of each thread's loop so that
+/// The tables the row loop reads (18 KiB), copied into the frame of each thread's loop so that
 /// it addresses them from the stack pointer, without a register for each.
 #[derive(Clone)]
 struct LoopTables {
