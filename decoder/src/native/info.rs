@@ -9,7 +9,7 @@
 use super::model;
 
 /// The magnitude class bits of an info.
-pub const CLASS_MASK: u32 = 7;
+const CLASS_MASK: u32 = 7;
 const NONZERO: u32 = 1 << 4;
 const EXPONENT_SHIFT: u32 = 6;
 /// Exponent sums up to 2 × 255, times 4, plus up to 2 non-zero values.

@@ -150,7 +150,8 @@ pub struct RansDecoder<'a> {
 /// Set in `pos` when a zero frequency (an empty context) was used: errors are sticky and kept
 /// in the read position, without a register of their own. A word needed past the end leaves
 /// `pos` past the end.
-const EMPTY_CONTEXT_POS: u64 = 1 << 62;
+const EMPTY_CONTEXT_POS: u64 = 1 << EMPTY_CONTEXT_BIT;
+const EMPTY_CONTEXT_BIT: u32 = 62;
 
 impl<'a> RansDecoder<'a> {
     /// Reads the initial state: the first 4 bytes, little-endian.
@@ -257,7 +258,7 @@ impl<'a> RansDecoder<'a> {
     /// context's table is empty (REQ-8.3.6-5).
     #[inline(always)]
     fn advance(&mut self, slot: u32, start: u32, freq: u32) {
-        self.pos |= u64::from(freq == 0) << 62;
+        self.pos |= u64::from(freq == 0) << EMPTY_CONTEXT_BIT;
         self.transition(slot, start, freq);
     }
 
