@@ -204,8 +204,13 @@ pub struct Selected {
 }
 
 /// The configurations named in `list` (comma-separated names and groups, in the order given),
-/// with `overrides` (`NAME=P1,P2,...`, or `NAME=FROM..=TO`) replacing their default points.
-pub fn select(list: &str, overrides: &[String]) -> anyhow::Result<Vec<Selected>> {
+/// then the `externals` (`--external`, always swept), with `overrides` (`NAME=P1,P2,...`, or
+/// `NAME=FROM..=TO`) replacing their default points. An external codec has no default points.
+pub fn select(
+    list: &str,
+    overrides: &[String],
+    externals: Vec<super::external::External>,
+) -> anyhow::Result<Vec<Selected>> {
     let mut pool: Vec<Option<Box<dyn Config>>> = all().into_iter().map(Some).collect();
     let known = || {
         all()
@@ -243,6 +248,15 @@ pub fn select(list: &str, overrides: &[String]) -> anyhow::Result<Vec<Selected>>
             }
         }
     }
+    for e in externals {
+        ensure!(
+            !chosen.iter().any(|c| c.name() == e.name())
+                && !all().iter().any(|c| c.name() == e.name()),
+            "--external {}: the name is taken by another configuration",
+            e.name()
+        );
+        chosen.push(Box::new(e));
+    }
     ensure!(!chosen.is_empty(), "--configs: no configuration named");
     let mut points: BTreeMap<String, Vec<i32>> = BTreeMap::new();
     for o in overrides {
@@ -260,15 +274,21 @@ pub fn select(list: &str, overrides: &[String]) -> anyhow::Result<Vec<Selected>>
         }
         points.insert(name.to_string(), parsed);
     }
-    Ok(chosen
+    chosen
         .into_iter()
         .map(|config| {
             let points = points
                 .remove(config.name())
                 .unwrap_or_else(|| config.default_points());
-            Selected { config, points }
+            ensure!(
+                !points.is_empty(),
+                "{} has no default operating points: give them with --points {}=LIST",
+                config.name(),
+                config.name()
+            );
+            Ok(Selected { config, points })
         })
-        .collect())
+        .collect()
 }
 
 /// `2,4,8`, `2..=10` or a mix: the operating points in the order given, without repeats.
@@ -321,16 +341,21 @@ mod tests {
 
     #[test]
     fn selection_and_overrides() {
-        let s = select("uniform-order0,uniform-zstd", &["uniform-zstd=3,5".into()]).unwrap();
+        let s = select(
+            "uniform-order0,uniform-zstd",
+            &["uniform-zstd=3,5".into()],
+            vec![],
+        )
+        .unwrap();
         let names: Vec<&str> = s.iter().map(|c| c.config.name()).collect();
         assert_eq!(names, ["uniform-order0", "uniform-zstd"]);
         assert_eq!(s[0].points, (2..=10).collect::<Vec<_>>());
         assert_eq!(s[1].points, [3, 5]);
-        assert!(select("nope", &[]).is_err());
-        assert!(select("uniform-zstd", &["uniform-lzma=4".into()]).is_err());
-        assert!(select("uniform-zstd", &["uniform-zstd=0".into()]).is_err());
-        assert!(select("uniform-zstd", &["uniform-zstd".into()]).is_err());
-        let baselines = select("baselines", &[]).unwrap();
+        assert!(select("nope", &[], vec![]).is_err());
+        assert!(select("uniform-zstd", &["uniform-lzma=4".into()], vec![]).is_err());
+        assert!(select("uniform-zstd", &["uniform-zstd=0".into()], vec![]).is_err());
+        assert!(select("uniform-zstd", &["uniform-zstd".into()], vec![]).is_err());
+        let baselines = select("baselines", &[], vec![]).unwrap();
         assert_eq!(baselines.len(), 3);
     }
 

@@ -11,6 +11,7 @@
 pub mod bdrate;
 pub mod configs;
 pub mod dfc;
+pub mod external;
 pub mod fidelity;
 pub mod load;
 pub mod metrics;
@@ -107,6 +108,13 @@ pub struct Args {
     /// --points dfc=16,24,32 (repeatable).
     #[arg(long = "points", value_name = "CONFIG=LIST")]
     pub points: Vec<String>,
+    /// An external codec as a configuration, swept with the selected ones (repeatable):
+    /// NAME='CMD {input} {output} {point}', points from --points NAME=LIST. The command reads
+    /// {input} (a float32 .npy), writes its bitstream (any files) and the reconstruction
+    /// decoded.npy into the empty directory {output}; rate = bytes of those files but
+    /// decoded.npy. Anchors: tools/anchors/ (HEVC tiling, NNCodec).
+    #[arg(long = "external", value_name = "NAME=CMD")]
+    pub externals: Vec<String>,
     /// The BD-rate anchor [default: uniform-zstd].
     #[arg(long, value_name = "CONFIG")]
     pub anchor: Option<String>,
@@ -203,7 +211,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.sequences {
         return sequences::run(&args);
     }
-    let configs = configs::select(&args.configs, &args.points)?;
+    let externals = args
+        .externals
+        .iter()
+        .map(|e| external::External::parse(e))
+        .collect::<anyhow::Result<_>>()?;
+    let configs = configs::select(&args.configs, &args.points, externals)?;
     let (anchor, tests) = comparison(&configs, args.anchor.as_deref(), &args.tests)?;
     let criteria = criteria(&args)?;
     let mut runner = match &args.fidelity_cmd {

@@ -663,6 +663,10 @@ pub fn run(args: &super::Args) -> anyhow::Result<()> {
         args.anchor.is_none() && args.tests.is_empty(),
         "--anchor and --test do not apply with --sequences: the BD-rates are seq-inter against seq-none and seq-intra, and seq-intra against seq-none"
     );
+    ensure!(
+        args.externals.is_empty(),
+        "--external with --sequences: external codecs are swept on still tensors only in this version"
+    );
     let configs = select(&args.configs, &args.points)?;
     let mut corpus = super::select_tensors(args)?;
     corpus
