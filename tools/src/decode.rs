@@ -5,7 +5,9 @@ use crate::io::atomic::{write_file, Staged};
 use crate::io::names::{layer_path, sequence_tensor_path, tensor_path};
 use crate::io::{npy, print, safetensors, shape_text, table, StreamError, Tensor};
 use anyhow::{bail, Context};
-use dfc_decoder::{random_access_points, tensor_sha256, DecodeOptions, Decoder, LayerInfo};
+use dfc_decoder::{
+    random_access_points, tensor_sha256, DecodeOptions, Decoder, LayerInfo, StreamInfo,
+};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -114,29 +116,49 @@ fn safetensors_name(layer: &str, frame_index: u32) -> String {
     }
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    let input = args.input.display().to_string();
-    let bytes = std::fs::read(&args.input).with_context(|| format!("cannot open {input}"))?;
-    let stream_error = |e| anyhow::Error::new(StreamError(e)).context(input.clone());
-    // A stream with random-access points is a sequence; a damaged stream is reported by the
-    // decoder below.
-    let points = match args.start_frame {
-        Some(_) => random_access_points(&bytes).map_err(stream_error)?,
-        None => random_access_points(&bytes).unwrap_or_default(),
+/// Whether `stream` is a sequence (it has random-access points), and the frame decoding starts
+/// at for `--start-frame N`: the last random-access point at or before N (clause 8.6).
+pub fn start_point(stream: &[u8], start_frame: Option<u32>) -> anyhow::Result<(bool, Option<u32>)> {
+    // A damaged stream is reported by the decoder, unless the start frame is needed here.
+    let points = match start_frame {
+        Some(_) => random_access_points(stream).map_err(StreamError)?,
+        None => random_access_points(stream).unwrap_or_default(),
     };
-    let sequence = !points.is_empty();
-    let start_frame = match args.start_frame {
+    let start = match start_frame {
         None => None,
         Some(n) => match points.iter().copied().filter(|&p| p <= n).max() {
             Some(p) => Some(p),
             None if points.is_empty() => {
-                bail!("{input}: --start-frame needs a sequence with random-access points")
+                bail!("--start-frame needs a sequence with random-access points")
             }
             None => bail!(
-                "{input}: no random-access point at or before frame {n} (random-access frames: {points:?})"
+                "no random-access point at or before frame {n} (random-access frames: {points:?})"
             ),
         },
     };
+    Ok((!points.is_empty(), start))
+}
+
+/// The ids of the layers `--layer` names.
+pub fn layer_ids(info: &StreamInfo, names: &[String]) -> anyhow::Result<BTreeSet<u16>> {
+    names
+        .iter()
+        .map(|name| match info.layer_by_name(name) {
+            Some(l) => Ok(l.id),
+            None => {
+                let names: Vec<&str> = info.layers.iter().map(|l| l.name.as_str()).collect();
+                bail!("there is no layer {name:?} (layers: {})", names.join(", "))
+            }
+        })
+        .collect()
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let input = args.input.display().to_string();
+    let bytes = std::fs::read(&args.input).with_context(|| format!("cannot open {input}"))?;
+    let stream_error = |e| anyhow::Error::new(StreamError(e)).context(input.clone());
+    let (sequence, start_frame) =
+        start_point(&bytes, args.start_frame).with_context(|| input.clone())?;
     let options = DecodeOptions {
         threads: crate::io::threads(args.threads),
         start_frame,
@@ -148,21 +170,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let selected: Vec<&LayerInfo> = if args.layers.is_empty() {
         info.layers.iter().collect()
     } else {
-        let mut ids = BTreeSet::new();
-        for name in &args.layers {
-            match info.layer_by_name(name) {
-                Some(l) => {
-                    ids.insert(l.id);
-                }
-                None => {
-                    let names: Vec<&str> = info.layers.iter().map(|l| l.name.as_str()).collect();
-                    bail!(
-                        "{input}: there is no layer {name:?} (layers: {})",
-                        names.join(", ")
-                    );
-                }
-            }
-        }
+        let ids = layer_ids(&info, &args.layers).with_context(|| input.clone())?;
         decoder.select_layers(ids.iter().copied());
         info.layers.iter().filter(|l| ids.contains(&l.id)).collect()
     };

@@ -3,7 +3,7 @@
 use crate::io::manifest::{slash_path, Manifests};
 use crate::io::{npy, print, ratio_text, safetensors, shape_text, table, Tensor};
 use anyhow::{bail, Context};
-use dfc_decoder::{CodingMethod, LayerKind, LevelLimits, Profile, LEVELS};
+use dfc_decoder::{CodingMethod, ElementType, LayerKind, LevelLimits, Profile, LEVELS};
 use dfc_encoder::{
     encode_sequence, encode_stream, ChannelMode, EncoderConfig, FrameInput, LayerInput,
     LossyOptions, MethodChoice, Prediction, QuantTarget, Quantizer, SequenceOptions,
@@ -113,8 +113,13 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// Values of `--quantizer`, `--channels` and `--prediction`.
+pub const QUANTIZERS: [&str; 2] = ["uniform", "codebook"];
+pub const CHANNEL_MODES: [&str; 3] = ["auto", "tensor", "channel"];
+pub const PREDICTIONS: [&str; 4] = ["auto", "inter", "intra", "none"];
+
 /// Options of the quantized method (lossy).
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Debug)]
 pub struct LossyArgs {
     /// Levels of N bits (1 to 16) over the tensor's range, or 2^N codewords. Default 8.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=16), conflicts_with_all = ["qp", "target_psnr", "target_bpe"])]
@@ -129,11 +134,11 @@ pub struct LossyArgs {
     #[arg(long = "target-bpe", value_name = "BITS")]
     pub target_bpe: Option<f64>,
     /// Reconstruction: uniform (offset + level × step) or codebook (Lloyd–Max values).
-    #[arg(long, value_name = "KIND", default_value = "uniform", value_parser = ["uniform", "codebook"])]
+    #[arg(long, value_name = "KIND", default_value = "uniform", value_parser = QUANTIZERS)]
     pub quantizer: String,
     /// Uniform steps per tensor, per channel (index of the first dimension), or auto
     /// (per channel when it pays, for --target-psnr and --target-bpe).
-    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "tensor", "channel"])]
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = CHANNEL_MODES)]
     pub channels: String,
     /// Round levels to nearest instead of rate–distortion optimized rounding.
     #[arg(long)]
@@ -141,7 +146,7 @@ pub struct LossyArgs {
     /// Prediction of quantized levels, map by map where it is cheaper: none; intra (residuals
     /// of the MED prediction from the left, above and above-left levels); inter (also residuals
     /// of the previous frame's levels, in sequences); auto (= inter).
-    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "inter", "intra", "none"])]
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = PREDICTIONS)]
     pub prediction: String,
 }
 
@@ -155,6 +160,15 @@ impl LossyArgs {
     }
 
     pub fn options(&self) -> anyhow::Result<LossyOptions> {
+        for (option, value, allowed) in [
+            ("quantizer", &self.quantizer, &QUANTIZERS[..]),
+            ("channels", &self.channels, &CHANNEL_MODES[..]),
+            ("prediction", &self.prediction, &PREDICTIONS[..]),
+        ] {
+            if !allowed.contains(&value.as_str()) {
+                bail!("{option} {value:?} is not one of {}", allowed.join(", "));
+            }
+        }
         let target = match (self.bits, self.qp, self.target_psnr, self.target_bpe) {
             (_, Some(qp), _, _) => QuantTarget::Qp(qp),
             (_, _, Some(db), _) if db.is_finite() => QuantTarget::Psnr(db),
@@ -182,7 +196,7 @@ impl LossyArgs {
     }
 }
 
-fn parse_method(s: &str) -> Result<MethodChoice, String> {
+pub fn parse_method(s: &str) -> Result<MethodChoice, String> {
     MethodChoice::from_name(s).ok_or_else(|| {
         let names: Vec<&str> = CodingMethod::ALL.iter().map(|m| m.name()).collect();
         format!("unknown method {s:?} ({}, auto)", names.join(", "))
@@ -197,7 +211,7 @@ fn method_given() -> bool {
     })
 }
 
-fn parse_profile(s: &str) -> Result<Profile, String> {
+pub fn parse_profile(s: &str) -> Result<Profile, String> {
     Profile::from_name(s).ok_or_else(|| format!("unknown profile {s:?} (baseline, main)"))
 }
 
@@ -210,7 +224,7 @@ fn level_names() -> String {
 }
 
 /// `2` → 20, `2.5` → 25.
-fn parse_level(s: &str) -> Result<u8, String> {
+pub fn parse_level(s: &str) -> Result<u8, String> {
     let bad = || format!("level {s:?} is not a number like 2 or 2.5");
     let (whole, tenth) = match s.split_once('.') {
         Some((w, t)) if t.len() == 1 => (w, t),
@@ -246,9 +260,12 @@ fn parse_layer_method(s: &str) -> Result<(String, MethodChoice), String> {
 
 fn parse_kind(s: &str) -> Result<(String, LayerKind), String> {
     let (name, kind) = split_pair(s)?;
-    let kind = LayerKind::from_name(kind)
-        .ok_or_else(|| format!("unknown kind {kind:?} (conv, pool, fc, other)"))?;
-    Ok((name.to_string(), kind))
+    Ok((name.to_string(), parse_layer_kind(kind)?))
+}
+
+pub fn parse_layer_kind(kind: &str) -> Result<LayerKind, String> {
+    LayerKind::from_name(kind)
+        .ok_or_else(|| format!("unknown kind {kind:?} (conv, pool, fc, other)"))
 }
 
 /// `KEY=VALUE`, split at the first `=`.
@@ -471,18 +488,13 @@ fn kind_of(layer: &Layer, manifests: &mut Manifests) -> anyhow::Result<LayerKind
             }
         }
     };
-    Ok(from_manifest.unwrap_or(if layer.tensor.shape.len() == 1 {
-        LayerKind::Fc
-    } else {
-        LayerKind::Conv
-    }))
+    Ok(from_manifest.unwrap_or(default_kind(layer.tensor.shape.len())))
 }
 
-/// Checks that every NAME of a NAME=VALUE option is a layer.
-fn check_names<T>(option: &str, pairs: &[(String, T)], layers: &[Layer]) -> anyhow::Result<()> {
+/// Checks that every NAME of a NAME=VALUE option is one of the layer `names`.
+pub fn check_names<T>(option: &str, pairs: &[(String, T)], names: &[&str]) -> anyhow::Result<()> {
     for (name, _) in pairs {
-        if !layers.iter().any(|l| &l.name == name) {
-            let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+        if !names.contains(&name.as_str()) {
             bail!(
                 "{option} {name}=...: there is no layer {name:?} (layers: {})",
                 names.join(", ")
@@ -492,44 +504,153 @@ fn check_names<T>(option: &str, pairs: &[(String, T)], layers: &[Layer]) -> anyh
     Ok(())
 }
 
+/// A tensor to encode, as `dfc encode` and the Python package hand it to [`encode_tensors`].
+#[derive(Clone, Debug)]
+pub struct NamedTensor<'a> {
+    pub name: String,
+    /// The frame of a sequence input; `None` for a still-image stream (no input may have one).
+    pub frame: Option<u32>,
+    pub kind: LayerKind,
+    pub element_type: ElementType,
+    pub shape: Vec<u32>,
+    /// Canonical bytes: little-endian elements in C order.
+    pub data: &'a [u8],
+}
+
+/// The coding options of `dfc encode`, everything but its inputs and output.
+#[derive(Debug)]
+pub struct Options {
+    pub method: MethodChoice,
+    /// Whether `method` was given; if not (it is then auto), a lossy target makes the float
+    /// layers quantized.
+    pub method_given: bool,
+    pub layer_methods: Vec<(String, MethodChoice)>,
+    pub lossy: LossyArgs,
+    pub profile: Profile,
+    pub level: Option<u8>,
+    pub tensor_hashes: bool,
+    /// Metadata entries, see [`metadata`].
+    pub metadata: Vec<(String, String)>,
+    /// As `--threads`: 0 is one per CPU.
+    pub threads: usize,
+    pub rap_period: u32,
+}
+
+/// The metadata `dfc encode` writes: `source` (when given), `encoder`, then `extra`.
+pub fn metadata(source: Option<String>, extra: &[(String, String)]) -> Vec<(String, String)> {
+    let mut entries: Vec<(String, String)> = source
+        .map(|s| ("source".to_string(), s))
+        .into_iter()
+        .collect();
+    entries.push((
+        "encoder".to_string(),
+        format!("dfc-encoder {ENCODER_VERSION}"),
+    ));
+    entries.extend(extra.iter().cloned());
+    entries
+}
+
+/// The kind of a layer that neither an option nor a manifest names: rank 1 is fc, higher ranks
+/// are conv.
+pub fn default_kind(rank: usize) -> LayerKind {
+    if rank == 1 {
+        LayerKind::Fc
+    } else {
+        LayerKind::Conv
+    }
+}
+
+/// The stream `dfc encode` writes for these tensors: one still image, or one access unit per
+/// frame when the tensors have frames.
+pub fn encode_tensors(layers: &[NamedTensor<'_>], options: &Options) -> anyhow::Result<Vec<u8>> {
+    let lossy = options.lossy.options()?;
+    let lossy_default = options.lossy.any_target() && !options.method_given;
+    let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+    check_names("--layer-method", &options.layer_methods, &names)?;
+    if layers.iter().any(|l| l.frame.is_some()) && layers.iter().any(|l| l.frame.is_none()) {
+        bail!("some tensors are frames of a sequence and some are not");
+    }
+    let inputs: Vec<LayerInput<'_>> = layers
+        .iter()
+        .map(|layer| {
+            let given = options
+                .layer_methods
+                .iter()
+                .rev()
+                .find(|(n, _)| *n == layer.name)
+                .map(|(_, m)| *m);
+            let method = match given.unwrap_or(options.method) {
+                MethodChoice::Quantized(_) => MethodChoice::Quantized(lossy),
+                MethodChoice::Auto
+                    if lossy_default
+                        && given.is_none()
+                        && dfc_decoder::quant::model::is_float_type(layer.element_type) =>
+                {
+                    MethodChoice::Quantized(lossy)
+                }
+                m => m,
+            };
+            LayerInput {
+                name: layer.name.clone(),
+                kind: layer.kind,
+                element_type: layer.element_type,
+                shape: layer.shape.clone(),
+                data: layer.data,
+                method,
+            }
+        })
+        .collect();
+    // Fields the encoder may add later keep their defaults.
+    #[allow(clippy::needless_update)]
+    let config = EncoderConfig {
+        profile: options.profile,
+        level_idc: options.level,
+        tensor_hashes: options.tensor_hashes,
+        metadata: options.metadata.clone(),
+        threads: crate::io::threads(options.threads),
+        ..EncoderConfig::default()
+    };
+    let mut frames: BTreeMap<u32, Vec<LayerInput<'_>>> = BTreeMap::new();
+    for (layer, input) in layers.iter().zip(&inputs) {
+        if let Some(f) = layer.frame {
+            frames.entry(f).or_default().push(input.clone());
+        }
+    }
+    if frames.is_empty() {
+        return Ok(encode_stream(&inputs, &config)?);
+    }
+    let frames: Vec<FrameInput<'_>> = frames
+        .into_iter()
+        .map(|(frame_index, layers)| FrameInput {
+            frame_index,
+            layers,
+        })
+        .collect();
+    let sequence = SequenceOptions {
+        prediction: Prediction::from_name(&options.lossy.prediction).unwrap_or(Prediction::Auto),
+        rap_period: options.rap_period,
+    };
+    Ok(encode_sequence(&frames, &config, &sequence)?)
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let lossy = args.lossy.options()?;
-    // A lossy target without --method makes the float layers quantized.
-    let lossy_default = args.lossy.any_target() && !method_given();
     let mut manifests = Manifests::default();
     let layers = read_inputs(&args.inputs, &mut manifests)?;
-    check_names("--kind", &args.kinds, &layers)?;
-    check_names("--layer-method", &args.layer_methods, &layers)?;
-    let mut inputs = Vec::with_capacity(layers.len());
+    let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+    check_names("--kind", &args.kinds, &names)?;
+    let mut tensors = Vec::with_capacity(layers.len());
     for layer in &layers {
         let kind = match args.kinds.iter().rev().find(|(n, _)| *n == layer.name) {
             Some((_, k)) => *k,
             None => kind_of(layer, &mut manifests)?,
         };
-        let method = args
-            .layer_methods
-            .iter()
-            .rev()
-            .find(|(n, _)| *n == layer.name)
-            .map_or(args.method, |(_, m)| *m);
-        let method = match method {
-            MethodChoice::Quantized(_) => MethodChoice::Quantized(lossy),
-            MethodChoice::Auto
-                if lossy_default
-                    && dfc_decoder::quant::model::is_float_type(layer.tensor.element_type)
-                    && !args.layer_methods.iter().any(|(n, _)| *n == layer.name) =>
-            {
-                MethodChoice::Quantized(lossy)
-            }
-            m => m,
-        };
-        inputs.push(LayerInput {
+        tensors.push(NamedTensor {
             name: layer.name.clone(),
+            frame: layer.frame,
             kind,
             element_type: layer.tensor.element_type,
             shape: layer.tensor.shape.clone(),
             data: &layer.tensor.data,
-            method,
         });
     }
     let source = args
@@ -538,69 +659,41 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    let mut metadata = vec![
-        ("source".to_string(), source),
-        (
-            "encoder".to_string(),
-            format!("dfc-encoder {ENCODER_VERSION}"),
-        ),
-    ];
-    metadata.extend(args.meta.iter().cloned());
-    // Fields the encoder may add later keep their defaults.
-    #[allow(clippy::needless_update)]
-    let config = EncoderConfig {
+    let options = Options {
+        method: args.method,
+        method_given: method_given(),
+        layer_methods: args.layer_methods,
+        lossy: args.lossy,
         profile: args.profile,
-        level_idc: args.level,
+        level: args.level,
         tensor_hashes: !args.no_hash,
-        metadata,
-        threads: crate::io::threads(args.threads),
-        ..EncoderConfig::default()
+        metadata: metadata(Some(source), &args.meta),
+        threads: args.threads,
+        rap_period: args.rap_period,
     };
     let out = args.output.display().to_string();
-    let frames: BTreeMap<u32, Vec<LayerInput<'_>>> =
-        layers
-            .iter()
-            .zip(inputs.iter())
-            .fold(BTreeMap::new(), |mut m, (l, input)| {
-                if let Some(f) = l.frame {
-                    m.entry(f).or_insert_with(Vec::new).push(input.clone());
-                }
-                m
-            });
-    let stream = if frames.is_empty() {
-        encode_stream(&inputs, &config).with_context(|| out.clone())?
-    } else {
-        let frames: Vec<FrameInput<'_>> = frames
-            .into_iter()
-            .map(|(frame_index, layers)| FrameInput {
-                frame_index,
-                layers,
-            })
-            .collect();
-        let options = SequenceOptions {
-            prediction: Prediction::from_name(&args.lossy.prediction).unwrap_or(Prediction::Auto),
-            rap_period: args.rap_period,
-        };
-        encode_sequence(&frames, &config, &options).with_context(|| out.clone())?
-    };
+    let stream = encode_tensors(&tensors, &options).with_context(|| out.clone())?;
     crate::io::atomic::write_file(&args.output, &stream)?;
     if !args.quiet {
-        let frames: Vec<u32> = layers.iter().map(|l| l.frame.unwrap_or(0)).collect();
-        print(&summary(&out, &stream, &inputs, &frames)?)?;
+        print(&summary(&out, &stream, &tensors)?)?;
     }
     Ok(())
 }
 
 /// One line per layer (name, shape, type, method, bytes in → bytes out, ratio, and PSNR for
 /// lossy layers) and a total.
-fn summary(
-    out: &str,
-    stream: &[u8],
-    inputs: &[LayerInput<'_>],
-    frames: &[u32],
-) -> anyhow::Result<String> {
+fn summary(out: &str, stream: &[u8], inputs: &[NamedTensor<'_>]) -> anyhow::Result<String> {
     let report = crate::inspect::scan(stream);
-    let psnr = lossy_psnr(stream, inputs, frames)?;
+    let lossy = report.layers.iter().any(|l| {
+        l.methods
+            .iter()
+            .any(|m| m == CodingMethod::Quantized.name())
+    });
+    let psnr = if lossy {
+        lossy_psnr(stream, inputs)?
+    } else {
+        HashMap::new()
+    };
     let rows: Vec<Vec<String>> = report
         .layers
         .iter()
@@ -646,19 +739,9 @@ fn summary(
 }
 
 /// PSNR over the peak of each lossy layer (the mean over its frames in a sequence), decoding
-/// the stream just written; `frames[i]` is the frame of `inputs[i]`.
-fn lossy_psnr(
-    stream: &[u8],
-    inputs: &[LayerInput<'_>],
-    frames: &[u32],
-) -> anyhow::Result<HashMap<String, f64>> {
+/// the stream just written.
+fn lossy_psnr(stream: &[u8], inputs: &[NamedTensor<'_>]) -> anyhow::Result<HashMap<String, f64>> {
     let mut sums: HashMap<String, (f64, u32)> = HashMap::new();
-    if !inputs
-        .iter()
-        .any(|l| matches!(l.method, MethodChoice::Quantized(_)))
-    {
-        return Ok(HashMap::new());
-    }
     let (info, tensors) = dfc_decoder::decode_all(stream)
         .map_err(|e| anyhow::anyhow!("the stream just written does not decode: {e}"))?;
     for t in tensors {
@@ -668,13 +751,15 @@ fn lossy_psnr(
         let layer = &info.layers[usize::from(t.layer_id)];
         let Some(input) = inputs
             .iter()
-            .zip(frames)
-            .find(|(i, &f)| i.name == layer.name && f == t.frame_index)
-            .map(|(i, _)| i)
+            .find(|i| i.name == layer.name && i.frame.unwrap_or(0) == t.frame_index)
         else {
             continue;
         };
-        let original = dfc_encoder::float_values(&input.tensor())?;
+        let original = dfc_encoder::float_values(&dfc_encoder::TensorRef {
+            element_type: input.element_type,
+            shape: &input.shape,
+            data: input.data,
+        })?;
         let decoded = dfc_encoder::float_values(&dfc_encoder::TensorRef {
             element_type: t.element_type,
             shape: &t.shape,

@@ -50,9 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let report = scan(&bytes);
     if args.json {
-        let mut text = serde_json::to_string_pretty(&report).context("building JSON")?;
-        text.push('\n');
-        print(&text)?;
+        print(&report.to_json()?)?;
     } else {
         print(&report.to_text(&name))?;
     }
@@ -430,6 +428,13 @@ fn describe_unit(
 }
 
 impl Report {
+    /// What `dfc inspect --json` prints.
+    pub fn to_json(&self) -> anyhow::Result<String> {
+        let mut text = serde_json::to_string_pretty(self).context("building JSON")?;
+        text.push('\n');
+        Ok(text)
+    }
+
     /// The human-readable form: stream line, metadata, unit table, layer table, totals.
     pub fn to_text(&self, name: &str) -> String {
         let mut out = String::new();
