@@ -2,7 +2,7 @@
 //! conversion, paths and file objects); both call what the `dfc` command line calls, so the
 //! streams and the decoded tensors are the command line's.
 
-use dfc_decoder::{DecodeError, DecodeOptions, DecodedTensor, Decoder, Location, StreamInfo};
+use dfc_decoder::{DecodeError, DecodedTensor, Decoder, Location, StreamInfo};
 use dfc_encoder::MethodChoice;
 use dfc_tools::encode::{self, LossyArgs, NamedTensor};
 use dfc_tools::io::StreamError;
@@ -205,14 +205,6 @@ fn tensor_out<'py>(py: Python<'py>, info: &StreamInfo, t: DecodedTensor) -> Tens
     )
 }
 
-fn decode_options(threads: usize, start_frame: Option<u32>) -> DecodeOptions {
-    DecodeOptions {
-        threads: dfc_tools::io::threads(threads),
-        start_frame,
-        ..DecodeOptions::default()
-    }
-}
-
 /// Decodes a whole stream held in memory: whether it is a sequence, and every tensor (see
 /// `dfc.decode`).
 #[pyfunction]
@@ -224,17 +216,9 @@ fn decode_stream<'py>(
     start_frame: Option<u32>,
     threads: usize,
 ) -> PyResult<(bool, Vec<TensorOut<'py>>)> {
+    let layers = layers.unwrap_or_default();
     let (sequence, info, tensors) = py
-        .detach(|| -> Result<_, anyhow::Error> {
-            let (sequence, start) = dfc_tools::decode::start_point(&data, start_frame)?;
-            let mut decoder = Decoder::with_options(&data[..], decode_options(threads, start));
-            let info = decoder.info().map_err(StreamError)?.clone();
-            if let Some(names) = &layers {
-                decoder.select_layers(dfc_tools::decode::layer_ids(&info, names)?);
-            }
-            let tensors = decoder.decode_to_end().map_err(StreamError)?;
-            Ok((sequence, info, tensors))
-        })
+        .detach(|| dfc_tools::decode::decode_tensors(&data, &layers, start_frame, threads))
         .map_err(|e| tool_error(py, e))?;
     let out = tensors
         .into_iter()
@@ -322,12 +306,12 @@ impl StreamDecoder {
                 let file = source.unbind();
                 (Box::new(PyReader { file, method }), start_frame)
             };
-        let mut decoder = Decoder::with_options(reader, decode_options(threads, start));
+        let mut decoder = Decoder::with_options(reader, dfc_tools::decode::options(threads, start));
         let info = py
             .detach(|| decoder.info().cloned())
             .map_err(|e| decode_error(py, &e))?;
-        if let Some(names) = &layers {
-            let ids = dfc_tools::decode::layer_ids(&info, names).map_err(|e| tool_error(py, e))?;
+        if let Some(names) = layers.filter(|l| !l.is_empty()) {
+            let ids = dfc_tools::decode::layer_ids(&info, &names).map_err(|e| tool_error(py, e))?;
             decoder.select_layers(ids);
         }
         Ok(StreamDecoder {

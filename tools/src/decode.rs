@@ -6,7 +6,8 @@ use crate::io::names::{layer_path, sequence_tensor_path, tensor_path};
 use crate::io::{npy, print, safetensors, shape_text, table, StreamError, Tensor};
 use anyhow::{bail, Context};
 use dfc_decoder::{
-    random_access_points, tensor_sha256, DecodeOptions, Decoder, LayerInfo, StreamInfo,
+    random_access_points, tensor_sha256, DecodeOptions, DecodedTensor, Decoder, LayerInfo,
+    StreamInfo,
 };
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -139,6 +140,35 @@ pub fn start_point(stream: &[u8], start_frame: Option<u32>) -> anyhow::Result<(b
     Ok((!points.is_empty(), start))
 }
 
+/// The decoder's options for `--threads` (0: one per CPU) and a random-access start frame.
+pub fn options(threads: usize, start_frame: Option<u32>) -> DecodeOptions {
+    DecodeOptions {
+        threads: crate::io::threads(threads),
+        start_frame,
+        ..DecodeOptions::default()
+    }
+}
+
+/// A whole stream held in memory decoded as `dfc decode` decodes it (from the random-access
+/// point of `start_frame`, only the `layers` named), without writing anything: whether it is a
+/// sequence, what it declares, and every tensor in stream order.
+pub fn decode_tensors(
+    stream: &[u8],
+    layers: &[String],
+    start_frame: Option<u32>,
+    threads: usize,
+) -> anyhow::Result<(bool, StreamInfo, Vec<DecodedTensor>)> {
+    let (sequence, start_frame) = start_point(stream, start_frame)?;
+    let mut decoder = Decoder::with_options(stream, options(threads, start_frame));
+    let info = decoder.info().map_err(StreamError)?.clone();
+    if !layers.is_empty() {
+        decoder.select_layers(layer_ids(&info, layers)?);
+    }
+    let tensors = decoder.decode_to_end().map_err(StreamError)?;
+    let info = decoder.info().map_err(StreamError)?.clone();
+    Ok((sequence, info, tensors))
+}
+
 /// The ids of the layers `--layer` names.
 pub fn layer_ids(info: &StreamInfo, names: &[String]) -> anyhow::Result<BTreeSet<u16>> {
     names
@@ -159,12 +189,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let stream_error = |e| anyhow::Error::new(StreamError(e)).context(input.clone());
     let (sequence, start_frame) =
         start_point(&bytes, args.start_frame).with_context(|| input.clone())?;
-    let options = DecodeOptions {
-        threads: crate::io::threads(args.threads),
-        start_frame,
-        ..DecodeOptions::default()
-    };
-    let mut decoder = Decoder::with_options(&bytes[..], options);
+    let mut decoder = Decoder::with_options(&bytes[..], options(args.threads, start_frame));
     let info = decoder.info().map_err(stream_error)?.clone();
 
     let selected: Vec<&LayerInfo> = if args.layers.is_empty() {
