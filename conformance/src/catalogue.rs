@@ -4693,6 +4693,17 @@ fn sequence_invalid_cases() -> Vec<Case> {
         vec![hand_frame(inter8(near(&r0), &[0, 2], 1, &r0), true)],
         false,
     ));
+    c.push(seq_invalid(
+        "req-8.3.7-7-no-frame-headers-second-frame",
+        "REQ-8.3.7-7",
+        "A stream without frame_header units: frame 0 is coded without prediction and frame 1 has inter maps with ref_distance 1; without access units frame 0 is no reference (clause 8.7).",
+        None,
+        vec![
+            hand_frame(plain_frame(r0.clone()), true),
+            hand_frame(inter8(near(&r0), &[2, 2], 1, &r0), false),
+        ],
+        false,
+    ));
     let p = inter8(near(&r0), &[2, 2], 1, &r0).parts();
     let head = p.head_bytes();
     c.push(seq_invalid_bytes(
@@ -5158,6 +5169,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(invalid_cases());
     cases.extend(sequence_invalid_cases());
     cases.extend(native_invalid_cases());
+    cases.extend(spec_0_6_cases());
     cases
 }
 
@@ -5170,4 +5182,186 @@ pub fn sequence_header(stream: &[u8]) -> Option<SequenceHeader> {
             SequenceHeader::from_reader(&mut BitReader::endian(&first.payload[..], BigEndian)).ok()
         })
         .flatten()
+}
+
+/// A zlib stream of one non-final stored block holding `data`, followed by `tail` (RFC 1950,
+/// RFC 1951): byte-exact control of where the decompressed data ends.
+fn zlib_stored_then(data: &[u8], tail: &[u8]) -> Vec<u8> {
+    assert!(data.len() <= 0xFFFF);
+    let mut out = zlib_header(0x78, 0x01).to_vec();
+    let len = data.len() as u16;
+    out.push(0x00); // BFINAL 0, BTYPE 00 (stored), padded
+    out.extend(len.to_le_bytes());
+    out.extend((!len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(tail);
+    out
+}
+
+/// A frequency_table( ) that lists one symbol whose symbol_gap ue(v) has 17 leading zero bits,
+/// then `empty` empty tables, written after `head`, aligned, with an all-zero slice index of
+/// `num_slices` slices: valid syntax except for the 17 zero bits.
+fn ue_17_payload(head: &[u8], empty: usize, num_slices: usize) -> Vec<u8> {
+    use bitstream_io::{BitWrite, BitWriter};
+    let mut out = head.to_vec();
+    let mut w = BitWriter::endian(&mut out, BigEndian);
+    w.write::<9, u16>(1).expect("in memory");
+    w.write_var::<u32>(17, 0).expect("in memory");
+    w.write_bit(true).expect("in memory");
+    w.write_var::<u32>(17, 0).expect("in memory");
+    w.write::<12, u16>(4095).expect("in memory");
+    for _ in 0..empty {
+        w.write::<9, u16>(0).expect("in memory");
+    }
+    w.byte_align().expect("in memory");
+    out.extend(std::iter::repeat_n(0u8, 8 * num_slices));
+    out
+}
+
+/// The cases of spec 0.6: its errata (REQ-7.1-3, frame_header in REQ-7.2-6, random access as a
+/// process, the check order of compressed payloads), and the cases added so that every
+/// misreading of `dfc_decoder::mutants` fails at least two cases.
+fn spec_0_6_cases() -> Vec<Case> {
+    let (v, u) = (Group::Valid, Group::Uncommon);
+    let mut c = Vec::new();
+    let fh = |b: &Base, k: usize| b.index(UnitType::FrameHeader, k);
+    // Erratum 8: native payloads of versions 0.2 to 0.4 (REQ-7.1-3).
+    c.push(invalid("req-7.1-3-native-in-version-0.4", "REQ-7.1-3", "version_minor 4 (identification and sequence header) and a native payload: version 0.5 changed native_header(), so this version cannot decode it (clause 7.1).", "valid/m-native-float32-r3", fixed(&["set:id.version_minor=4", "set:0.version_minor=4"])));
+    let mut case = invalid("req-7.1-3-native-in-version-0.2-unselected", "REQ-7.1-3", "version_minor 2 and a native payload in a layer that is not selected (layer zlib selected): REQ-7.1-3 is checked for every feature_data unit, selected or not (clause 8.6).", "valid/profile-main-all", fixed(&["set:id.version_minor=2", "set:0.version_minor=2"]));
+    case.select_layer = Some("zlib".into());
+    c.push(case);
+    c.push(mutation(u, "version-minor-4-without-native", "version_minor 4 in a stream without native payloads (raw, zlib, gzip, bzip2, lzma layers): it decodes as a stream of this version (clause 7.1).", &["REQ-7.1-3", "REQ-7.3-1"], B1, fixed(&["set:id.version_minor=4", "set:0.version_minor=4"])));
+    // Erratum 6: frame_header payloads (REQ-7.2-6, Table 7-2).
+    c.push(invalid("req-7.2-6-frame-header-long", "REQ-7.2-6", "The frame_header of frame 1 has a 6-byte payload (5 bytes of frame_header() and one more).", FH, move |b| vec![format!("pappend:{}=00", fh(b, 1))]));
+    c.push(invalid("req-7.2-6-frame-header-short", "REQ-7.2-6", "The first frame_header has a 4-byte payload (random_access and reserved_zero_7bits missing).", FH, move |b| vec![format!("ptrunc:{}=4", fh(b, 0))]));
+    // Erratum 7: random access (clause 8.6), from frame 4 of seq-inter-random-access.
+    const RA: &str = "valid/seq-inter-random-access";
+    let mut case = mutation(u, "start-frame-passes-over-broken-units", "Random access from frame 4 (start_frame 4): the units passed over break requirements that are not checked for them (clause 8.6, step 2): frame 1's quantized payload is damaged (CRC correct), frame 2's frame_header has reserved_zero_7bits 1 and frame_index 0, frame 3's tensor_hash does not match. Frames 4 to 7 decode.", &["REQ-7.11-1", "REQ-7.11-3", "REQ-8.5-1"], RA, move |b| {
+        vec![format!("set:{}.reserved_zero_7bits=1", fh(b, 2)), format!("set:{}.frame_index=0", fh(b, 2)), b.flip_method_byte(b.fd(0, 1), 20, 0xff), b.flip_method_byte(b.fd(0, 1), 30, 0x55), format!("pwrite:{}@7=00", b.th(0, 3))]
+    });
+    case.start_frame = Some(4);
+    c.push(case);
+    let mut case = mutation(u, "start-frame-passes-over-misplaced-units", "Random access from frame 4: the units passed over are out of order (a layer_parameters unit, a tensor_hash without its feature data, a reserved-skippable unit between frame 2's feature data and its hash, a sequence_header): no requirement of clause 5.2 applies to them (clause 8.6, step 2). Frames 4 to 7 decode.", &["REQ-5.2-1", "REQ-5.2-2", "REQ-5.2-3"], RA, move |b| {
+        vec![
+            format!("insert:{}={}", fh(b, 3), unit_hex(1, b.payload(0))),
+            format!("insert:{}={}", b.th(0, 2), unit_hex(0x80, b"between")),
+            format!("delete:{}", b.fd(0, 1)),
+            format!("insert:{}={}", fh(b, 1), unit_hex(2, b.payload(b.lp(0)))),
+        ]
+    });
+    case.start_frame = Some(4);
+    c.push(case);
+    let mut case = invalid("req-7.2-6-passed-over-frame-header", "REQ-7.2-6", "Random access from frame 4: the frame_header of frame 2, passed over, has a 6-byte payload; frame_header units passed over are parsed (clause 8.6, step 2), so REQ-7.2-6 applies to them.", RA, move |b| vec![format!("pappend:{}=00", fh(b, 2))]);
+    case.start_frame = Some(4);
+    c.push(case);
+    let mut case = invalid("req-7.2-6-passed-over-frame-header-short", "REQ-7.2-6", "Random access from frame 4: the frame_header of frame 3, passed over, has a 4-byte payload (REQ-7.2-6 applies to frame_header units passed over).", RA, move |b| vec![format!("ptrunc:{}=4", fh(b, 3))]);
+    case.start_frame = Some(4);
+    c.push(case);
+    let mut case = invalid("req-7.2-3-passed-over-unit", "REQ-7.2-3", "Random access from frame 4: the unit_crc of frame 2's feature_data, passed over, is wrong; every unit passed over is CRC-checked (clause 8.6, step 2).", RA, |b| vec![format!("crcflip:{}", b.fd(0, 2))]);
+    case.start_frame = Some(4);
+    c.push(case);
+    c.push(invalid("req-5.2-6-first-frame-without-frame-header", "REQ-5.2-6", "The frame_header of frame 0 is removed: frame 0's feature data come before any frame_header, which the frame_header of frame 1 reports (FeatureFirst).", FH, move |b| vec![format!("delete:{}", fh(b, 0))]));
+    // The order of the checks of the unit (clause 8.2): the CRC before the unit type.
+    c.push(invalid("req-7.2-3-reserved-critical-unit", "REQ-7.2-3", "A reserved-critical unit (type 0x08) with a wrong unit_crc: the CRC is checked before the unit type (clause 8.2).", B1, |b| vec![format!("insert:{}={}", b.eos(), unit_hex(8, &[0])), format!("crcflip:{}", b.eos())]));
+    c.push(invalid("req-7.2-3-unit-type-zero", "REQ-7.2-3", "A unit of type 0 (forbidden) with a wrong unit_crc: the CRC is checked before the unit type (clause 8.2).", B1, |b| vec![format!("insert:{}={}", b.eos(), unit_hex(0, &[0, 1])), format!("crcflip:{}", b.eos())]));
+    // Erratum 10: the check order of compressed payloads (clause 8.3).
+    let method_case =
+        |id: &str, req: &str, purpose: &str, base: &str, make: fn(&Base, usize) -> Vec<String>| {
+            invalid(id, req, purpose, base, move |b| {
+                let fd = b.fd(0, 0);
+                let mut ops = make(b, fd);
+                ops.push(format!("delete:{}", b.th(0, 0)));
+                ops
+            })
+        };
+    c.push(method_case("req-8.3-1-zlib-long-then-invalid-block", "REQ-8.3-1", "A zlib stream whose first, stored block holds N + 1 bytes and whose next block has the reserved BTYPE 11: the (N + 1)-th byte is produced before the invalid block is met, so REQ-8.3-1 is reported, however far a decoder decompresses (clause 8.3).", "valid/m-zlib-float32-r3", |b, fd| {
+        let mut d = b.data(0, 0);
+        d.push(0x5A);
+        vec![b.set_payload(fd, &zlib_stored_then(&d, &[0x07]))]
+    }));
+    c.push(method_case("req-8.3.2-1-zlib-n-bytes-then-invalid-block", "REQ-8.3.2-1", "A zlib stream whose first, stored block holds exactly N bytes and whose next block has the reserved BTYPE 11: the invalid block is met before an (N + 1)-th byte (clause 8.3).", "valid/m-zlib-float32-r3", |b, fd| {
+        vec![b.set_payload(fd, &zlib_stored_then(&b.data(0, 0), &[0x07]))]
+    }));
+    c.push(method_case("req-8.3-1-gzip-long-bad-crc", "REQ-8.3-1", "A gzip member that decompresses to N + 4 bytes, whose CRC32 is wrong: the trailer is read after the (N + 1)-th byte, so REQ-8.3-1 is reported (clause 8.3).", "valid/m-gzip-float32-r3", |b, fd| {
+        let mut d = b.data(0, 0);
+        d.extend([1, 2, 3, 4]);
+        let mut g = code(CodingMethod::Gzip, &d);
+        let at = g.len() - 8;
+        g[at] ^= 0x01;
+        vec![b.set_payload(fd, &g)]
+    }));
+    c.push(method_case("req-8.3-1-bzip2-long-bad-stream-crc", "REQ-8.3-1", "A bzip2 stream that decompresses to 2N bytes, whose combined stream CRC is wrong: the block's bytes are produced before the stream CRC is checked, so REQ-8.3-1 is reported (clause 8.3).", "valid/m-bzip2-float32-r3", |b, fd| {
+        let d = b.data(0, 0);
+        let mut z = code(CodingMethod::Bzip2, &[d.clone(), d].concat());
+        let at = z.len() - 2;
+        z[at] ^= 0x10;
+        vec![b.set_payload(fd, &z)]
+    }));
+    c.push(method_case("req-8.3-1-zlib-short-trailing-byte", "REQ-8.3-1", "A zlib stream that decompresses to N - 1 bytes, followed by one more byte: the length (REQ-8.3-1) is checked before the bytes after the stream (REQ-8.3-2).", "valid/m-zlib-float32-r3", |b, fd| {
+        let d = b.data(0, 0);
+        let mut z = code(CodingMethod::Zlib, &d[..d.len() - 1]);
+        z.push(0);
+        vec![b.set_payload(fd, &z)]
+    }));
+    c.push(method_case("req-8.3-1-lzma-short-trailing-byte", "REQ-8.3-1", "LZMA data that decompresses to N - 4 bytes, followed by one more byte: the length (REQ-8.3-1) is checked before the bytes after the data (REQ-8.3-2).", "valid/m-lzma-float32-r3", |b, fd| {
+        let d = b.data(0, 0);
+        let mut z = code(CodingMethod::Lzma, &d[..d.len() - 4]);
+        z.push(0);
+        vec![b.set_payload(fd, &z)]
+    }));
+    c.push(method_case("req-8.3.5-1-lzma-props-and-size", "REQ-8.3.5-1", "An .lzma header with the properties byte 225 and a known uncompressed size: the properties are checked first (clause 8.3.5).", "valid/m-lzma-float32-r3", |_, fd| vec![format!("pwrite:{fd}@7=e1"), format!("pwrite:{fd}@12=a800000000000000")]));
+    c.push(method_case("req-8.3.5-2-lzma-dict-and-size", "REQ-8.3.5-2", "An .lzma header with a dictionary of 2^26 + 1 bytes and a known uncompressed size: the dictionary size is checked before the size field (clause 8.3.5).", "valid/m-lzma-float32-r3", |_, fd| vec![format!("pwrite:{fd}@8=01000004"), format!("pwrite:{fd}@12=a800000000000000")]));
+    c.push(method_case(
+        "req-8.3-1-raw-one-element-more",
+        "REQ-8.3-1",
+        "A raw payload of N + 4 bytes (one float32 element more).",
+        "valid/m-raw-float32-r1",
+        |_, fd| vec![format!("pappend:{fd}=0000803f")],
+    ));
+    c.push(method_case("req-8.3.2-2-zlib-fdict-uint8", "REQ-8.3.2-2", "A zlib header with FDICT = 1 and a DICTID after it (FCHECK correct), in a uint8 layer: checked before decompression (clause 8.3.2).", "valid/m-zlib-uint8-r2", |b, fd| {
+        let p = b.method_payload(fd);
+        let mut z = zlib_header(p[0], p[1] | 0x20).to_vec();
+        z.extend([0, 0, 0, 1]);
+        z.extend_from_slice(&p[2..]);
+        vec![b.set_payload(fd, &z)]
+    }));
+    // ue(v) with 17 leading zero bits, the rest of the payload valid (clause 4.1).
+    c.push(method_case("req-8.3.6-7-ue-17-zeros", "REQ-8.3.6-7", "A native payload whose first frequency table lists one symbol with a symbol_gap of 17 leading zero bits, followed by 43 empty tables and a slice index: only the 17 zero bits are wrong (a decoder that allows them reports REQ-8.3.6-2 instead).", "valid/m-native-float32-r3", |b, fd| {
+        let (parts, _) = native_parts(b, fd);
+        vec![b.set_payload(fd, &ue_17_payload(&b.method_payload(fd)[..7], 43, parts.index.slices.len()))]
+    }));
+    c.push(method_case("req-8.3.7-4-ue-17-zeros-then-valid", "REQ-8.3.7-4", "A quantized payload whose first frequency table lists one symbol with a symbol_gap of 17 leading zero bits, followed by 18 empty tables and a slice index: only the 17 zero bits are wrong.", Q_BASE, |b, fd| {
+        let parts = quant_parts(b, fd);
+        vec![b.set_payload(fd, &ue_17_payload(&b.method_payload(fd)[..17], 18, parts.index.slices.len()))]
+    }));
+    // The final rANS state (clause 8.3.6.5): slices whose symbols all come from one-symbol
+    // tables keep their state, so a changed initial state only changes the final one.
+    c.push(method_case("req-8.3.6-6-final-state", "REQ-8.3.6-6", "A native all-zero tensor whose slice starts in the state 2^16 + 1 instead of 2^16: every symbol comes from a one-symbol table, the state never changes, and the final state is not 2^16.", "valid/m-native-float32-r3", |b, fd| {
+        let p = b.layer(0);
+        let zeros = vec![0u8; 4 * p.dims.iter().product::<u32>() as usize];
+        let payload = dfc_encoder::encode_native(ElementType::Float32, &p.dims, p.non_negative_flag, &zeros, 1);
+        let mut mb = b.method_payload(fd).to_vec();
+        mb.clear();
+        mb.extend(payload);
+        let desc = dfc_decoder::native::TensorDesc { element_type: ElementType::Float32, shape: &p.dims, non_negative: p.non_negative_flag };
+        let at = dfc_decoder::native::parse_parts(&mb, &desc).expect("valid").data_offset;
+        mb[at] ^= 0x01;
+        vec![b.set_payload(fd, &mb)]
+    }));
+    c.push(method_case("req-8.3.6-6-quantized-final-state", "REQ-8.3.6-6", "A quantized all-zero codebook tensor whose first slice starts in the state 2^16 + 1: its symbols come from one-symbol tables, so the final state is 2^16 + 1.", "valid/q-codebook-all-zero", |b, fd| {
+        let at = quant_parts(b, fd).data_offset;
+        vec![b.flip_method_byte(fd, at, 0x01)]
+    }));
+    c.push(from_recipe(v, "native-exponent-context-cap", "A bfloat16 layer coded with native whose few special values (NaN, infinities, exponent field 255) are under 0.1 % of the elements: the encoder's exp_ctx_base follows the other values, so the elements next to the specials have a predicted exponent far above it and ExpCtx 15, 1 + Min(14, ...) (clause 8.3.6.3).", &["REQ-8.3.6-2"], recipe("main", vec![layer("outliers", LayerKind::Conv, ElementType::BFloat16, &[8, 30, 120], "native", pattern(true, 0))])));
+    c.push(from_recipe(v, "native-exponent-context-cap-rank-4", "As native-exponent-context-cap with rank 4 (shape [2, 4, 30, 120]) and another phase of the pattern.", &["REQ-8.3.6-2"], recipe("main", vec![layer("outliers", LayerKind::Conv, ElementType::BFloat16, &[2, 4, 30, 120], "native", pattern(true, 7))])));
+    // Reconstruction (clause 8.3.7.5): two roundings, the product first.
+    let near_1000: Vec<i32> = (0..48).map(|i| 1000 + (i * 7) % 48 - 20).collect();
+    c.push(hand_case(v, "q-hand-two-roundings", "offset + level × step rounded twice (clause 8.3.7.5): step 1 + 2^-23 and offset -1000, levels 980 to 1027; the rounded product loses the low bits that a fused multiply-add (one rounding) or a binary64 computation keeps, so every element tells them apart.", &["REQ-8.3.7-3"], ElementType::Float32, qpayload(quantized::header(0, 11, false, false, 0, 4), Params::Uniform(vec![(0x3F80_0001, bits(-1000.0))]), &[2, 4, 6], near_1000.clone())));
+    c.push(hand_case(v, "q-hand-two-roundings-bfloat16", "As q-hand-two-roundings in a bfloat16 layer, per channel (offsets -1000 and -1010): the difference between one and two roundings survives the conversion to bfloat16.", &["REQ-8.3.7-3"], ElementType::BFloat16, qpayload(quantized::header(0, 11, false, true, 0, 4), Params::Uniform(vec![(0x3F80_0001, bits(-1000.0)), (0x3F80_0001, bits(-1010.0))]), &[2, 4, 6], near_1000)));
+    let tie_levels: Vec<i32> = (0..48)
+        .map(|i| [1, 3, 5, -1, -3, 0, 7, -7][i % 8])
+        .collect();
+    c.push(hand_case(v, "q-hand-bfloat16-codebook-ties", "A codebook in a bfloat16 layer whose codewords are ties for bfloat16 (1 + 2^-8, 1 + 3 × 2^-8, -(1 + 2^-8), ...): each rounds to even (clause 8.3.7.5).", &["REQ-8.3.7-3"], ElementType::BFloat16, qpayload(quantized::header(1, 3, false, false, 0, 4), Params::Codebook(vec![bits(1.0 + 1.0 / 256.0), bits(1.0 + 3.0 / 256.0), bits(-(1.0 + 1.0 / 256.0)), bits(-(1.0 + 5.0 / 256.0)), bits(2.0 + 2.0 / 256.0), bits(3.0), pow2(-134), bits(0.5 + 3.0 / 512.0)]), &[2, 4, 6], tie_levels.iter().map(|q| q.rem_euclid(8)).collect())));
+    c.push(hand_case(v, "q-hand-float16-overflow", "Reconstructions beyond the largest finite float16 (65504): step 8192 and signed levels, so 8 × 8192 = 65536 and more become infinity, and 7 × 8192 = 57344 stays finite (clause 8.3.7.5).", &["REQ-8.3.7-3"], ElementType::Float16, qpayload(quantized::header(0, 5, true, false, 0, 4), Params::Uniform(vec![(bits(8192.0), 0)]), &[2, 4, 6], (0..48).map(|i| (i % 32) - 16).collect())));
+    c
 }

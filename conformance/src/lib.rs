@@ -10,13 +10,16 @@
 //! - [`runner`]: runs the suite against the reference decoder in-process, or against any decoder
 //!   through the external command-line protocol, and compares the output bit for bit;
 //! - [`coverage`]: which syntax elements, enumerated values, decoding branches and requirement
-//!   IDs the suite exercises (with the decoder's `coverage` feature).
+//!   IDs the suite exercises (with the decoder's `coverage` feature);
+//! - [`mutants`]: the mutation score, which deliberate misreadings of the spec each case
+//!   catches (with the decoder's `mutants` feature).
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
 pub mod coverage;
 pub mod expect;
 pub mod generate;
+pub mod mutants;
 pub mod mutate;
 pub mod npy;
 pub mod quantized;

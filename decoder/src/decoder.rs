@@ -87,9 +87,10 @@ pub struct DecodeOptions {
     pub skip_hash_check: bool,
     /// Threads the native method may use to decode the slices of one tensor (0 or 1: one).
     pub threads: usize,
-    /// Start at the random-access frame_header with this frame_index (clause 8.6): the
-    /// units between the header units and it are read and CRC-checked but not decoded. See
-    /// [`random_access_points`] to find one.
+    /// Start at the random-access frame_header with this frame_index (clause 8.6): the units
+    /// between the header units and it are passed over (read, size- and CRC-checked, frame
+    /// headers parsed, nothing decoded). Without such a frame_header the stream decodes to no
+    /// tensor. See [`crate::random_access_points`] to choose one.
     pub start_frame: Option<u32>,
 }
 
@@ -192,7 +193,7 @@ impl<R: Read> Decoder<R> {
         Ok(out)
     }
 
-    fn next_unit(&mut self) -> Result<RawUnit> {
+    pub(crate) fn next_unit(&mut self) -> Result<RawUnit> {
         if let Some(raw) = self.pending.take() {
             return Ok(raw);
         }
@@ -331,18 +332,41 @@ impl<R: Read> Decoder<R> {
         Ok(())
     }
 
-    /// Processes a unit after the header units (clause 5.2).
+    /// Processes a unit after the header units (clause 5.2), or passes over it before the
+    /// start point of random access (clause 8.6).
     fn process_body_unit(&mut self, raw: RawUnit) -> Result<()> {
+        if self.skipping && raw.unit_type() != Some(UnitType::EndOfSequence) {
+            let start = self
+                .options
+                .start_frame
+                .expect("skipping only with a start frame");
+            if !crate::random_access::is_start_point(&raw, start)? {
+                if crate::mutant!("passed-over-units-checked") {
+                    self.process_unit(raw)?;
+                    self.held = None;
+                }
+                return Ok(());
+            }
+            // Step 3 of clause 8.6: no unit passed over changed the state of clause 8.2, which
+            // is still that after the header units; the start point is a body unit.
+            crate::coverage::hit("branch:start_at_random_access_point");
+            self.skipping = false;
+        }
+        self.process_unit(raw)
+    }
+
+    /// Processes a body unit by its type (clause 8.2).
+    fn process_unit(&mut self, raw: RawUnit) -> Result<()> {
         let loc = raw.location();
         let previous_feature = self.previous_feature.take();
-        if self.skipping && raw.unit_type() != Some(UnitType::EndOfSequence) {
-            return self.skip_to_start_frame(&raw);
-        }
         match raw.unit_type() {
             Some(UnitType::FrameHeader) => self.frame_header(&raw),
             Some(UnitType::FeatureData) => self.feature_data(&raw),
             Some(UnitType::TensorHash) => self.tensor_hash(&raw, previous_feature),
             Some(UnitType::Metadata) => {
+                if crate::mutant!("tensor-hash-skips-metadata") {
+                    self.previous_feature = previous_feature;
+                }
                 let entries = parse_metadata(&raw)?;
                 self.info
                     .as_mut()
@@ -351,18 +375,7 @@ impl<R: Read> Decoder<R> {
                     .push(entries);
                 Ok(())
             }
-            Some(UnitType::EndOfSequence) => {
-                parse(&raw, |r| crate::syntax::EndOfSequence::from_reader(r))?;
-                if self.units.has_trailing_bytes()? {
-                    return Err(invalid(
-                        "REQ-5.2-4",
-                        loc,
-                        "bytes follow the end_of_sequence unit",
-                    ));
-                }
-                self.finished = true;
-                Ok(())
-            }
+            Some(UnitType::EndOfSequence) => self.end_of_sequence(&raw),
             Some(UnitType::SequenceHeader) => {
                 Err(invalid("REQ-5.2-1", loc, "a second sequence_header unit"))
             }
@@ -372,32 +385,26 @@ impl<R: Read> Decoder<R> {
                 "more layer_parameters units than num_layers",
             )),
             None => {
+                if crate::mutant!("tensor-hash-skips-metadata") {
+                    self.previous_feature = previous_feature;
+                }
                 crate::coverage::hit("branch:skip_reserved_unit");
                 Ok(())
             }
         }
     }
 
-    /// Before the start frame (clause 8.6): units are passed over without checks; frame headers
-    /// are looked at to find the start. Without that random-access point the stream decodes to
-    /// no tensor.
-    fn skip_to_start_frame(&mut self, raw: &RawUnit) -> Result<()> {
-        let start = self
-            .options
-            .start_frame
-            .expect("skipping only with a start frame");
-        if raw.unit_type() == Some(UnitType::FrameHeader) {
-            let payload: &[u8] = &raw.unit.payload;
-            let Ok(header) = FrameHeader::from_reader(&mut BitReader::endian(payload, BigEndian))
-            else {
-                return Ok(());
-            };
-            if header.random_access && header.frame_index == start {
-                crate::coverage::hit("branch:start_at_random_access_point");
-                self.skipping = false;
-                return self.frame_header(raw);
-            }
+    /// The end_of_sequence unit (clause 8.2): its payload is empty and nothing follows it.
+    pub(crate) fn end_of_sequence(&mut self, raw: &RawUnit) -> Result<()> {
+        parse(raw, |r| crate::syntax::EndOfSequence::from_reader(r))?;
+        if self.units.has_trailing_bytes()? {
+            return Err(invalid(
+                "REQ-5.2-4",
+                raw.location(),
+                "bytes follow the end_of_sequence unit",
+            ));
         }
+        self.finished = true;
         Ok(())
     }
 
@@ -409,7 +416,7 @@ impl<R: Read> Decoder<R> {
         if header.reserved_zero_7bits != 0 {
             return Err(invalid("REQ-7.11-1", loc, "reserved_zero_7bits is not 0"));
         }
-        if self.feature_before_frames {
+        if self.feature_before_frames && !crate::mutant!("feature-before-frame-header-allowed") {
             return Err(invalid(
                 "REQ-5.2-6",
                 loc,
@@ -441,7 +448,7 @@ impl<R: Read> Decoder<R> {
             if header.random_access { "1" } else { "0" },
         );
         self.current_frame = Some(header.frame_index);
-        if header.random_access {
+        if header.random_access && !crate::mutant!("random-access-keeps-references") {
             self.references.clear();
             self.value_references.clear();
         }
@@ -482,8 +489,20 @@ impl<R: Read> Decoder<R> {
                 ),
             ));
         }
+        let minor = info.identification.version_minor;
+        if method == CodingMethod::Native
+            && (2..=4).contains(&minor)
+            && !crate::mutant!("version-minor-native-allowed")
+        {
+            return Err(unsupported(
+                "REQ-7.1-3",
+                loc,
+                format!("a native payload in a version 0.{minor} stream has the native_header() of that version, which this version does not define"),
+            ));
+        }
         if let Some(last) = self.last_frame {
-            if unit.frame_index < last {
+            let equal_is_order_error = crate::mutant!("frame-index-increasing");
+            if unit.frame_index < last || (equal_is_order_error && unit.frame_index == last) {
                 return Err(invalid(
                     "REQ-5.2-5",
                     loc,
@@ -534,7 +553,14 @@ impl<R: Read> Decoder<R> {
             crate::coverage::hit(&format!("req:{}", e.requirement));
             DecodeError::new(ErrorClass::Invalid, e.requirement, loc, e.message)
         };
-        let max_refs = info.level.max_ref_frames as usize;
+        let max_refs = if crate::mutant!("references-unbounded") {
+            usize::MAX
+        } else {
+            info.level.max_ref_frames as usize
+        };
+        // Clause 8.7: references exist only in a stream with access units.
+        let in_access_unit =
+            self.current_frame.is_some() || crate::mutant!("references-without-frame-headers");
         let layer_index = usize::from(unit.layer_id);
         let data = if method == CodingMethod::Quantized {
             crate::coverage::hit("branch:method:quantized");
@@ -547,7 +573,7 @@ impl<R: Read> Decoder<R> {
             .map_err(method_error)?;
             // Clause 8.7: the tensor becomes the most recent reference of its layer, in a
             // stream with access units; without them, the lists stay empty.
-            if self.current_frame.is_some() {
+            if in_access_unit {
                 self.references.push(layer_index, levels, max_refs);
             }
             data
@@ -561,20 +587,25 @@ impl<R: Read> Decoder<R> {
             )
             .map_err(method_error)?;
             // Clause 8.7: the values become the most recent native reference of the layer.
-            if self.current_frame.is_some() {
+            if in_access_unit {
                 self.value_references
                     .push(layer_index, data.clone(), max_refs);
             }
             data
         } else {
-            decode_payload(method, &unit.method_payload, &desc, self.options.threads)
-                .map_err(method_error)?
+            let data = decode_payload(method, &unit.method_payload, &desc, self.options.threads)
+                .map_err(method_error)?;
+            if in_access_unit && crate::mutant!("value-references-any-method") {
+                self.value_references
+                    .push(layer_index, data.clone(), max_refs);
+            }
+            data
         };
         // A native payload of a non-negative layer codes no sign bit (clause 8.3.6.2), so its
         // output needs no check.
         if layer.non_negative && method != CodingMethod::Native {
             crate::coverage::hit("branch:non_negative_check");
-            if let Some(i) = layer.element_type.first_negative(&data) {
+            if let Some(i) = first_negative(layer.element_type, &data) {
                 return Err(invalid(
                     "REQ-8.4-1",
                     loc,
@@ -654,34 +685,6 @@ impl<R: Read> Decoder<R> {
     }
 }
 
-/// The frame_index of every random-access frame_header unit of a stream held in memory, in
-/// stream order (clause 8.6); units are delimited by their headers and CRC-checked, frame
-/// headers read but not checked, other payloads not parsed.
-pub fn random_access_points(stream: &[u8]) -> Result<Vec<u32>> {
-    let mut decoder = Decoder::new(stream);
-    decoder.info()?;
-    let mut points = Vec::new();
-    loop {
-        let raw = decoder.next_unit()?;
-        match raw.unit_type() {
-            Some(UnitType::FrameHeader) => {
-                // Only located, not checked: a decoder starting later does not check it (8.6).
-                let payload: &[u8] = &raw.unit.payload;
-                if let Ok(header) =
-                    FrameHeader::from_reader(&mut BitReader::endian(payload, BigEndian))
-                {
-                    if header.random_access {
-                        points.push(header.frame_index);
-                    }
-                }
-            }
-            Some(UnitType::EndOfSequence) => break,
-            _ => {}
-        }
-    }
-    Ok(points)
-}
-
 /// Decodes a whole stream held in memory.
 pub fn decode_all(stream: &[u8]) -> Result<(StreamInfo, Vec<DecodedTensor>)> {
     let mut decoder = Decoder::new(stream);
@@ -691,7 +694,7 @@ pub fn decode_all(stream: &[u8]) -> Result<(StreamInfo, Vec<DecodedTensor>)> {
 }
 
 /// Parses a unit payload with `read` and checks that it fills the payload exactly (REQ-7.2-6).
-fn parse<T: SyntaxStructure>(
+pub(crate) fn parse<T: SyntaxStructure>(
     raw: &RawUnit,
     read: impl FnOnce(&mut BitReader<&[u8], BigEndian>) -> std::io::Result<T>,
 ) -> Result<T> {
@@ -845,6 +848,31 @@ fn check_layer(p: &LayerParameters, info: &StreamInfo, loc: Location) -> Result<
         non_negative: p.non_negative_flag,
         default_method,
         shape: p.dims.clone(),
+    })
+}
+
+/// The first negative element of a decoded tensor (clause 8.4): one whose sign bit is set.
+fn first_negative(element_type: ElementType, data: &[u8]) -> Option<usize> {
+    let zero_ok = crate::mutant!("negative-zero-not-negative");
+    let nan_ok = crate::mutant!("negative-nan-not-negative");
+    if !zero_ok && !nan_ok {
+        return element_type.first_negative(data);
+    }
+    // The misreadings compare values: -0.0, or a NaN, is not below zero.
+    let size = element_type.size();
+    data.chunks_exact(size).position(|e| {
+        let bits = e.iter().rev().fold(0u32, |acc, &b| acc << 8 | u32::from(b));
+        let (exp_mask, mant_mask) = match element_type {
+            ElementType::Float32 => (0x7F80_0000, 0x007F_FFFF),
+            ElementType::Float16 => (0x7C00, 0x03FF),
+            ElementType::BFloat16 => (0x7F80, 0x007F),
+            _ => (0, 0),
+        };
+        let magnitude_zero = bits & (exp_mask | mant_mask) == 0;
+        let nan = exp_mask != 0 && bits & exp_mask == exp_mask && bits & mant_mask != 0;
+        element_type.has_sign_set(e)
+            && !(zero_ok && magnitude_zero && exp_mask != 0)
+            && !(nan_ok && nan)
     })
 }
 

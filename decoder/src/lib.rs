@@ -9,8 +9,10 @@ mod decoder;
 pub mod error;
 pub mod levels;
 pub mod methods;
+pub mod mutants;
 pub mod native;
 pub mod quant;
+mod random_access;
 mod references;
 pub mod syntax;
 pub mod trace;
@@ -18,14 +20,14 @@ pub mod types;
 pub mod units;
 
 pub use decoder::{
-    decode_all, random_access_points, tensor_sha256, DecodeOptions, DecodedTensor, Decoder,
-    LayerInfo, StreamInfo,
+    decode_all, tensor_sha256, DecodeOptions, DecodedTensor, Decoder, LayerInfo, StreamInfo,
 };
 pub use error::{DecodeError, ErrorClass, Location};
 pub use levels::{LevelLimits, Profile, LEVELS};
+pub use random_access::random_access_points;
 pub use types::{CodingMethod, ElementType, HashType, LayerKind, UnitType};
 
 /// `version_major` of the spec this decoder implements (clause 7.1).
 pub const VERSION_MAJOR: u8 = 0;
 /// `version_minor` of the spec this decoder implements (clause 7.1).
-pub const VERSION_MINOR: u8 = 5;
+pub const VERSION_MINOR: u8 = 6;

@@ -54,6 +54,9 @@ pub fn decode_payload(
         }
         CodingMethod::Raw => {
             crate::coverage::hit("branch:method:raw");
+            if payload.len() > expected_len && crate::mutant!("raw-longer-accepted") {
+                return Ok(payload[..expected_len].to_vec());
+            }
             if payload.len() != expected_len {
                 return Err(MethodError::new(
                     "REQ-8.3-1",
@@ -68,27 +71,24 @@ pub fn decode_payload(
         CodingMethod::Zlib => {
             crate::coverage::hit("branch:method:zlib");
             // RFC 1950: FDICT is bit 5 of the FLG byte.
-            if payload.len() >= 2 && payload[1] & 0x20 != 0 {
+            if payload.len() >= 2 && payload[1] & 0x20 != 0 && !crate::mutant!("zlib-fdict-late") {
                 return Err(MethodError::new(
                     "REQ-8.3.2-2",
                     "zlib stream asks for a preset dictionary (FDICT = 1)",
                 ));
             }
-            let decoder = flate2::bufread::ZlibDecoder::new(payload);
-            read_whole(decoder, expected_len, "REQ-8.3.2-1", "zlib", |d| {
-                d.into_inner().len()
-            })
+            decode_zlib(payload, expected_len)
         }
         CodingMethod::Gzip => {
             crate::coverage::hit("branch:method:gzip");
-            let decoder = flate2::bufread::GzDecoder::new(payload);
+            let decoder = || flate2::bufread::GzDecoder::new(payload);
             read_whole(decoder, expected_len, "REQ-8.3.3-1", "gzip", |d| {
                 d.into_inner().len()
             })
         }
         CodingMethod::Bzip2 => {
             crate::coverage::hit("branch:method:bzip2");
-            let decoder = bzip2::bufread::BzDecoder::new(payload);
+            let decoder = || bzip2::bufread::BzDecoder::new(payload);
             read_whole(decoder, expected_len, "REQ-8.3.4-1", "bzip2", |d| {
                 d.into_inner().len()
             })
@@ -112,6 +112,18 @@ pub fn check_lzma_header(payload: &[u8]) -> Result<(), MethodError> {
             ),
         ));
     }
+    let mut size = [0u8; 8];
+    size.copy_from_slice(&payload[5..13]);
+    let declared = u64::from_le_bytes(size);
+    let size_known = || {
+        MethodError::new(
+            "REQ-8.3.5-3",
+            format!("lzma header declares {declared} uncompressed bytes; it must say \"unknown\" (all ones)"),
+        )
+    };
+    if declared != LZMA_SIZE_UNKNOWN && crate::mutant!("lzma-size-field-first") {
+        return Err(size_known());
+    }
     let props = payload[0];
     let (lc, lp, pb) = (props % 9, (props / 9) % 5, props / 45);
     if props >= 225 || lc + lp > 4 {
@@ -127,14 +139,8 @@ pub fn check_lzma_header(payload: &[u8]) -> Result<(), MethodError> {
             format!("lzma dictionary of {dict_size} bytes exceeds {LZMA_MAX_DICT_SIZE}"),
         ));
     }
-    let mut size = [0u8; 8];
-    size.copy_from_slice(&payload[5..13]);
-    let declared = u64::from_le_bytes(size);
     if declared != LZMA_SIZE_UNKNOWN {
-        return Err(MethodError::new(
-            "REQ-8.3.5-3",
-            format!("lzma header declares {declared} uncompressed bytes; it must say \"unknown\" (all ones)"),
-        ));
+        return Err(size_known());
     }
     Ok(())
 }
@@ -174,27 +180,88 @@ fn decode_lzma(payload: &[u8], expected_len: usize) -> Result<Vec<u8>, MethodErr
     check_extent(out, expected_len, left, "lzma")
 }
 
-/// Reads `decoder` to its end, at most `expected_len + 1` bytes, then checks the length and
-/// that no input is left over (`remaining` gives the unread input bytes).
+/// A zlib stream (clause 8.3.2) decompressed into at most N + 1 bytes by the DEFLATE decoder
+/// itself, which counts every byte it writes before it meets an error (clause 8.3).
+fn decode_zlib(payload: &[u8], expected_len: usize) -> Result<Vec<u8>, MethodError> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    let unbounded = crate::mutant!("decompression-unbounded");
+    let limit = expected_len + 1;
+    let mut stream = Decompress::new(true);
+    let mut out = Vec::with_capacity(limit);
+    loop {
+        if unbounded && out.len() == out.capacity() {
+            out.reserve(out.len().max(4096));
+        }
+        let (consumed, produced) = (stream.total_in(), out.len());
+        let input = &payload[consumed as usize..];
+        match stream.decompress_vec(input, &mut out, FlushDecompress::None) {
+            Err(e) if out.len() < limit || unbounded => {
+                return Err(MethodError::new(
+                    "REQ-8.3.2-1",
+                    format!("zlib stream does not decode: {e}"),
+                ))
+            }
+            // The (N + 1)-th byte came before the error.
+            Err(_) => break,
+            Ok(Status::StreamEnd) => break,
+            Ok(_) if out.len() >= limit && !unbounded => break,
+            Ok(_) if stream.total_in() == consumed && out.len() == produced => {
+                return Err(MethodError::new(
+                    "REQ-8.3.2-1",
+                    "zlib stream does not decode: the payload ends before the stream",
+                ))
+            }
+            Ok(_) => {}
+        }
+    }
+    let left = payload.len() - stream.total_in() as usize;
+    check_extent(out, expected_len, left, "zlib")
+}
+
+/// Reads a new decoder of `new_decoder` to its end, at most `expected_len + 1` bytes, then
+/// checks the length and that no input is left over (`remaining` gives the unread input
+/// bytes), in the order of clause 8.3.
 fn read_whole<D: Read>(
-    mut decoder: D,
+    new_decoder: impl Fn() -> D,
     expected_len: usize,
     stream_requirement: &'static str,
     name: &str,
     remaining: impl FnOnce(D) -> usize,
 ) -> Result<Vec<u8>, MethodError> {
+    let unbounded = crate::mutant!("decompression-unbounded");
+    let bound = if unbounded {
+        u64::MAX
+    } else {
+        expected_len as u64 + 1
+    };
+    let mut decoder = new_decoder();
     let mut out = Vec::with_capacity(expected_len);
-    (&mut decoder)
-        .take(expected_len as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| {
-            MethodError::new(
-                stream_requirement,
-                format!("{name} stream does not decode: {e}"),
-            )
-        })?;
+    if let Err(e) = (&mut decoder).take(bound).read_to_end(&mut out) {
+        // A read that fails drops the bytes it produced before the error: count them again,
+        // one byte at a time, to know whether the (N + 1)-th byte came first (clause 8.3).
+        if !unbounded && produces_more_than(new_decoder(), expected_len) {
+            return check_extent(vec![0; expected_len + 1], expected_len, 0, name);
+        }
+        return Err(MethodError::new(
+            stream_requirement,
+            format!("{name} stream does not decode: {e}"),
+        ));
+    }
     let left = remaining(decoder);
     check_extent(out, expected_len, left, name)
+}
+
+/// Whether `decoder` produces more than `len` bytes before it ends or fails.
+fn produces_more_than(mut decoder: impl Read, len: usize) -> bool {
+    let mut byte = [0u8; 1];
+    let mut produced = 0;
+    while produced <= len {
+        match decoder.read(&mut byte) {
+            Ok(1) => produced += 1,
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// The checks every compressed method shares: the decoded data has exactly the tensor's size
@@ -206,6 +273,12 @@ fn check_extent(
     left: usize,
     name: &str,
 ) -> Result<Vec<u8>, MethodError> {
+    if left != 0 && crate::mutant!("trailing-bytes-before-length") {
+        return Err(MethodError::new(
+            "REQ-8.3-2",
+            format!("{left} bytes follow the end of the {name} stream"),
+        ));
+    }
     if out.len() != expected_len {
         let what = if out.len() > expected_len {
             "more than"

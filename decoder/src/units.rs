@@ -139,7 +139,17 @@ impl<R: Read> UnitReader<R> {
         self.offset += unit.coded_len();
         self.next_index += 1;
         crate::coverage::syntax(&unit);
-        if !unit.crc_matches() {
+        // Clause 8.2: the CRC, then the unit type.
+        let type_first = crate::mutant!("unit-type-before-crc");
+        if type_first {
+            check_unit_type(unit.unit_type, location)?;
+        }
+        let crc_matches = if crate::mutant!("crc-payload-only") {
+            unit.unit_crc == crc32fast::hash(&unit.payload)
+        } else {
+            unit.crc_matches()
+        };
+        if !crc_matches {
             crate::coverage::hit("req:REQ-7.2-3");
             return Err(DecodeError::new(
                 ErrorClass::Corrupt,
@@ -152,29 +162,8 @@ impl<R: Read> UnitReader<R> {
                 ),
             ));
         }
-        match unit.unit_type {
-            0 => {
-                crate::coverage::hit("req:REQ-7.2-1");
-                return Err(DecodeError::new(
-                    ErrorClass::Invalid,
-                    "REQ-7.2-1",
-                    location,
-                    "unit_type 0 is forbidden",
-                ));
-            }
-            t if UnitType::from_code(t).is_none() && t < FIRST_SKIPPABLE_UNIT_TYPE => {
-                crate::coverage::hit("req:REQ-7.2-2");
-                return Err(DecodeError::new(
-                    ErrorClass::Unsupported,
-                    "REQ-7.2-2",
-                    location,
-                    format!("unit_type 0x{t:02X} is reserved and cannot be skipped"),
-                ));
-            }
-            t => match UnitType::from_code(t) {
-                Some(ty) => crate::coverage::value("unit_type", ty.name()),
-                None => crate::coverage::value("unit_type", "reserved_skippable"),
-            },
+        if !type_first {
+            check_unit_type(unit.unit_type, location)?;
         }
         Ok(Some(RawUnit {
             index,
@@ -199,6 +188,35 @@ impl<R: Read> UnitReader<R> {
             )),
         }
     }
+}
+
+/// REQ-7.2-1 and REQ-7.2-2 (clause 8.2, step 6).
+fn check_unit_type(unit_type: u8, location: Location) -> Result<()> {
+    match unit_type {
+        0 => {
+            crate::coverage::hit("req:REQ-7.2-1");
+            return Err(DecodeError::new(
+                ErrorClass::Invalid,
+                "REQ-7.2-1",
+                location,
+                "unit_type 0 is forbidden",
+            ));
+        }
+        t if UnitType::from_code(t).is_none() && t < FIRST_SKIPPABLE_UNIT_TYPE => {
+            crate::coverage::hit("req:REQ-7.2-2");
+            return Err(DecodeError::new(
+                ErrorClass::Unsupported,
+                "REQ-7.2-2",
+                location,
+                format!("unit_type 0x{t:02X} is reserved and cannot be skipped"),
+            ));
+        }
+        t => match UnitType::from_code(t) {
+            Some(ty) => crate::coverage::value("unit_type", ty.name()),
+            None => crate::coverage::value("unit_type", "reserved_skippable"),
+        },
+    }
+    Ok(())
 }
 
 fn io_error(e: std::io::Error, location: Location, what: &str) -> DecodeError {

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context};
 use dfc_conformance::runner::{self, DecoderUnderTest, Status};
-use dfc_conformance::{coverage, generate};
+use dfc_conformance::{coverage, generate, mutants};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,6 +33,7 @@ Examples:
               --decoder-select 'dfc decode {input} -o {outdir} --layer {layer}'
   dfc conform --decoder 'f={start_frame}; mydec {input} {outdir} ${f:+--start-frame $f}'
   dfc conform --coverage            (needs: cargo run -p dfc-tools --features coverage -- ...)
+  dfc conform --mutants             (needs: cargo run -p dfc-tools --features mutants -- ...)
   dfc conform generate              (rewrite bitstreams/ from the catalogue)
   dfc conform generate --check      (fail if bitstreams/ is not what the generator makes)"
 )]
@@ -75,6 +76,12 @@ pub struct Args {
     /// fails unless everything is exercised.
     #[arg(long, conflicts_with = "decoder")]
     pub coverage: bool,
+
+    /// The mutation score: run the cases with each deliberate misreading of the spec in the
+    /// reference decoder and print the cases that catch each one (build with --features
+    /// mutants); fails if a misreading is caught by fewer than two cases.
+    #[arg(long, conflicts_with_all = ["decoder", "coverage"])]
+    pub mutants: bool,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -120,6 +127,33 @@ pub struct ReferenceDecodeArgs {
     pub start_frame: Option<String>,
 }
 
+/// `dfc conform --mutants`: the table of misreadings and the cases that catch them.
+fn run_mutants(cases: &[runner::LoadedCase], json: bool) -> anyhow::Result<()> {
+    if !dfc_decoder::mutants::ENABLED {
+        bail!(
+            "--mutants needs the decoder's misreadings; rebuild with the mutants feature:\n  \
+             cargo run -p dfc-tools --features mutants -- conform --mutants"
+        );
+    }
+    let results = mutants::score(cases).map_err(anyhow::Error::msg)?;
+    if json {
+        print_out(&(serde_json::to_string_pretty(&results)? + "\n"))?;
+    } else {
+        print_out(&mutants::table(&results))?;
+    }
+    let survivors = mutants::survivors(&results);
+    if !survivors.is_empty() {
+        let ids: Vec<&str> = survivors.iter().map(|r| r.id).collect();
+        bail!(
+            "{} misreading(s) caught by fewer than {} cases: {}",
+            ids.len(),
+            mutants::REQUIRED_CATCHES,
+            ids.join(", ")
+        );
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Some(Sub::Generate(g)) => return run_generate(g),
@@ -133,6 +167,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let cases = runner::load(&args.suite, args.case.as_deref()).map_err(anyhow::Error::msg)?;
+    if args.mutants {
+        return run_mutants(&cases, args.json);
+    }
     let decoder = match &args.decoder {
         None => DecoderUnderTest::Reference,
         Some(command) => {

@@ -125,18 +125,24 @@ pub fn decode_native_with_refs(
     let ref_distance = usize::from(parts.header.ref_distance);
     let reference = match ref_distance {
         0 => None,
-        d if d <= references.len() => {
-            crate::coverage::hit("branch:native_with_reference");
-            Some(references[d - 1])
-        }
         d => {
-            return Err(err(
-                "REQ-8.3.6-8",
-                format!(
-                    "ref_distance is {d}, the layer's value reference list holds {} tensor(s)",
-                    references.len()
-                ),
-            ))
+            // Clause 8.7: ref_distance d is entry d - 1 of the value reference list.
+            let entry = if crate::mutant!("native-reference-distance-zero-based") {
+                d
+            } else {
+                d - 1
+            };
+            let Some(&reference) = references.get(entry) else {
+                return Err(err(
+                    "REQ-8.3.6-8",
+                    format!(
+                        "ref_distance is {d}, the layer's value reference list holds {} tensor(s)",
+                        references.len()
+                    ),
+                ));
+            };
+            crate::coverage::hit("branch:native_with_reference");
+            Some(reference)
         }
     };
     let table_error = |e: rans::TableError| err("REQ-8.3.6-2", e.0);
@@ -150,8 +156,15 @@ pub fn decode_native_with_refs(
     let mut kind_tables = [SmallTable::default(); KIND_TABLE_SLOTS];
     let kinds = small(&parts.kind_tables, NUM_KINDS)?;
     kind_tables[..kinds.len()].copy_from_slice(&kinds);
-    let exp_tables =
-        ExpTables::new(&parts.exp_tables, fields.exp_alphabet()).map_err(table_error)?;
+    // Table 8-2: the exponent tables follow the 3 row and NumKindTables kind tables.
+    let misread_tables: Vec<FrequencyTable>;
+    let exp_source = if ref_distance != 0 && crate::mutant!("native-exponent-table-28") {
+        misread_tables = [&parts.row_tables[..], &parts.kind_tables, &parts.exp_tables].concat();
+        &misread_tables[28..44]
+    } else {
+        &parts.exp_tables[..]
+    };
+    let exp_tables = ExpTables::new(exp_source, fields.exp_alphabet()).map_err(table_error)?;
     let loop_tables = Box::new(LoopTables {
         kind_tables,
         zero_frequency: kind_tables.map(|t| t.first_frequency()),
@@ -345,7 +358,8 @@ impl<'a> SliceDecoder<'a> {
     #[inline(always)]
     fn begin_row(&mut self, ctx: &SliceContext<'_>) -> bool {
         let r = self.next_row;
-        let has_above = r > 0 && self.row_in_map != 0;
+        let has_above = (r > 0 || crate::mutant!("first-row-of-slice-has-above"))
+            && (self.row_in_map != 0 || crate::mutant!("native-above-across-maps"));
         if !has_above {
             self.above_zero = true;
         }
@@ -494,14 +508,27 @@ fn decode_element<const S: u32, const E: u32, const M: u32, const REF: bool>(
         rans.decode_small(table) as u8
     };
     if kind == KIND_NEW {
-        let ec = if REF && reference_info != 0 {
-            tables.info.exp_context(reference_info, 0)
-        } else {
-            tables.info.exp_context(left_info, above_info)
-        };
+        let ec =
+            if REF && reference_info != 0 && !crate::mutant!("native-exponent-reference-ignored") {
+                tables.info.exp_context(reference_info, 0)
+            } else if REF && crate::mutant!("native-exponent-reference-zero") {
+                1
+            } else if left_info != 0
+                && above_info != 0
+                && crate::mutant!("native-exponent-prediction-left")
+            {
+                tables.info.exp_context(left_info, 0)
+            } else {
+                tables.info.exp_context(left_info, above_info)
+            };
         let e = rans.decode_exponent(&tables.exp_tables, ec);
         let bits = raw.read(S + M);
-        let v = (bits >> M) << (E + M) | e << M | (bits & ((1u32 << M) - 1));
+        let (sign, mantissa) = if crate::mutant!("native-sign-after-mantissa") {
+            (bits & ((1u32 << S) - 1), bits >> S)
+        } else {
+            (bits >> M, bits & ((1u32 << M) - 1))
+        };
+        let v = sign << (E + M) | e << M | mantissa;
         (v, tables.info.info(v, e))
     } else {
         // Zero, a copy of the left or of the above neighbour: selected without a branch,

@@ -21,7 +21,8 @@ pub const NUM_ROW_CONTEXTS: usize = 3;
 /// Context of `row_kind`.
 #[inline(always)]
 pub fn row_context(has_above: bool, above_zero: bool) -> usize {
-    match (has_above, above_zero) {
+    let swapped = crate::mutant!("native-row-contexts-swapped");
+    match (has_above, above_zero != swapped) {
         (false, _) => 0,
         (true, false) => 1,
         (true, true) => 2,
@@ -53,16 +54,19 @@ pub struct ElementFields {
 impl ElementFields {
     /// Fields of an element type; `non_negative` is the layer's `non_negative_flag`.
     pub fn of(element_type: ElementType, non_negative: bool) -> Self {
-        let sign_bits = u32::from(!non_negative);
+        let sign_bits = u32::from(!non_negative || crate::mutant!("native-sign-always-coded"));
+        let uint8_signed =
+            element_type == ElementType::Uint8 && crate::mutant!("native-uint8-has-sign");
         let (exp_bits, mant_bits) = match element_type {
             ElementType::Float32 => (8, 23),
             ElementType::Float16 => (5, 10),
             ElementType::BFloat16 => (8, 7),
             ElementType::Int8 => (7, 0),
+            ElementType::Uint8 if uint8_signed => (7, 0),
             ElementType::Uint8 => (8, 0),
         };
         // uint8 has no sign bit: its top bit belongs to the exponent field.
-        let sign_bits = if element_type == ElementType::Uint8 {
+        let sign_bits = if element_type == ElementType::Uint8 && !uint8_signed {
             0
         } else {
             sign_bits
@@ -89,7 +93,9 @@ impl ElementFields {
 /// Magnitude class of a non-zero value whose exponent field is `exponent` (clause 8.3.6.3).
 #[inline(always)]
 pub fn nonzero_class(exponent: u32, kind_exp_base: u32) -> u32 {
-    1 + (exponent.saturating_sub(kind_exp_base) >> 1).min(3)
+    let from = u32::from(crate::mutant!("native-class-base-inclusive"));
+    let halving = u32::from(!crate::mutant!("native-class-not-halved"));
+    1 + ((exponent + from).saturating_sub(kind_exp_base) >> halving).min(3)
 }
 
 /// Magnitude class of a neighbour value: 0 for zero, else [`nonzero_class`].
@@ -105,6 +111,9 @@ pub fn mag_class(fields: &ElementFields, value: u32, kind_exp_base: u32) -> u32 
 /// Context of `element_kind` from the magnitude classes of the left and above neighbours.
 #[inline(always)]
 pub fn kind_context_of_classes(left_class: u32, above_class: u32) -> usize {
+    if crate::mutant!("native-kind-context-transposed") {
+        return (above_class * NUM_MAG_CLASSES + left_class) as usize;
+    }
     (left_class * NUM_MAG_CLASSES + above_class) as usize
 }
 
@@ -121,6 +130,9 @@ pub fn kind_context(fields: &ElementFields, left: u32, above: u32, kind_exp_base
 /// class of the co-located reference value.
 #[inline(always)]
 pub fn kind_context_with_reference(reference_class: u32, intra_context: usize) -> usize {
+    if crate::mutant!("native-kind-context-reference-last") {
+        return intra_context * NUM_MAG_CLASSES as usize + reference_class as usize;
+    }
     (reference_class * NUM_MAG_CLASSES * NUM_MAG_CLASSES) as usize + intra_context
 }
 
@@ -146,13 +158,14 @@ pub fn exp_context_of(
     let nonzero = u32::from(left_nonzero) + u32::from(above_nonzero);
     // With one non-zero neighbour the other contributes 0 to the sum.
     let predicted = if nonzero == 2 {
-        (left_exponent + above_exponent + 1) >> 1
+        let rounding = u32::from(!crate::mutant!("native-exponent-prediction-floor"));
+        (left_exponent + above_exponent + rounding) >> 1
     } else {
         left_exponent + above_exponent
     };
-    let class = 1 + predicted
-        .saturating_sub(exp_ctx_base)
-        .min(NUM_EXP_CONTEXTS as u32 - 2);
+    let cap =
+        NUM_EXP_CONTEXTS as u32 - 2 + u32::from(crate::mutant!("native-exponent-context-cap-15"));
+    let class = 1 + predicted.saturating_sub(exp_ctx_base).min(cap);
     if nonzero == 0 {
         0
     } else {

@@ -159,7 +159,12 @@ impl<'a> RansDecoder<'a> {
         if words.len() < 4 {
             return Err(RansError::Exhausted);
         }
-        let state = u32::from_le_bytes([words[0], words[1], words[2], words[3]]);
+        let first = [words[0], words[1], words[2], words[3]];
+        let state = if crate::mutant!("rans-state-big-endian") {
+            u32::from_be_bytes(first)
+        } else {
+            u32::from_le_bytes(first)
+        };
         Ok(RansDecoder {
             state,
             words,
@@ -272,7 +277,12 @@ impl<'a> RansDecoder<'a> {
             // A missing word reads as 0 and leaves `pos` past the end (REQ-8.3.6-6).
             let word = if self.pos + 1 < self.words.len() as u64 {
                 let pos = self.pos as usize;
-                u32::from(u16::from_le_bytes([self.words[pos], self.words[pos + 1]]))
+                let bytes = [self.words[pos], self.words[pos + 1]];
+                if crate::mutant!("rans-word-big-endian") {
+                    u32::from(u16::from_be_bytes(bytes))
+                } else {
+                    u32::from(u16::from_le_bytes(bytes))
+                }
             } else {
                 0
             };
@@ -283,7 +293,11 @@ impl<'a> RansDecoder<'a> {
 
     /// Whether the slice ended correctly: state back at 2^16 and every byte read (REQ-8.3.6-6).
     pub fn finished_cleanly(&self) -> bool {
-        self.error().is_none() && self.state == RANS_LOW && self.pos == self.words.len() as u64
+        self.error().is_none()
+            && (self.state == RANS_LOW || crate::mutant!("rans-final-state-unchecked"))
+            && (self.pos == self.words.len() as u64
+                || (self.pos < self.words.len() as u64
+                    && crate::mutant!("rans-unread-bytes-allowed")))
     }
 }
 
@@ -308,6 +322,16 @@ impl<'a> RawBits<'a> {
     pub fn read(&mut self, n: u32) -> u32 {
         if n == 0 {
             return 0;
+        }
+        if crate::mutant!("raw-bits-lsb-first") {
+            let mut bits = 0;
+            for k in 0..u64::from(n) {
+                let at = self.bit + k;
+                let byte = self.bytes.get((at >> 3) as usize).copied().unwrap_or(0);
+                bits = bits << 1 | u32::from(byte >> (at & 7) & 1);
+            }
+            self.bit += u64::from(n);
+            return bits;
         }
         let byte = (self.bit >> 3) as usize;
         let window = match self.bytes.get(byte..byte.saturating_add(8)) {
@@ -339,6 +363,9 @@ impl<'a> RawBits<'a> {
     /// Whether every byte was read, fewer than 8 bits are left unread, and they are zero.
     pub fn finished_cleanly(&self) -> bool {
         let total = 8 * self.bytes.len() as u64;
+        if self.bit <= total && crate::mutant!("raw-padding-unchecked") {
+            return true;
+        }
         if self.bit > total || total - self.bit >= 8 {
             return false;
         }

@@ -106,7 +106,7 @@ pub fn read_ue<R: BitRead + ?Sized>(r: &mut R) -> std::io::Result<u32> {
     let mut zeros = 0;
     while !r.read_bit()? {
         zeros += 1;
-        if zeros > MAX_UE_LEADING_ZEROS {
+        if zeros > MAX_UE_LEADING_ZEROS + u32::from(crate::mutant!("ue-17-zero-bits")) {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "ue(v) longer than 33 bits",
@@ -128,9 +128,15 @@ impl<'a> FromBitStreamWith<'a> for FrequencyTable {
         for _ in 0..num_present {
             let gap = read_ue(r)?;
             let freq_minus1 = r.read::<12, u16>()?;
-            let symbol = previous + 1 + i64::from(gap);
+            let step = if crate::mutant!("symbol-gap-without-one") {
+                0
+            } else {
+                1
+            };
+            let symbol = previous + step + i64::from(gap);
+            let freq = freq_minus1 + u16::from(!crate::mutant!("frequency-without-one"));
             // Kept as read (saturated to u16): the decoder checks it against the alphabet.
-            entries.push((symbol.min(i64::from(u16::MAX)) as u16, freq_minus1 + 1));
+            entries.push((symbol.min(i64::from(u16::MAX)) as u16, freq));
             previous = symbol;
         }
         Ok(FrequencyTable { entries })

@@ -235,7 +235,9 @@ pub fn parse_parts(
             },
         );
     }
-    let inter = if map_predictors.contains(&PREDICTOR_INTER) {
+    let inter = if map_predictors.contains(&PREDICTOR_INTER)
+        || (header.map_prediction && crate::mutant!("quantized-inter-tables-with-map-prediction"))
+    {
         let used = params_bytes + MapPredictors::bytes_for(num_maps) as u64;
         if after_header - used < INTER_PARAMETERS_BYTES as u64 {
             return Err(truncated());
@@ -357,7 +359,24 @@ pub fn decode_quantized_with_refs(
         ExpTables::new(&parts.residual_tables, NUM_TOKENS).map_err(table_error)?;
     let inter_tables = ExpTables::new(&parts.inter_tables, NUM_TOKENS).map_err(table_error)?;
     let reference: &[i32] = match &parts.inter {
-        Some(inter) => refs[usize::from(inter.ref_distance) - 1],
+        Some(inter) => {
+            // Clause 8.7: ref_distance d is entry d - 1 of the reference list.
+            let d = usize::from(inter.ref_distance);
+            let entry = if crate::mutant!("quantized-reference-distance-zero-based") {
+                d
+            } else {
+                d - 1
+            };
+            refs.get(entry).copied().ok_or_else(|| {
+                MethodError::new(
+                    "REQ-8.3.7-7",
+                    format!(
+                        "ref_distance {d} but the layer has {} reference tensor(s)",
+                        refs.len()
+                    ),
+                )
+            })?
+        }
         None => &[],
     };
     let size = desc.element_type.size();
@@ -413,6 +432,9 @@ pub fn decode_quantized_with_refs(
         residual_tables: &residual_tables,
         inter_tables: &inter_tables,
     };
+    if crate::mutant!("quantized-slices-reported-last-first") {
+        jobs.reverse();
+    }
     decode_in_groups(jobs, threads, |group| {
         group
             .into_iter()
@@ -433,13 +455,19 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
     let mut above_zero = false;
     for r in 0..job.rows {
         let y = job.first_row + r;
-        let has_above = r > 0 && y % ctx.geometry.height != 0;
+        let has_above = (r > 0 || crate::mutant!("first-row-of-slice-has-above"))
+            && y % ctx.geometry.height != 0;
         if !has_above {
             above.fill(0);
         }
         let rc = row_context(has_above, above_zero);
         above_zero = rans.decode_small(&ctx.row_tables[rc]) == u32::from(ROW_ZERO);
-        let predictor = ctx.map_predictors[y / ctx.geometry.height];
+        let map = if crate::mutant!("quantized-map-predictor-by-row") {
+            y.min(ctx.map_predictors.len() - 1)
+        } else {
+            y / ctx.geometry.height
+        };
+        let predictor = ctx.map_predictors[map];
         let row_ref: &[i32] = if predictor == PREDICTOR_INTER {
             &ctx.reference[y * width..(y + 1) * width]
         } else {
@@ -460,7 +488,13 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
                 let level = if predictor == PREDICTOR_INTER {
                     // Residuals of the left and above neighbours against the reference.
                     let left_residual = if x > 0 { left - row_ref[x - 1] } else { 0 };
-                    let above_residual = if has_above { a - above_ref[x] } else { 0 };
+                    let above_residual = if has_above {
+                        a - above_ref[x]
+                    } else if y > 0 && crate::mutant!("quantized-inter-missing-above-read") {
+                        -ctx.reference[(y - 1) * width + x]
+                    } else {
+                        0
+                    };
                     let ic = inter_context(
                         left_residual,
                         above_residual,
@@ -469,27 +503,64 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
                     );
                     let token = rans.decode_exponent(ctx.inter_tables, ic);
                     let m = magnitude_of(token, raw.read(extra_bits_of(token))) as i32;
-                    let residual = if m != 0 && raw.read(1) == 1 { -m } else { m };
-                    row_ref[x] + residual
+                    let signed =
+                        ctx.signed || !crate::mutant!("quantized-residual-sign-if-signed-levels");
+                    let negative = m != 0 && signed && raw.read(1) == 1;
+                    if negative != crate::mutant!("quantized-inter-sign-inverted") {
+                        row_ref[x] - m
+                    } else {
+                        row_ref[x] + m
+                    }
                 } else if predictor == PREDICTOR_MED {
-                    let al = if x > 0 { above[x - 1] } else { 0 };
-                    let ar = if x + 1 < width { above[x + 1] } else { 0 };
+                    let al = if x > 0 {
+                        above[x - 1]
+                    } else if crate::mutant!("quantized-above-left-first-column") {
+                        a
+                    } else {
+                        0
+                    };
+                    let ar = if x + 1 < width {
+                        above[x + 1]
+                    } else if crate::mutant!("quantized-above-right-wraps") {
+                        a
+                    } else {
+                        0
+                    };
                     let rc = residual_context(left, a, al, ar, ctx.residual_ctx_base);
                     let token = rans.decode_exponent(ctx.residual_tables, rc);
                     let m = magnitude_of(token, raw.read(extra_bits_of(token))) as i32;
-                    let residual = if m != 0 && raw.read(1) == 1 { -m } else { m };
+                    let signed =
+                        ctx.signed || !crate::mutant!("quantized-residual-sign-if-signed-levels");
+                    let residual = if m != 0 && signed && raw.read(1) == 1 {
+                        -m
+                    } else {
+                        m
+                    };
                     med_prediction(left, a, al) + residual
                 } else {
-                    let lc = level_context(left.unsigned_abs(), a.unsigned_abs(), ctx.ctx_base);
+                    let lc = if crate::mutant!("quantized-level-context-signed-sum") {
+                        level_context((left + a).unsigned_abs(), 0, ctx.ctx_base)
+                    } else {
+                        level_context(left.unsigned_abs(), a.unsigned_abs(), ctx.ctx_base)
+                    };
                     let token = rans.decode_exponent(ctx.token_tables, lc);
+                    // A token other than 0 has a non-zero magnitude, so the sign bit follows.
+                    let sign_first = ctx.signed
+                        && token != 0
+                        && crate::mutant!("quantized-sign-before-extra-bits");
+                    let early_sign = sign_first && raw.read(1) == 1;
                     let m = magnitude_of(token, raw.read(extra_bits_of(token))) as i32;
-                    if ctx.signed && m != 0 && raw.read(1) == 1 {
+                    if early_sign || (!sign_first && ctx.signed && m != 0 && raw.read(1) == 1) {
                         -m
                     } else {
                         m
                     }
                 };
-                out_of_range |= !ctx.range.contains(level);
+                if !ctx.range.contains(level)
+                    && !crate::mutant!("quantized-out-of-range-unreported")
+                {
+                    out_of_range = true;
+                }
                 // An out-of-range level is reported after the row; clamped meanwhile so that
                 // the arithmetic of the following predictions stays defined.
                 let level = level.clamp(ctx.range.min, ctx.range.max);
@@ -504,7 +575,11 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
             .zip(row_out.chunks_exact_mut(size))
             .enumerate()
         {
-            let set = (y * width + x) / ctx.set_len;
+            let set = if crate::mutant!("quantized-parameter-set-last-dimension") {
+                x
+            } else {
+                (y * width + x) / ctx.set_len
+            };
             let value = to_element(ctx.dequantizer.value(level, set), ctx.element_type);
             o.copy_from_slice(&value.to_le_bytes()[..size]);
         }
@@ -518,7 +593,9 @@ fn decode_slice(ctx: &SliceContext<'_>, job: SliceJob<'_>) -> Result<(), MethodE
                 ),
             ));
         }
-        std::mem::swap(&mut above, &mut current);
+        if !(above_zero && crate::mutant!("quantized-zero-row-not-above")) {
+            std::mem::swap(&mut above, &mut current);
+        }
     }
     check_slice_end(&rans, &raw)
 }

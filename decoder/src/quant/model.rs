@@ -35,7 +35,8 @@ pub fn extra_bits_of(token: u32) -> u32 {
     if token < DIRECT_TOKENS {
         0
     } else {
-        3 + ((token - DIRECT_TOKENS) >> 1)
+        3 + u32::from(crate::mutant!("quantized-extra-bits-one-more"))
+            + ((token - DIRECT_TOKENS) >> 1)
     }
 }
 
@@ -46,7 +47,9 @@ pub fn magnitude_of(token: u32, extra: u32) -> u32 {
         token
     } else {
         let n = extra_bits_of(token) + 1;
-        (2 | ((token - DIRECT_TOKENS) & 1)) << (n - 1) | extra
+        let second = ((token - DIRECT_TOKENS) & 1)
+            ^ u32::from(crate::mutant!("quantized-token-second-bit-inverted"));
+        (2 | second) << (n - 1) | extra
     }
 }
 
@@ -54,6 +57,9 @@ pub fn magnitude_of(token: u32, extra: u32) -> u32 {
 #[inline(always)]
 pub fn half_octave(sum: u32) -> u32 {
     let n = 31 - sum.max(1).leading_zeros();
+    if crate::mutant!("quantized-half-octave-octave") {
+        return n;
+    }
     if n == 0 {
         0
     } else {
@@ -91,9 +97,17 @@ pub fn med_prediction(left: i32, above: i32, above_left: i32) -> i32 {
     } else {
         (above, left)
     };
-    if above_left >= hi {
+    if crate::mutant!("quantized-med-plane-only") {
+        return left + above - above_left;
+    }
+    let (lo, hi) = if crate::mutant!("quantized-med-cases-swapped") {
+        (hi, lo)
+    } else {
+        (lo, hi)
+    };
+    if above_left >= hi.max(lo) {
         lo
-    } else if above_left <= lo {
+    } else if above_left <= lo.min(hi) {
         hi
     } else {
         left + above - above_left
@@ -110,8 +124,12 @@ pub fn residual_context(
     above_right: i32,
     ctx_base: u32,
 ) -> usize {
-    let activity =
-        left.abs_diff(above_left) + above.abs_diff(above_left) + above_right.abs_diff(above);
+    let above_right_term = if crate::mutant!("quantized-activity-without-above-right") {
+        0
+    } else {
+        above_right.abs_diff(above)
+    };
+    let activity = left.abs_diff(above_left) + above.abs_diff(above_left) + above_right_term;
     if activity == 0 {
         0
     } else {
@@ -130,8 +148,18 @@ pub fn inter_context(
     reference: i32,
     ctx_base: u32,
 ) -> usize {
-    let change = 2 * (left_residual.unsigned_abs() + above_residual.unsigned_abs())
-        + reference.unsigned_abs();
+    let factor = if crate::mutant!("quantized-inter-change-not-doubled") {
+        1
+    } else {
+        2
+    };
+    let reference_term = if crate::mutant!("quantized-inter-change-without-reference") {
+        0
+    } else {
+        reference.unsigned_abs()
+    };
+    let change =
+        factor * (left_residual.unsigned_abs() + above_residual.unsigned_abs()) + reference_term;
     if change == 0 {
         0
     } else {
@@ -153,16 +181,17 @@ impl LevelRange {
     pub fn of(level_bits: u8, signed: bool, num_codewords: Option<u32>) -> Self {
         let bits = u32::from(level_bits.clamp(1, MAX_LEVEL_BITS));
         let (min, max) = if signed {
-            (-(1i32 << (bits - 1)), (1i32 << (bits - 1)) - 1)
+            let symmetric = i32::from(crate::mutant!("quantized-signed-range-symmetric"));
+            (-(1i32 << (bits - 1)) + symmetric, (1i32 << (bits - 1)) - 1)
         } else {
             (0, (1i32 << bits) - 1)
         };
         match num_codewords {
-            Some(n) => LevelRange {
+            Some(n) if !crate::mutant!("quantized-codebook-range-from-bits") => LevelRange {
                 min,
                 max: max.min(n as i32 - 1),
             },
-            None => LevelRange { min, max },
+            _ => LevelRange { min, max },
         }
     }
 
@@ -177,6 +206,12 @@ impl LevelRange {
 #[inline(always)]
 pub fn reconstruct_uniform(level: i32, step: f32, offset: f32) -> f32 {
     // |level| <= 2^16, so the conversion is exact; Rust never fuses these two operations.
+    if crate::mutant!("quantized-fused-multiply-add") {
+        return (level as f32).mul_add(step, offset);
+    }
+    if crate::mutant!("quantized-double-precision") {
+        return (f64::from(level) * f64::from(step) + f64::from(offset)) as f32;
+    }
     let product = level as f32 * step;
     offset + product
 }
@@ -193,8 +228,26 @@ pub fn is_finite_bits(bits: u32) -> bool {
 #[inline(always)]
 pub fn to_element(value: f32, element_type: ElementType) -> u32 {
     match element_type {
-        ElementType::Float16 => u32::from(half::f16::from_f32(value).to_bits()),
-        ElementType::BFloat16 => u32::from(half::bf16::from_f32(value).to_bits()),
+        ElementType::Float16 => {
+            let bits = half::f16::from_f32(value).to_bits();
+            if bits & 0x7FFF == 0x7C00
+                && value.is_finite()
+                && crate::mutant!("quantized-float16-saturates")
+            {
+                return u32::from(bits & 0x8000 | 0x7BFF);
+            }
+            u32::from(bits)
+        }
+        ElementType::BFloat16 => {
+            let b = value.to_bits();
+            if crate::mutant!("quantized-bfloat16-truncated") {
+                return b >> 16;
+            }
+            if crate::mutant!("quantized-bfloat16-ties-away") {
+                return (b & 0x8000_0000 | ((b & 0x7FFF_FFFF) + 0x8000)) >> 16;
+            }
+            u32::from(half::bf16::from_f32(value).to_bits())
+        }
         _ => value.to_bits(),
     }
 }
