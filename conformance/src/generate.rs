@@ -637,7 +637,8 @@ Groups:
   spec clause 8) and must be rejected. Every requirement ID of the spec has at least one.
 ";
 
-/// Writes generated cases under `suite`. With `all`, also writes the suite README and removes
+/// Writes generated cases under `suite`. With `all`, also writes the suite README and Table D-1
+/// of the spec next to the suite (`../spec/dfc-spec.md`), and removes
 /// case folders (with an `expect.json`) that the catalogue no longer has. Returns the paths
 /// written or removed.
 pub fn write(suite: &Path, cases: &[Generated], all: bool) -> std::io::Result<Vec<PathBuf>> {
@@ -659,6 +660,12 @@ pub fn write(suite: &Path, cases: &[Generated], all: bool) -> std::io::Result<Ve
         if std::fs::read_to_string(&readme).ok().as_deref() != Some(&text) {
             std::fs::write(&readme, text)?;
             touched.push(readme);
+        }
+        if let Some((path, old, new)) = spec_with_clause_table(suite, cases) {
+            if old != new {
+                std::fs::write(&path, new)?;
+                touched.push(path);
+            }
         }
         let keep: BTreeSet<String> = cases.iter().map(Generated::key).collect();
         for stale in stale_dirs(suite, &keep)? {
@@ -721,6 +728,14 @@ pub fn check(suite: &Path, cases: &[Generated], all: bool) -> Vec<String> {
                 readme.display()
             ));
         }
+        if let Some((path, old, new)) = spec_with_clause_table(suite, cases) {
+            if old != new {
+                diffs.push(format!(
+                    "{}: Table D-1 differs from the one generated from the cases",
+                    path.display()
+                ));
+            }
+        }
         let keep: BTreeSet<String> = cases.iter().map(Generated::key).collect();
         match stale_dirs(suite, &keep) {
             Ok(stale) => diffs.extend(
@@ -763,4 +778,122 @@ pub fn regenerate_from_record(
         }
         _ => Err("expect.json records neither a recipe nor a base".into()),
     }
+}
+
+/// The clauses of Table D-1 (spec Annex D): clause, title, and whether a case exercises it.
+const CLAUSES: &[(&str, &str)] = &[
+    ("5.2", "Unit order"),
+    ("7.1", "Identification"),
+    ("7.2", "Units: types, CRC, payload sizes"),
+    ("7.3", "Sequence header"),
+    ("7.4", "Layer parameters"),
+    ("7.5", "Feature data"),
+    ("7.6", "Tensor hash"),
+    ("7.7", "Metadata"),
+    ("7.11", "Frame header"),
+    (
+        "8.3",
+        "Coding methods: length and end of payloads, check order",
+    ),
+    ("8.3.1", "raw"),
+    ("8.3.2", "zlib"),
+    ("8.3.3", "gzip"),
+    ("8.3.4", "bzip2"),
+    ("8.3.5", "lzma"),
+    ("8.3.6", "native"),
+    ("8.3.7", "quantized"),
+    ("8.4", "Canonical layout, negative elements"),
+    ("8.5", "Tensor hash verification"),
+    ("8.6", "Layer selection and random access"),
+    ("8.7", "Reference tensors"),
+    ("A.1", "Profiles"),
+    ("A.2", "Levels"),
+];
+
+/// Whether a case exercises `clause`: it targets one of the clause's requirements, or for the
+/// coding methods uses the method, for clause 7.11 has frame_header units, for clause 8.6
+/// selects a layer or starts at a random-access point, for clause 8.7 predicts from a
+/// reference (REQ-8.3.6-8, REQ-8.3.7-7).
+fn exercises_clause(e: &Expect, clause: &str) -> bool {
+    let x = &e.exercises;
+    let prefix = format!("REQ-{clause}-");
+    if x.requirements.iter().any(|r| r.starts_with(&prefix)) {
+        return true;
+    }
+    let method = |name: &str| x.coding_methods.iter().any(|m| m == name);
+    match clause {
+        "8.3.1" => method("raw"),
+        "8.3.2" => method("zlib"),
+        "8.3.3" => method("gzip"),
+        "8.3.4" => method("bzip2"),
+        "8.3.5" => method("lzma"),
+        "8.3.6" => method("native"),
+        "8.3.7" => method("quantized"),
+        "7.11" => x.unit_types.iter().any(|t| t == "frame_header"),
+        "8.6" => e.select_layer.is_some() || e.start_frame.is_some(),
+        "8.7" => x
+            .requirements
+            .iter()
+            .any(|r| r == "REQ-8.3.6-8" || r == "REQ-8.3.7-7"),
+        _ => false,
+    }
+}
+
+/// Table D-1 of the spec (Annex D): for each clause, how many cases of each group exercise it,
+/// and the first ones.
+pub fn clause_table(cases: &[Generated]) -> String {
+    let mut s = String::from(
+        "*Table D-1 — conformance cases by clause (generated from the `expect.json` files by `dfc conform generate`)*\n\n\
+         | Clause | Subject | valid | uncommon | invalid | for example |\n|---|---|---|---|---|---|\n",
+    );
+    for &(clause, title) in CLAUSES {
+        let of = |g: Group| -> Vec<&Generated> {
+            cases
+                .iter()
+                .filter(|c| c.group == g && exercises_clause(&c.expect, clause))
+                .collect()
+        };
+        let groups = Group::ALL.map(of);
+        // The first case named after the clause (`req-<clause>-…`) or its method, else the
+        // first case.
+        let subject = title.split(':').next().unwrap_or(title);
+        let named = |c: &&&Generated| {
+            c.id.starts_with(&format!("req-{}-", clause.to_lowercase()))
+                || (clause.starts_with("8.3.") && c.id.contains(subject))
+        };
+        let examples: Vec<String> = groups
+            .iter()
+            .filter_map(|g| g.iter().find(named).or(g.first()))
+            .map(|c| format!("`{}`", c.key()))
+            .collect();
+        s.push_str(&format!(
+            "| {clause} | {title} | {} | {} | {} | {} |\n",
+            groups[0].len(),
+            groups[1].len(),
+            groups[2].len(),
+            examples.join(", ")
+        ));
+    }
+    s
+}
+
+/// The lines that delimit Table D-1 in the spec.
+const CLAUSE_TABLE_BEGIN: &str = "<!-- Table D-1: generated by `dfc conform generate`; begin -->";
+const CLAUSE_TABLE_END: &str = "<!-- Table D-1: end -->";
+
+/// The spec next to a suite directory (`<suite>/../spec/dfc-spec.md`) with Table D-1 as
+/// generated: (path, current text, text with the table), or `None` when there is no such spec
+/// or it has no table markers.
+fn spec_with_clause_table(suite: &Path, cases: &[Generated]) -> Option<(PathBuf, String, String)> {
+    let path = suite.parent()?.join("spec").join("dfc-spec.md");
+    let text = std::fs::read_to_string(&path).ok()?;
+    let begin = text.find(CLAUSE_TABLE_BEGIN)? + CLAUSE_TABLE_BEGIN.len();
+    let end = text[begin..].find(CLAUSE_TABLE_END)? + begin;
+    let new = format!(
+        "{}\n\n{}\n{}",
+        &text[..begin],
+        clause_table(cases),
+        &text[end..]
+    );
+    Some((path, text, new))
 }
