@@ -5356,8 +5356,13 @@ fn spec_0_6_cases() -> Vec<Case> {
     c.push(from_recipe(v, "native-exponent-context-cap-rank-4", "As native-exponent-context-cap with rank 4 (shape [2, 4, 30, 120]) and another phase of the pattern.", &["REQ-8.3.6-2"], recipe("main", vec![layer("outliers", LayerKind::Conv, ElementType::BFloat16, &[2, 4, 30, 120], "native", pattern(true, 7))])));
     // Reconstruction (clause 8.3.7.5): two roundings, the product first.
     let near_1000: Vec<i32> = (0..48).map(|i| 1000 + (i * 7) % 48 - 20).collect();
-    c.push(hand_case(v, "q-hand-two-roundings", "offset + level × step rounded twice (clause 8.3.7.5): step 1 + 2^-23 and offset -1000, levels 980 to 1027; the rounded product loses the low bits that a fused multiply-add (one rounding) or a binary64 computation keeps, so every element tells them apart.", &["REQ-8.3.7-3"], ElementType::Float32, qpayload(quantized::header(0, 11, false, false, 0, 4), Params::Uniform(vec![(0x3F80_0001, bits(-1000.0))]), &[2, 4, 6], near_1000.clone())));
-    c.push(hand_case(v, "q-hand-two-roundings-bfloat16", "As q-hand-two-roundings in a bfloat16 layer, per channel (offsets -1000 and -1010): the difference between one and two roundings survives the conversion to bfloat16.", &["REQ-8.3.7-3"], ElementType::BFloat16, qpayload(quantized::header(0, 11, false, true, 0, 4), Params::Uniform(vec![(0x3F80_0001, bits(-1000.0)), (0x3F80_0001, bits(-1010.0))]), &[2, 4, 6], near_1000)));
+    c.push(hand_case(v, "q-hand-two-roundings", "offset + level × step rounded twice (clause 8.3.7.5): step 1 + 2^-23 and offset -1000, levels 980 to 1027; the rounded product loses the low bits that a fused multiply-add (one rounding) or a binary64 computation keeps, so almost every element tells them apart.", &["REQ-8.3.7-3"], ElementType::Float32, qpayload(quantized::header(0, 11, false, false, 0, 4), Params::Uniform(vec![(0x3F80_0001, bits(-1000.0))]), &[2, 4, 6], near_1000)));
+    // bfloat16 keeps 8 significant bits: the difference shows where level × step nearly
+    // cancels the offset, so half the levels of channel c are 1000 + c, its offset -(1000 + c).
+    let cancelling: Vec<i32> = (0..48)
+        .map(|i| 1000 + i / 8 + if i % 2 == 0 { 0 } else { (i % 5) - 2 })
+        .collect();
+    c.push(hand_case(v, "q-hand-two-roundings-bfloat16", "As q-hand-two-roundings in a bfloat16 layer of shape [6, 2, 4], per channel: channel c has offset -(1000 + c), and half its levels are 1000 + c, where the product 1000 + c + (1000 + c) × 2^-23 nearly cancels the offset; one rounding (fused multiply-add, binary64) gives (1000 + c) × 2^-23, two give a multiple of 2^-14, and bfloat16 keeps the difference.", &["REQ-8.3.7-3"], ElementType::BFloat16, qpayload(quantized::header(0, 11, false, true, 0, 4), Params::Uniform((0..6).map(|c| (0x3F80_0001, bits(-(1000.0 + c as f32)))).collect()), &[6, 2, 4], cancelling)));
     let tie_levels: Vec<i32> = (0..48)
         .map(|i| [1, 3, 5, -1, -3, 0, 7, -7][i % 8])
         .collect();

@@ -18,7 +18,8 @@ fn every_misreading_is_caught_twice_and_the_table_is_current() {
     let readme_path = root.join("README.md");
     let readme = std::fs::read_to_string(&readme_path).expect("README.md");
     let current = mutants::with_table(&readme, &table).expect("the README has the table markers");
-    if std::env::var_os("DFC_UPDATE_MUTATION_TABLE").is_some() {
+    let update = std::env::var_os("DFC_UPDATE_MUTATION_TABLE").is_some();
+    if update && readme != current {
         std::fs::write(&readme_path, &current).expect("README.md is writable");
     }
     let survivors: Vec<String> = mutants::survivors(&results)
@@ -37,7 +38,7 @@ fn every_misreading_is_caught_twice_and_the_table_is_current() {
         survivors.join("\n")
     );
     assert!(
-        readme == current,
+        update || readme == current,
         "conformance/README.md's mutation table is stale; rerun with DFC_UPDATE_MUTATION_TABLE=1:\n{table}"
     );
 }
