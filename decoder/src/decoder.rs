@@ -296,7 +296,12 @@ impl<R: Read> Decoder<R> {
                     let params: LayerParameters = parse(&raw, |r| LayerParameters::from_reader(r))?;
                     let layer = check_layer(&params, &info, loc)?;
                     frame_bytes += layer.byte_len();
-                    if frame_bytes > level.max_frame_bytes {
+                    let counted = if crate::mutant!("frame-bytes-per-layer") {
+                        layer.byte_len()
+                    } else {
+                        frame_bytes
+                    };
+                    if counted > level.max_frame_bytes {
                         return Err(limit(
                             "REQ-A.2-4",
                             loc,
@@ -397,7 +402,7 @@ impl<R: Read> Decoder<R> {
     /// The end_of_sequence unit (clause 8.2): its payload is empty and nothing follows it.
     pub(crate) fn end_of_sequence(&mut self, raw: &RawUnit) -> Result<()> {
         parse(raw, |r| crate::syntax::EndOfSequence::from_reader(r))?;
-        if self.units.has_trailing_bytes()? {
+        if !crate::mutant!("bytes-after-end-allowed") && self.units.has_trailing_bytes()? {
             return Err(invalid(
                 "REQ-5.2-4",
                 raw.location(),
@@ -667,7 +672,16 @@ impl<R: Read> Decoder<R> {
         }
         if let Some(tensor) = self.held.as_mut() {
             crate::coverage::hit("branch:hash_verified");
-            if tensor_sha256(&tensor.data)[..] != unit.hash_value[..] {
+            let digest = if crate::mutant!("tensor-hash-covers-ids") {
+                let ids = [
+                    &unit.layer_id.to_be_bytes()[..],
+                    &unit.frame_index.to_be_bytes(),
+                ];
+                tensor_sha256(&[&ids.concat()[..], &tensor.data].concat())
+            } else {
+                tensor_sha256(&tensor.data)
+            };
+            if digest[..] != unit.hash_value[..] {
                 crate::coverage::hit("req:REQ-8.5-1");
                 return Err(DecodeError::new(
                     ErrorClass::Corrupt,
@@ -729,6 +743,9 @@ pub(crate) fn parse<T: SyntaxStructure>(
 fn parse_metadata(raw: &RawUnit) -> Result<Vec<(String, String)>> {
     let unit: Metadata = parse(raw, |r| Metadata::from_reader(r))?;
     let text = |bytes: &[u8]| {
+        if crate::mutant!("metadata-utf8-unchecked") {
+            return Ok(String::from_utf8_lossy(bytes).into_owned());
+        }
         String::from_utf8(bytes.to_vec()).map_err(|_| {
             invalid(
                 "REQ-7.7-1",
@@ -746,7 +763,7 @@ fn parse_metadata(raw: &RawUnit) -> Result<Vec<(String, String)>> {
 /// Semantics of layer_parameters() (clause 7.4) and the limits of Annex A.
 fn check_layer(p: &LayerParameters, info: &StreamInfo, loc: Location) -> Result<LayerInfo> {
     let expected_id = info.layers.len();
-    if usize::from(p.layer_id) != expected_id {
+    if usize::from(p.layer_id) != expected_id && !crate::mutant!("layer-id-unchecked") {
         return Err(invalid(
             "REQ-7.4-1",
             loc,
@@ -833,7 +850,7 @@ fn check_layer(p: &LayerParameters, info: &StreamInfo, loc: Location) -> Result<
     }
     let name = String::from_utf8(p.name.clone())
         .map_err(|_| invalid("REQ-7.4-8", loc, "layer name is not valid UTF-8"))?;
-    if info.layers.iter().any(|l| l.name == name) {
+    if info.layers.iter().any(|l| l.name == name) && !crate::mutant!("layer-names-may-repeat") {
         return Err(invalid(
             "REQ-7.4-9",
             loc,

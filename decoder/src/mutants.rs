@@ -47,6 +47,31 @@ pub const MUTANTS: &[Mutant] = &[
         misreading: "feature data before the first frame_header is not an error (REQ-5.2-6 unchecked)",
     },
     Mutant {
+        id: "bytes-after-end-allowed",
+        clause: "5.2",
+        misreading: "bytes after the end_of_sequence unit are ignored (REQ-5.2-4 unchecked)",
+    },
+    Mutant {
+        id: "layer-id-unchecked",
+        clause: "7.4",
+        misreading: "layer_id need not count the layer_parameters units before it (REQ-7.4-1 unchecked)",
+    },
+    Mutant {
+        id: "layer-names-may-repeat",
+        clause: "7.4",
+        misreading: "two layers may have the same name (REQ-7.4-9 unchecked)",
+    },
+    Mutant {
+        id: "frame-bytes-per-layer",
+        clause: "A.2",
+        misreading: "MaxFrameBytes bounds the tensor byte count of each layer, not their sum",
+    },
+    Mutant {
+        id: "metadata-utf8-unchecked",
+        clause: "7.7",
+        misreading: "metadata text that is not UTF-8 is accepted (decoded with replacement characters)",
+    },
+    Mutant {
         id: "negative-zero-not-negative",
         clause: "8.4",
         misreading: "-0.0 is not negative (REQ-8.4-1 compares values, not sign bits)",
@@ -55,6 +80,11 @@ pub const MUTANTS: &[Mutant] = &[
         id: "negative-nan-not-negative",
         clause: "8.4",
         misreading: "a NaN with its sign bit set is not negative",
+    },
+    Mutant {
+        id: "tensor-hash-covers-ids",
+        clause: "8.5",
+        misreading: "the SHA-256 of a tensor covers its layer_id and frame_index before its canonical bytes",
     },
     Mutant {
         id: "version-minor-native-allowed",
@@ -145,6 +175,11 @@ pub const MUTANTS: &[Mutant] = &[
         id: "native-row-contexts-swapped",
         clause: "8.3.6.3",
         misreading: "RowCtx is 1 when the row above is zero and 2 when it is coded",
+    },
+    Mutant {
+        id: "native-zero-row-not-above",
+        clause: "8.3.6.3",
+        misreading: "after a zero row, the row above is the last coded row instead of zeros",
     },
     Mutant {
         id: "native-kind-context-transposed",

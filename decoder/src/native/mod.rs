@@ -394,7 +394,8 @@ impl<'a> SliceDecoder<'a> {
         let start = self.out.len();
         self.out.resize(start + width * SIZE, 0);
         if self.last_row_zero {
-            self.above_zero = true;
+            // A zero row is the row above of the next one (clause 8.3.6.3).
+            self.above_zero |= !crate::mutant!("native-zero-row-not-above");
         } else {
             let out = &mut self.out[start..];
             for (o, cell) in out.chunks_exact_mut(SIZE).zip(&self.row) {
