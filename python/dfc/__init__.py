@@ -267,7 +267,7 @@ def decode(
         data: the stream: bytes, a buffer, a path, or a binary file object (read whole; use
             `Decoder` to decode as the data arrives).
         layers: decode only these layers (by name); the others are checked but not
-            decompressed.
+            decompressed. None (or empty): every layer.
         start_frame: sequences: decode from the last random-access point at or before it.
         threads: threads for the native method's slices (None or 0: one per CPU).
 
@@ -307,7 +307,7 @@ class Decoder:
             socket's makefile("rb"), an open file), read as needed (with ``read1`` when it has
             one, so that the decoder never waits for more than the next unit).
         layers: decode only these layers (random access); the others are read and checked but
-            not decompressed.
+            not decompressed. None (or empty): every layer.
         start_frame: sequences: decode from the last random-access point at or before it. For a
             file object it must be a random-access frame itself (the stream cannot be searched
             ahead).

