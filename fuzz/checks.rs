@@ -6,7 +6,7 @@ use dfc_decoder::native::TensorDesc;
 use dfc_decoder::{CodingMethod, ElementType, LayerKind};
 use dfc_encoder::{
     encode_quantized_with_output, encode_stream, is_non_negative, ChannelMode, EncoderConfig,
-    LayerInput, LossyOptions, MethodChoice, QuantTarget, Quantizer, TensorRef,
+    LayerInput, LossyOptions, MethodChoice, QuantTarget, Quantizer, StepScale, TensorRef,
 };
 
 /// Whole-stream decoding: an error or tensors, never a panic; every tensor has the size its
@@ -179,7 +179,7 @@ pub fn quantized_roundtrip(data: &[u8]) {
     };
     let target = match data[1] % 4 {
         0 => QuantTarget::Bits(data[2] % 16 + 1),
-        1 => QuantTarget::Qp(i32::from(data[2]) - 64),
+        1 => QuantTarget::Qp(f64::from(data[2]) / 2.0 - 64.0),
         2 => QuantTarget::Psnr(f64::from(data[2] % 80)),
         _ => QuantTarget::BitsPerElement(f64::from(data[2] % 32) / 4.0 + 0.25),
     };
@@ -197,6 +197,11 @@ pub fn quantized_roundtrip(data: &[u8]) {
         ][usize::from(data[1] >> 5) % 3],
         rdo: data[1] & 0x04 != 0,
         intra: data[1] & 0x08 != 0,
+        scale: if data[1] & 0x02 != 0 {
+            StepScale::Peak
+        } else {
+            StepScale::Rms
+        },
     };
     let non_negative = is_non_negative(element_type, bytes);
     // Non-finite inputs are the encoder's to refuse or clamp; it must not panic either way.

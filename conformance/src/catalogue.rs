@@ -2648,6 +2648,7 @@ fn lossy(target: LossyTarget, quantizer: &str, channels: &str, rdo: bool) -> Los
         channels: channels.to_string(),
         rdo,
         intra: false,
+        step_scale: "peak".into(),
     }
 }
 

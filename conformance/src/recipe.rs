@@ -18,7 +18,7 @@ use dfc_decoder::{
 use dfc_encoder::{
     choose_method, encode_quantized_frame, encode_sequence, encode_stream, is_non_negative,
     ChannelMode, EncoderConfig, FrameInput, LayerInput, LossyOptions, MethodChoice, Prediction,
-    QuantTarget, Quantizer, SequenceOptions, SequenceState, TensorRef,
+    QuantTarget, Quantizer, SequenceOptions, SequenceState, StepScale, TensorRef,
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -119,6 +119,18 @@ pub struct LossySpec {
     /// Per-map MED intra prediction where it pays (else none).
     #[serde(default, skip_serializing_if = "is_false")]
     pub intra: bool,
+    /// What qp steps are relative to: `peak` (the default of these recipes, with which the
+    /// goldens were made) or `rms`.
+    #[serde(default = "peak", skip_serializing_if = "is_peak")]
+    pub step_scale: String,
+}
+
+fn peak() -> String {
+    "peak".into()
+}
+
+fn is_peak(s: &str) -> bool {
+    s == "peak"
 }
 
 /// What the quantized method's encoder aims at (`QuantTarget`).
@@ -137,7 +149,7 @@ impl LossySpec {
         Ok(LossyOptions {
             target: match self.target {
                 LossyTarget::Bits(b) => QuantTarget::Bits(b),
-                LossyTarget::Qp(q) => QuantTarget::Qp(q),
+                LossyTarget::Qp(q) => QuantTarget::Qp(f64::from(q)),
                 LossyTarget::Psnr(p) => QuantTarget::Psnr(p),
                 LossyTarget::BitsPerElement(r) => QuantTarget::BitsPerElement(r),
             },
@@ -154,6 +166,11 @@ impl LossySpec {
             },
             rdo: self.rdo,
             intra: self.intra,
+            scale: match self.step_scale.as_str() {
+                "peak" => StepScale::Peak,
+                "rms" => StepScale::Rms,
+                s => return Err(format!("unknown step scale {s:?}")),
+            },
         })
     }
 }
@@ -621,6 +638,7 @@ fn build_sequence(
     let options = SequenceOptions {
         prediction,
         rap_period: seq.rap_period,
+        bits_per_frame: None,
     };
     let stream = encode_sequence(&frames, config, &options).map_err(|e| format!("encoder: {e}"))?;
     // The payload of each feature_data unit, by (layer, frame).

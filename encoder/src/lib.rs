@@ -15,7 +15,7 @@ mod stream;
 pub use lossy::{
     distortion, encode_quantized, encode_quantized_frame, encode_quantized_with_output,
     float_values, ChannelMode, Distortion, LossyError, LossyOptions, QuantTarget, Quantizer,
-    SequenceState, RDO_LAMBDA_SCALE,
+    SequenceState, StepScale, RDO_LAMBDA_SCALE,
 };
 pub use methods::{
     encode_payload, is_non_negative, lzma_dict_size, TensorRef, BZIP2_LEVEL, DEFLATE_LEVEL,

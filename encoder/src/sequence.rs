@@ -2,7 +2,7 @@
 //! per frame, random-access points every `rap_period` frames, and quantized layers predicted
 //! from the previous frame where that is cheaper.
 
-use crate::lossy::{encode_quantized_frame, SequenceState};
+use crate::lossy::{encode_quantized_frame, QuantTarget, SequenceState};
 use crate::methods::{is_non_negative, TensorRef};
 use crate::native::{encode_native_with_reference, NativeReference};
 use crate::stream::{
@@ -51,6 +51,11 @@ pub struct SequenceOptions {
     pub prediction: Prediction,
     /// Frames from one random-access point to the next (1: every frame).
     pub rap_period: u32,
+    /// A bitrate target: the stream's bits per frame on average (kbit/s × 1000 / fps). The
+    /// quantized layers then take one qp per group of frames (random-access point to the
+    /// next), the one whose bits bring the stream so far closest to the budget of the frames
+    /// so far without passing it where a finer qp would (Annex C).
+    pub bits_per_frame: Option<f64>,
 }
 
 impl Default for SequenceOptions {
@@ -58,6 +63,7 @@ impl Default for SequenceOptions {
         SequenceOptions {
             prediction: Prediction::Auto,
             rap_period: 8,
+            bits_per_frame: None,
         }
     }
 }
@@ -79,12 +85,213 @@ pub fn encode_sequence(
 ) -> Result<Vec<u8>, EncodeError> {
     let layers = sequence_layers(frames, config)?;
     let rap_period = options.rap_period.max(1) as usize;
-    let mut states: Vec<SequenceState> = vec![SequenceState::default(); layers.len()];
-    // Per layer, its most recent native tensor since the last random-access point.
-    let mut native_refs: Vec<Option<Vec<u8>>> = vec![None; layers.len()];
+    let metadata = metadata_unit(&config.metadata)?;
+    let mut coder = FrameCoder {
+        frames,
+        layers: &layers,
+        config,
+        options,
+        rap_period,
+        states: vec![SequenceState::default(); layers.len()],
+        native_refs: vec![None; layers.len()],
+    };
     // Per frame: (random access, coded tensors with their layer id and hash input).
     let mut coded_frames: Vec<(bool, Vec<(u16, CodedTensor)>)> = Vec::with_capacity(frames.len());
-    for (i, frame) in frames.iter().enumerate() {
+    let head_bits = match options.bits_per_frame {
+        Some(_) => 8 * stream_head(config, 0, &layers, metadata.clone()).len(),
+        None => 0,
+    };
+    for start in (0..frames.len()).step_by(rap_period) {
+        let end = (start + rap_period).min(frames.len());
+        let group = match options.bits_per_frame {
+            None => coder.group(start..end, None)?,
+            Some(bits_per_frame) => {
+                let spent = head_bits
+                    + coded_frames
+                        .iter()
+                        .map(|f| frame_bits(f, config.tensor_hashes))
+                        .sum::<usize>();
+                // The budget of the frames up to `end`, the end of sequence unit included.
+                let budget =
+                    bits_per_frame * end as f64 - spent as f64 - 8.0 * UnitWriter::end_len() as f64;
+                coder.rate_controlled_group(start..end, budget)?
+            }
+        };
+        coded_frames.extend(group);
+    }
+
+    let inputs: Vec<LayerInput<'_>> = layers.iter().map(|l| l.input.clone()).collect();
+    let all_coded: Vec<CodedTensor> = coded_frames
+        .iter()
+        .flat_map(|(_, c)| c.iter().map(|(_, t)| t.clone()))
+        .collect();
+    let level = choose_level(&inputs, &all_coded, metadata.as_ref(), config.level_idc)?;
+
+    let mut w = stream_head(config, level, &layers, metadata);
+    for (frame, (random_access, coded)) in frames.iter().zip(coded_frames) {
+        w.push(
+            UnitType::FrameHeader,
+            FrameHeader {
+                frame_index: frame.frame_index,
+                random_access,
+                reserved_zero_7bits: 0,
+            }
+            .to_bytes(),
+        );
+        for ((id, c), input) in coded.into_iter().zip(&frame.layers) {
+            w.tensor(id, frame.frame_index, c, input.data, config.tensor_hashes);
+        }
+    }
+    Ok(w.finish())
+}
+
+/// A lossless tensor of a sequence as `chosen` codes it, or with the native method predicted
+/// from `reference` (ref_distance 1) where that is smaller; `non_negative` is the layer's
+/// `non_negative_flag`.
+/// The identification, sequence header, metadata and layer_parameters units.
+fn stream_head(
+    config: &EncoderConfig,
+    level: u8,
+    layers: &[SequenceLayer<'_>],
+    metadata: Option<dfc_decoder::syntax::Metadata>,
+) -> UnitWriter {
+    let mut w = UnitWriter::start(config, level, layers.len(), metadata);
+    for (id, layer) in layers.iter().enumerate() {
+        let params = layer_parameters(
+            id as u16,
+            &layer.input,
+            layer.first_method,
+            layer.non_negative,
+        );
+        w.push(UnitType::LayerParameters, params.to_bytes());
+    }
+    w
+}
+
+/// Bits a coded frame takes in the stream: its frame_header, feature_data and tensor_hash
+/// units.
+fn frame_bits(frame: &(bool, Vec<(u16, CodedTensor)>), hashes: bool) -> usize {
+    let tensors: usize = frame
+        .1
+        .iter()
+        .map(|(_, c)| UnitWriter::tensor_units_len(c.payload.len(), hashes))
+        .sum();
+    8 * (tensors + UnitWriter::frame_header_len())
+}
+
+/// Codes the frames of a sequence in order, keeping each layer's references.
+struct FrameCoder<'f, 'a> {
+    frames: &'f [FrameInput<'a>],
+    layers: &'f [SequenceLayer<'a>],
+    config: &'f EncoderConfig,
+    options: &'f SequenceOptions,
+    rap_period: usize,
+    states: Vec<SequenceState>,
+    /// Per layer, its most recent native tensor since the last random-access point.
+    native_refs: Vec<Option<Vec<u8>>>,
+}
+
+impl FrameCoder<'_, '_> {
+    /// Codes frames `range` (a random-access point and the frames up to the next); with `qp`,
+    /// every quantized layer takes that qp instead of its own target.
+    fn group(
+        &mut self,
+        range: std::ops::Range<usize>,
+        qp: Option<f64>,
+    ) -> Result<Vec<(bool, Vec<(u16, CodedTensor)>)>, EncodeError> {
+        range.map(|i| self.frame(i, qp)).collect()
+    }
+
+    /// Codes a group of frames at the qp (on a grid of 1/8) whose bits come closest to
+    /// `budget` without passing it, found by secant steps on real encodes; if even the
+    /// coarsest passes it, the coarsest.
+    fn rate_controlled_group(
+        &mut self,
+        range: std::ops::Range<usize>,
+        budget: f64,
+    ) -> Result<Vec<(bool, Vec<(u16, CodedTensor)>)>, EncodeError> {
+        const GRID: f64 = 0.125;
+        let (saved_states, saved_refs) = (self.states.clone(), self.native_refs.clone());
+        let hashes = self.config.tensor_hashes;
+        let mut tried: Vec<(f64, f64)> = Vec::new();
+        let mut best: Option<(f64, Vec<(bool, Vec<(u16, CodedTensor)>)>)> = None;
+        let (mut under, mut over) = (f64::NEG_INFINITY, f64::INFINITY);
+        let mut qp = 16.0;
+        for _ in 0..10 {
+            self.states.clone_from(&saved_states);
+            self.native_refs.clone_from(&saved_refs);
+            let coded = self.group(range.clone(), Some(qp))?;
+            let bits = coded.iter().map(|f| frame_bits(f, hashes)).sum::<usize>() as f64;
+            tried.push((qp, bits));
+            if bits <= budget {
+                under = under.max(qp);
+                if best.as_ref().is_none_or(|(b, _)| qp > *b) {
+                    best = Some((qp, coded));
+                }
+                if bits >= 0.99 * budget {
+                    break;
+                }
+            } else {
+                over = over.min(qp);
+            }
+            if over - under <= GRID {
+                break;
+            }
+            // Secant through the last two encodes (bits grow about linearly with qp), else
+            // one bit per element per 8 qp.
+            let elements: f64 = range
+                .clone()
+                .map(|i| {
+                    self.frames[i]
+                        .layers
+                        .iter()
+                        .map(|l| l.data.len() as f64 / l.element_type.size() as f64)
+                        .sum::<f64>()
+                })
+                .sum();
+            let aim = 0.995 * budget;
+            let mut next = match tried.as_slice() {
+                [.., (q0, b0), (q1, b1)] if (b1 - b0).abs() > 1.0 => {
+                    q1 + (aim - b1) * (q1 - q0) / (b1 - b0)
+                }
+                _ => qp + (aim - bits) / (elements / 8.0).max(1.0),
+            };
+            next = (next / GRID).round() * GRID;
+            if !next.is_finite() || next <= under || next >= over {
+                next = match (under.is_finite(), over.is_finite()) {
+                    (true, true) => ((under + over) / 2.0 / GRID).round() * GRID,
+                    (true, false) => under + 8.0,
+                    (false, true) => over - 8.0,
+                    (false, false) => qp,
+                };
+            }
+            next = next.clamp(-96.0, 136.0);
+            if tried.iter().any(|&(t, _)| t == next) {
+                break;
+            }
+            qp = next;
+        }
+        let qp = match &best {
+            Some((qp, _)) => *qp,
+            None => tried.iter().map(|t| t.0).fold(f64::INFINITY, f64::min),
+        };
+        // Code the chosen qp again so that the references are the ones it leaves.
+        self.states = saved_states;
+        self.native_refs = saved_refs;
+        self.group(range, Some(qp))
+    }
+
+    /// Codes frame `i`; with `qp`, quantized layers take that qp.
+    fn frame(
+        &mut self,
+        i: usize,
+        qp: Option<f64>,
+    ) -> Result<(bool, Vec<(u16, CodedTensor)>), EncodeError> {
+        let (frames, layers, config, options) =
+            (self.frames, self.layers, self.config, self.options);
+        let rap_period = self.rap_period;
+        let frame = &frames[i];
+        let (states, native_refs) = (&mut self.states, &mut self.native_refs);
         let random_access = i % rap_period == 0;
         if random_access {
             states.iter_mut().for_each(SequenceState::reset);
@@ -100,6 +307,24 @@ pub fn encode_sequence(
             let c = match l.method {
                 MethodChoice::Quantized(mut lossy) => {
                     lossy.intra = lossy.intra && options.prediction.intra();
+                    if let Some(qp) = qp {
+                        lossy.target = QuantTarget::Qp(qp);
+                    }
+                    if random_access {
+                        // The layer's frames up to the next random-access point.
+                        let group: Vec<TensorRef<'_>> = frames
+                            [i..(i + rap_period).min(frames.len())]
+                            .iter()
+                            .filter_map(|f| f.layers.iter().find(|x| x.name == l.name))
+                            .map(LayerInput::tensor)
+                            .collect();
+                        states[id]
+                            .plan(&group, layers[id].non_negative, &lossy, config.threads)
+                            .map_err(|error| EncodeError::Lossy {
+                                layer: l.name.clone(),
+                                error,
+                            })?;
+                    }
                     let (payload, decoded) = encode_quantized_frame(
                         &tensor,
                         layers[id].non_negative,
@@ -150,47 +375,10 @@ pub fn encode_sequence(
             }
             coded.push((id as u16, c));
         }
-        coded_frames.push((random_access, coded));
+        Ok((random_access, coded))
     }
-
-    let metadata = metadata_unit(&config.metadata)?;
-    let inputs: Vec<LayerInput<'_>> = layers.iter().map(|l| l.input.clone()).collect();
-    let all_coded: Vec<CodedTensor> = coded_frames
-        .iter()
-        .flat_map(|(_, c)| c.iter().map(|(_, t)| t.clone()))
-        .collect();
-    let level = choose_level(&inputs, &all_coded, metadata.as_ref(), config.level_idc)?;
-
-    let mut w = UnitWriter::start(config, level, layers.len(), metadata);
-    for (id, layer) in layers.iter().enumerate() {
-        let params = layer_parameters(
-            id as u16,
-            &layer.input,
-            layer.first_method,
-            layer.non_negative,
-        );
-        w.push(UnitType::LayerParameters, params.to_bytes());
-    }
-    for (frame, (random_access, coded)) in frames.iter().zip(coded_frames) {
-        w.push(
-            UnitType::FrameHeader,
-            FrameHeader {
-                frame_index: frame.frame_index,
-                random_access,
-                reserved_zero_7bits: 0,
-            }
-            .to_bytes(),
-        );
-        for ((id, c), input) in coded.into_iter().zip(&frame.layers) {
-            w.tensor(id, frame.frame_index, c, input.data, config.tensor_hashes);
-        }
-    }
-    Ok(w.finish())
 }
 
-/// A lossless tensor of a sequence as `chosen` codes it, or with the native method predicted
-/// from `reference` (ref_distance 1) where that is smaller; `non_negative` is the layer's
-/// `non_negative_flag`.
 fn predict_native(
     chosen: CodedTensor,
     choice: MethodChoice,

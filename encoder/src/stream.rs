@@ -406,6 +406,51 @@ impl UnitWriter {
         }
     }
 
+    /// Bytes of the units [`UnitWriter::tensor`] writes for a payload of `payload_len` bytes.
+    pub(crate) fn tensor_units_len(payload_len: usize, hash: bool) -> usize {
+        let unit = |payload: Vec<u8>| Unit::new(0, payload).coded_len() as usize;
+        let data = FeatureData {
+            layer_id: 0,
+            frame_index: 0,
+            coding_method: 0,
+            method_payload: Vec::new(),
+        };
+        let hash_len = if hash {
+            unit(
+                TensorHash {
+                    layer_id: 0,
+                    frame_index: 0,
+                    hash_type: HashType::Sha256.code(),
+                    hash_value: vec![0; 32],
+                }
+                .to_bytes(),
+            )
+        } else {
+            0
+        };
+        unit(data.to_bytes()) + payload_len + hash_len
+    }
+
+    /// Bytes of a frame_header unit.
+    pub(crate) fn frame_header_len() -> usize {
+        let header = dfc_decoder::syntax::FrameHeader {
+            frame_index: 0,
+            random_access: false,
+            reserved_zero_7bits: 0,
+        };
+        Unit::new(0, header.to_bytes()).coded_len() as usize
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Bytes of the end_of_sequence unit.
+    pub(crate) fn end_len() -> usize {
+        Unit::new(0, Vec::new()).coded_len() as usize
+    }
+
     /// The end_of_sequence unit; the stream.
     pub(crate) fn finish(mut self) -> Vec<u8> {
         self.push(UnitType::EndOfSequence, Vec::new());

@@ -9,7 +9,7 @@ use dfc_decoder::native::TensorDesc;
 use dfc_decoder::{CodingMethod, ElementType};
 use dfc_encoder::{
     distortion, encode_quantized_with_output, float_values, is_non_negative, ChannelMode,
-    LossyOptions, QuantTarget, Quantizer, TensorRef,
+    LossyOptions, QuantTarget, Quantizer, StepScale, TensorRef,
 };
 
 const SAMPLES: [&str; 3] = [
@@ -68,7 +68,7 @@ fn decoder_output_is_the_encoders_prediction_for_every_option() {
             QuantTarget::Bits(4),
             QuantTarget::Bits(8),
             QuantTarget::Bits(16),
-            QuantTarget::Qp(40),
+            QuantTarget::Qp(40.0),
         ];
         for target in targets {
             for channels in [ChannelMode::PerTensor, ChannelMode::PerChannel] {
@@ -79,6 +79,7 @@ fn decoder_output_is_the_encoders_prediction_for_every_option() {
                         channels,
                         rdo,
                         intra,
+                        scale: StepScale::Rms,
                     };
                     round_trip(ElementType::Float32, &shape, &data, &options, 1);
                 }
@@ -124,6 +125,14 @@ fn psnr_and_rate_targets_are_met() {
             };
             let (_, psnr) = round_trip(ElementType::Float32, &shape, &data, &options, 1);
             assert!(psnr >= target, "{rel}: {psnr} dB < {target}");
+            // The coarsest quantizer that meets it (qp on a grid of 1/16, about 0.05 dB).
+            assert!(psnr < target + 0.25, "{rel}: {psnr} dB for {target}");
+            let rdo = LossyOptions {
+                rdo: true,
+                ..options
+            };
+            let (_, psnr) = round_trip(ElementType::Float32, &shape, &data, &rdo, 1);
+            assert!(psnr >= target, "{rel} with RDO: {psnr} dB < {target}");
         }
         for target in [0.5, 2.0] {
             let options = LossyOptions {
@@ -134,9 +143,58 @@ fn psnr_and_rate_targets_are_met() {
             // Tensors too small for the rate still get the coarsest quantizer.
             if shape.iter().product::<u32>() > 10_000 {
                 assert!(bpe <= target, "{rel}: {bpe} bpe > {target}");
+                assert!(bpe >= 0.95 * target, "{rel}: {bpe} bpe for {target}");
             }
         }
     }
+}
+
+#[test]
+fn rms_relative_steps_keep_the_relative_error_when_one_value_is_an_outlier() {
+    // A real map and the same map with one element 10 times the peak: with RMS-relative
+    // steps one qp gives about the same error on both; with peak-relative ones the outlier
+    // coarsens the step of every element.
+    let (shape, data) = sample_tensor(SAMPLES[0]);
+    let values = float_values(&TensorRef {
+        element_type: ElementType::Float32,
+        shape: &shape,
+        data: &data,
+    })
+    .unwrap();
+    let peak = values.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let mut spiked = values.clone();
+    spiked[0] = 10.0 * peak;
+    let spiked: Vec<u8> = spiked.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let error = |data: &[u8], scale: StepScale| {
+        // About the same step on the original map for both scales.
+        let qp = if scale == StepScale::Rms { 16.0 } else { 56.0 };
+        let options = LossyOptions {
+            target: QuantTarget::Qp(f64::from(qp)),
+            scale,
+            ..LossyOptions::default()
+        };
+        let tensor = TensorRef {
+            element_type: ElementType::Float32,
+            shape: &shape,
+            data,
+        };
+        let (_, decoded) = encode_quantized_with_output(
+            &tensor,
+            is_non_negative(ElementType::Float32, data),
+            &options,
+            1,
+        )
+        .unwrap();
+        // Error over the elements both tensors share.
+        distortion(&values[1..], &decoded[1..]).mse
+    };
+    let rms = (error(&spiked, StepScale::Rms) / error(&data, StepScale::Rms)).max(1e-9);
+    let peak_ratio = error(&spiked, StepScale::Peak) / error(&data, StepScale::Peak);
+    assert!(rms < 40.0, "RMS-relative: error × {rms}");
+    assert!(
+        peak_ratio > 40.0 * rms,
+        "peak-relative: error × {peak_ratio}, RMS × {rms}"
+    );
 }
 
 #[test]
@@ -168,7 +226,7 @@ fn rdo_rounding_saves_rate_at_equal_step() {
     let (shape, data) = sample_tensor(SAMPLES[0]);
     let at = |rdo| {
         let options = LossyOptions {
-            target: QuantTarget::Qp(48),
+            target: QuantTarget::Qp(48.0),
             channels: ChannelMode::PerTensor,
             rdo,
             ..LossyOptions::default()
@@ -241,7 +299,7 @@ fn bytes_do_not_depend_on_threads() {
         data: &data,
     };
     let options = LossyOptions {
-        target: QuantTarget::Qp(56),
+        target: QuantTarget::Qp(56.0),
         ..LossyOptions::default()
     };
     let one = encode_quantized_with_output(&tensor, true, &options, 1).unwrap();

@@ -9,8 +9,8 @@ use dfc_decoder::{
     decode_all, random_access_points, DecodeOptions, Decoder, ElementType, LayerKind,
 };
 use dfc_encoder::{
-    encode_sequence, EncoderConfig, FrameInput, LayerInput, LossyOptions, MethodChoice, Prediction,
-    QuantTarget, SequenceOptions,
+    distortion, encode_sequence, EncoderConfig, FrameInput, LayerInput, LossyOptions, MethodChoice,
+    Prediction, QuantTarget, SequenceOptions,
 };
 
 const FRAMES: usize = 8;
@@ -43,6 +43,16 @@ fn encode(
     prediction: Prediction,
     rap_period: u32,
 ) -> Vec<u8> {
+    encode_with(frames, method, prediction, rap_period, None)
+}
+
+fn encode_with(
+    frames: &[Vec<Tensor>],
+    method: MethodChoice,
+    prediction: Prediction,
+    rap_period: u32,
+    bits_per_frame: Option<f64>,
+) -> Vec<u8> {
     let inputs: Vec<FrameInput<'_>> = frames
         .iter()
         .enumerate()
@@ -67,6 +77,7 @@ fn encode(
         &SequenceOptions {
             prediction,
             rap_period,
+            bits_per_frame,
         },
     )
     .unwrap()
@@ -74,7 +85,7 @@ fn encode(
 
 fn lossy(qp: i32) -> MethodChoice {
     MethodChoice::Quantized(LossyOptions {
-        target: QuantTarget::Qp(qp),
+        target: QuantTarget::Qp(f64::from(qp)),
         ..LossyOptions::default()
     })
 }
@@ -92,6 +103,62 @@ fn inter_prediction_decodes_exactly_and_pays() {
     }
     let (none, intra, inter) = (sizes[0], sizes[1], sizes[2]);
     assert!(inter < intra && intra <= none, "{sizes:?}");
+}
+
+#[test]
+fn a_psnr_target_holds_on_every_frame_of_an_inter_coded_sequence() {
+    // One quantizer serves the frames from a random-access point to the next (inter
+    // prediction codes level differences), so it must be fine enough for the hardest frame.
+    let frames = frames();
+    for target in [40.0, 48.0] {
+        let method = MethodChoice::Quantized(LossyOptions {
+            target: QuantTarget::Psnr(target),
+            ..LossyOptions::default()
+        });
+        for rap_period in [3, 8] {
+            let stream = encode(&frames, method, Prediction::Auto, rap_period);
+            let (_, tensors) = decode_all(&stream).unwrap();
+            assert_eq!(tensors.len(), 2 * FRAMES);
+            for (t, (f, layer)) in tensors
+                .iter()
+                .zip((0..FRAMES).flat_map(|f| (0..2).map(move |l| (f, l))))
+            {
+                let floats = |b: &[u8]| -> Vec<f32> {
+                    b.chunks_exact(4)
+                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect()
+                };
+                let psnr = distortion(&floats(&frames[f][layer].2), &floats(&t.data)).psnr;
+                assert!(
+                    psnr >= target,
+                    "frame {f} layer {layer}, rap period {rap_period}: {psnr} dB < {target}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_bitrate_target_holds_over_the_sequence() {
+    let frames = frames();
+    for bits_per_frame in [3_000.0, 12_000.0, 40_000.0] {
+        for rap_period in [4, 8] {
+            let stream = encode_with(
+                &frames,
+                lossy(0),
+                Prediction::Auto,
+                rap_period,
+                Some(bits_per_frame),
+            );
+            let (_, tensors) = decode_all(&stream).unwrap();
+            assert!(tensors.iter().all(|t| t.hash_verified));
+            let rate = 8.0 * stream.len() as f64 / FRAMES as f64;
+            assert!(
+                (rate / bits_per_frame - 1.0).abs() <= 0.05,
+                "rap period {rap_period}: {rate} bits per frame for {bits_per_frame}"
+            );
+        }
+    }
 }
 
 #[test]

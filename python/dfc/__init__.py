@@ -131,12 +131,15 @@ def encode(
     layer_methods: Optional[Mapping[str, str]] = None,
     kinds: Optional[Mapping[str, str]] = None,
     bits: Optional[int] = None,
-    qp: Optional[int] = None,
+    qp: Optional[float] = None,
     target_psnr: Optional[float] = None,
     target_bpe: Optional[float] = None,
+    target_bitrate: Optional[float] = None,
+    fps: Optional[float] = None,
     quantizer: str = "uniform",
     channels: str = "auto",
-    rdo: bool = True,
+    rdo: bool = False,
+    step_scale: str = "rms",
     prediction: str = "auto",
     rap_period: int = 8,
     profile: str = "main",
@@ -159,9 +162,13 @@ def encode(
         layer_methods: method of single layers, overriding `method` (``--layer-method``).
         kinds: layer kind (conv, pool, fc, other) of single layers; the others are fc for
             rank 1, else conv.
-        bits, qp, target_psnr, target_bpe: the lossy target, at most one (``--bits`` ...).
+        bits, qp, target_psnr, target_bpe: the lossy target, at most one (``--bits`` ...); qp
+            gives step = scale * 2^(-qp/8), fractions allowed. target_bitrate (kbit/s) with fps:
+            a sequence's bitrate (``--target-bitrate``, ``--fps``).
         quantizer: uniform or codebook. channels: auto, tensor or channel. rdo: rate-distortion
-            optimized rounding. prediction: auto, inter, intra or none.
+            optimized rounding (off by default: nearest rounding keeps tasks at lower rates).
+            step_scale: rms (default) or peak, what qp's step is relative to.
+            prediction: auto, inter, intra or none.
         rap_period: frames from one random-access point to the next (sequences).
         profile: main or baseline. level: e.g. "2" or "2.5"; None picks the smallest that fits.
         hashes: write a tensor_hash (SHA-256) unit after each tensor.
@@ -192,9 +199,12 @@ def encode(
         qp=qp,
         target_psnr=target_psnr,
         target_bpe=target_bpe,
+        target_bitrate=target_bitrate,
+        fps=fps,
         quantizer=quantizer,
         channels=channels,
         rdo=rdo,
+        step_scale=step_scale,
         prediction=prediction,
         profile=profile,
         level=None if level is None else str(level),

@@ -77,8 +77,8 @@ type TensorArg<'py> = (
 /// Encodes tensors into one stream, as `dfc encode` does (see `dfc.encode`).
 #[pyfunction]
 #[pyo3(signature = (tensors, *, method, layer_methods, kinds, bits, qp, target_psnr, target_bpe,
-    quantizer, channels, rdo, prediction, profile, level, hashes, source, metadata, threads,
-    rap_period))]
+    target_bitrate, fps, quantizer, channels, rdo, step_scale, prediction, profile, level, hashes,
+    source, metadata, threads, rap_period))]
 #[allow(clippy::too_many_arguments)]
 fn encode_tensors<'py>(
     py: Python<'py>,
@@ -87,12 +87,15 @@ fn encode_tensors<'py>(
     layer_methods: Vec<(String, String)>,
     kinds: Vec<(String, String)>,
     bits: Option<u8>,
-    qp: Option<i32>,
+    qp: Option<f64>,
     target_psnr: Option<f64>,
     target_bpe: Option<f64>,
+    target_bitrate: Option<f64>,
+    fps: Option<f64>,
     quantizer: String,
     channels: String,
     rdo: bool,
+    step_scale: String,
     prediction: String,
     profile: String,
     level: Option<String>,
@@ -108,10 +111,16 @@ fn encode_tensors<'py>(
         qp.is_some(),
         target_psnr.is_some(),
         target_bpe.is_some(),
+        target_bitrate.is_some(),
     ];
     if given.iter().filter(|&&g| g).count() > 1 {
         return Err(encode_error(
-            "give at most one of bits, qp, target_psnr, target_bpe".to_string(),
+            "give at most one of bits, qp, target_psnr, target_bpe, target_bitrate".to_string(),
+        ));
+    }
+    if target_bitrate.is_some() != fps.is_some() {
+        return Err(encode_error(
+            "target_bitrate and fps go together".to_string(),
         ));
     }
     if bits.is_some_and(|b| !(1..=16).contains(&b)) {
@@ -139,9 +148,13 @@ fn encode_tensors<'py>(
             qp,
             target_psnr,
             target_bpe,
+            target_bitrate,
+            fps,
             quantizer,
             channels,
-            no_rdo: !rdo,
+            rdo,
+            no_rdo: false,
+            step_scale,
             prediction,
         },
         profile: encode::parse_profile(&profile).map_err(encode_error)?,

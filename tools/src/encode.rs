@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use dfc_decoder::{CodingMethod, ElementType, LayerKind, LevelLimits, Profile, LEVELS};
 use dfc_encoder::{
     encode_sequence, encode_stream, ChannelMode, EncoderConfig, FrameInput, LayerInput,
-    LossyOptions, MethodChoice, Prediction, QuantTarget, Quantizer, SequenceOptions,
+    LossyOptions, MethodChoice, Prediction, QuantTarget, Quantizer, SequenceOptions, StepScale,
     ENCODER_VERSION,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -124,15 +124,30 @@ pub struct LossyArgs {
     /// Levels of N bits (1 to 16) over the tensor's range, or 2^N codewords. Default 8.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=16), conflicts_with_all = ["qp", "target_psnr", "target_bpe"])]
     pub bits: Option<u8>,
-    /// Step = peak × 2^(−QP/8): 8 more QP halve the step. Example: --qp 48
+    /// Step = scale × 2^(−QP/8), the scale being the tensor's RMS (or its peak with
+    /// --step-scale peak): 8 more QP halve the step, one QP is 2^(1/8); fractions allowed.
+    /// Example: --qp 24 (or --qp 23.5)
     #[arg(long, value_name = "QP", allow_negative_numbers = true, conflicts_with_all = ["target_psnr", "target_bpe"])]
-    pub qp: Option<i32>,
+    pub qp: Option<f64>,
     /// The coarsest quantization whose PSNR over the tensor's peak reaches DB. Example: 45
     #[arg(long = "target-psnr", value_name = "DB", conflicts_with = "target_bpe")]
     pub target_psnr: Option<f64>,
     /// The finest quantization that codes each tensor in at most BITS bits per element.
-    #[arg(long = "target-bpe", value_name = "BITS")]
+    #[arg(
+        long = "target-bpe",
+        value_name = "BITS",
+        conflicts_with = "target_bitrate"
+    )]
     pub target_bpe: Option<f64>,
+    /// Sequences: the stream's bitrate at --fps frames per second, whole stream counted
+    /// (container, hashes); one qp per group of frames from a random-access point to the
+    /// next, each group given what the frames so far may spend. Example: --target-bitrate
+    /// 2000 --fps 30
+    #[arg(long = "target-bitrate", value_name = "KBIT/S", requires = "fps", conflicts_with_all = ["bits", "qp", "target_psnr"])]
+    pub target_bitrate: Option<f64>,
+    /// Frames per second, for --target-bitrate.
+    #[arg(long, value_name = "N", requires = "target_bitrate")]
+    pub fps: Option<f64>,
     /// Reconstruction: uniform (offset + level × step) or codebook (Lloyd–Max values).
     #[arg(long, value_name = "KIND", default_value = "uniform", value_parser = QUANTIZERS)]
     pub quantizer: String,
@@ -140,9 +155,18 @@ pub struct LossyArgs {
     /// (per channel when it pays, for --target-psnr and --target-bpe).
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = CHANNEL_MODES)]
     pub channels: String,
-    /// Round levels to nearest instead of rate–distortion optimized rounding.
+    /// Rate–distortion optimized rounding of levels instead of nearest: fewer bits at equal
+    /// PSNR, but more at the rate where an analysis task holds (docs/lossy.md), and slower
+    /// --target-psnr.
     #[arg(long)]
+    pub rdo: bool,
+    /// Nearest rounding (the default; kept for scripts of earlier versions).
+    #[arg(long, hide = true, conflicts_with = "rdo")]
     pub no_rdo: bool,
+    /// What --qp's step is relative to: rms (root mean square of the tensor or channel: one
+    /// QP gives about the same relative error on every input) or peak (largest magnitude).
+    #[arg(long = "step-scale", value_name = "SCALE", default_value = "rms", value_parser = ["rms", "peak"])]
+    pub step_scale: String,
     /// Prediction of quantized levels, map by map where it is cheaper: none; intra (residuals
     /// of the MED prediction from the left, above and above-left levels); inter (also residuals
     /// of the previous frame's levels, in sequences); auto (= inter).
@@ -157,6 +181,18 @@ impl LossyArgs {
             || self.qp.is_some()
             || self.target_psnr.is_some()
             || self.target_bpe.is_some()
+            || self.target_bitrate.is_some()
+    }
+
+    /// Bits per frame of --target-bitrate and --fps.
+    pub fn bits_per_frame(&self) -> anyhow::Result<Option<f64>> {
+        match (self.target_bitrate, self.fps) {
+            (Some(k), Some(fps)) if k.is_finite() && k > 0.0 && fps.is_finite() && fps > 0.0 => {
+                Ok(Some(k * 1000.0 / fps))
+            }
+            (None, _) => Ok(None),
+            _ => bail!("--target-bitrate and --fps take finite numbers above 0"),
+        }
     }
 
     pub fn options(&self) -> anyhow::Result<LossyOptions> {
@@ -170,9 +206,14 @@ impl LossyArgs {
             }
         }
         let target = match (self.bits, self.qp, self.target_psnr, self.target_bpe) {
-            (_, Some(qp), _, _) => QuantTarget::Qp(qp),
+            (_, Some(qp), _, _) if qp.is_finite() && (-96.0..=136.0).contains(&qp) => {
+                QuantTarget::Qp(qp)
+            }
+            (_, Some(qp), _, _) => bail!("--qp {qp}: expected a number from -96 to 136"),
             (_, _, Some(db), _) if db.is_finite() => QuantTarget::Psnr(db),
             (_, _, _, Some(b)) if b.is_finite() && b > 0.0 => QuantTarget::BitsPerElement(b),
+            // --target-bitrate: the sequence's rate control sets each group's qp.
+            _ if self.target_bitrate.is_some() => QuantTarget::Qp(16.0),
             (_, _, Some(_), _) | (_, _, _, Some(_)) => {
                 bail!("--target-psnr and --target-bpe take a finite number (bpe above 0)")
             }
@@ -190,8 +231,13 @@ impl LossyArgs {
                 "channel" => ChannelMode::PerChannel,
                 _ => ChannelMode::Auto,
             },
-            rdo: !self.no_rdo,
+            rdo: self.rdo,
             intra: self.prediction != "none",
+            scale: if self.step_scale == "peak" {
+                StepScale::Peak
+            } else {
+                StepScale::Rms
+            },
         })
     }
 }
@@ -617,6 +663,9 @@ pub fn encode_tensors(layers: &[NamedTensor<'_>], options: &Options) -> anyhow::
         }
     }
     if frames.is_empty() {
+        if options.lossy.target_bitrate.is_some() {
+            bail!("--target-bitrate applies to sequences (a directory of frame_NN/ folders)");
+        }
         return Ok(encode_stream(&inputs, &config)?);
     }
     let frames: Vec<FrameInput<'_>> = frames
@@ -629,6 +678,7 @@ pub fn encode_tensors(layers: &[NamedTensor<'_>], options: &Options) -> anyhow::
     let sequence = SequenceOptions {
         prediction: Prediction::from_name(&options.lossy.prediction).unwrap_or(Prediction::Auto),
         rap_period: options.rap_period,
+        bits_per_frame: options.lossy.bits_per_frame()?,
     };
     Ok(encode_sequence(&frames, &config, &sequence)?)
 }

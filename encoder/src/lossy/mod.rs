@@ -4,6 +4,7 @@
 
 mod coder;
 mod quantizer;
+mod search;
 
 use crate::methods::{is_non_negative, TensorRef};
 use coder::{encode_levels, LevelTensor, PredictionChoice, QuantizerSyntax};
@@ -17,9 +18,9 @@ pub use quantizer::{level_bits, CodebookQuantizer, Uniform};
 pub enum QuantTarget {
     /// Levels of this many bits over the tensor's range (uniform), or 2^bits codewords.
     Bits(u8),
-    /// Step = peak × 2^(−qp/8), peak being the largest magnitude of the tensor (or of the
-    /// channel, per channel): 8 more qp halve the step.
-    Qp(i32),
+    /// Step = scale × 2^(−qp/8), the scale being the tensor's (or, per channel, the
+    /// channel's) RMS or peak magnitude ([`StepScale`]): 8 more qp halve the step.
+    Qp(f64),
     /// The coarsest quantizer whose PSNR over the tensor's peak is at least this many dB.
     Psnr(f64),
     /// The finest quantizer that codes the tensor in at most this many bits per element.
@@ -44,16 +45,32 @@ pub enum ChannelMode {
     PerChannel,
 }
 
+/// What a qp's step is relative to (Annex C).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepScale {
+    /// The root mean square of the values: one qp gives about the same relative error
+    /// (signal-to-noise ratio) on every tensor, which is what keeps an analysis task at one
+    /// setting across inputs (measured on the dev corpus: a higher ratio at the task-holding
+    /// point on every ResNet layer than peak-relative steps).
+    Rms,
+    /// The largest magnitude: one qp gives about the same PSNR over the peak.
+    Peak,
+}
+
 /// Options of the quantized method.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LossyOptions {
     pub target: QuantTarget,
     pub quantizer: Quantizer,
     pub channels: ChannelMode,
-    /// Rate–distortion optimized rounding of uniform levels (else nearest).
+    /// Rate–distortion optimized rounding of uniform levels (else nearest). Off by default:
+    /// at equal PSNR it saves bits, but at the rate where an analysis task holds it loses
+    /// (its errors hurt the task more per dB; docs/lossy.md).
     pub rdo: bool,
     /// Lets each map be coded as residuals of the MED intra prediction where that is cheaper.
     pub intra: bool,
+    /// What `QuantTarget::Qp` steps are relative to.
+    pub scale: StepScale,
 }
 
 impl Default for LossyOptions {
@@ -62,8 +79,9 @@ impl Default for LossyOptions {
             target: QuantTarget::Bits(8),
             quantizer: Quantizer::Uniform,
             channels: ChannelMode::Auto,
-            rdo: true,
+            rdo: false,
             intra: true,
+            scale: StepScale::Rms,
         }
     }
 }
@@ -188,36 +206,80 @@ struct Job<'a> {
     threads: usize,
     /// The levels of the previous frame of the layer, for inter prediction.
     reference: Option<&'a [i32]>,
+    /// [`Job::scales`] per tensor and per channel, computed once.
+    scales: [std::cell::OnceCell<(Vec<(f64, f64)>, usize)>; 2],
 }
 
-impl Job<'_> {
-    /// Largest magnitude per parameter set.
-    fn peaks(&self, per_channel: bool) -> (Vec<f32>, usize) {
+impl<'a> Job<'a> {
+    /// A job for a float tensor without NaN or infinity; `signed` chooses signed levels.
+    fn new(
+        tensor: &TensorRef<'a>,
+        signed: bool,
+        options: &LossyOptions,
+        threads: usize,
+        reference: Option<&'a [i32]>,
+    ) -> Result<Self, LossyError> {
+        if !is_float_type(tensor.element_type) {
+            return Err(LossyError::NotFloat(tensor.element_type));
+        }
+        let values = float_values(tensor)?;
+        if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+            return Err(LossyError::NonFinite { index });
+        }
+        Ok(Job {
+            values,
+            shape: tensor.shape,
+            element_type: tensor.element_type,
+            signed,
+            options: *options,
+            threads,
+            reference,
+            scales: Default::default(),
+        })
+    }
+
+    /// Per parameter set, the scale of qp's steps and the largest magnitude, and the number
+    /// of elements of a set.
+    fn scales(&self, per_channel: bool) -> &(Vec<(f64, f64)>, usize) {
+        self.scales[usize::from(per_channel)].get_or_init(|| self.compute_scales(per_channel))
+    }
+
+    fn compute_scales(&self, per_channel: bool) -> (Vec<(f64, f64)>, usize) {
         let sets = if per_channel {
             self.shape[0] as usize
         } else {
             1
         };
         let set_len = (self.values.len() / sets.max(1)).max(1);
-        let peaks = self
+        let scales = self
             .values
             .chunks(set_len)
-            .map(|c| c.iter().fold(0f32, |m, v| m.max(v.abs())))
+            .map(|c| {
+                let peak = f64::from(c.iter().fold(0f32, |m, v| m.max(v.abs())));
+                let scale = match self.options.scale {
+                    StepScale::Peak => peak,
+                    StepScale::Rms => {
+                        let sum: f64 = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+                        (sum / c.len() as f64).sqrt()
+                    }
+                };
+                (scale, peak)
+            })
             .collect();
-        (peaks, set_len)
+        (scales, set_len)
     }
 
-    /// A uniform quantizer with step = peak × 2^(−qp/8) per set (qp may be fractional while
+    /// A uniform quantizer with step = scale × 2^(−qp/8) per set (qp may be fractional while
     /// searching), never finer than 16-bit levels need.
     fn uniform_at(&self, qp: f64, per_channel: bool) -> Uniform {
-        let (peaks, set_len) = self.peaks(per_channel);
+        let (scales, set_len) = self.scales(per_channel);
+        let set_len = *set_len;
         let max_level = if self.signed { 32767.0 } else { 65535.0 };
-        let sets = peaks
+        let sets = scales
             .iter()
-            .map(|&p| {
-                let p = f64::from(p);
-                let step = if p > 0.0 {
-                    (p * (-qp / 8.0).exp2()).max(p / max_level)
+            .map(|&(scale, peak)| {
+                let step = if peak > 0.0 {
+                    (scale * (-qp / 8.0).exp2()).max(peak / max_level)
                 } else {
                     1.0
                 };
@@ -231,7 +293,9 @@ impl Job<'_> {
         }
     }
 
-    fn encode_uniform(&self, q: &Uniform) -> Candidate {
+    /// The levels `q` gives: nearest or RDO rounding, then, with RDO and a reference, the
+    /// inter-aware snapping (Annex C).
+    fn levels_of(&self, q: &Uniform) -> Vec<i32> {
         let mut levels = if self.options.rdo {
             q.quantize_rdo(&self.values, self.shape, RDO_LAMBDA_SCALE)
         } else {
@@ -246,6 +310,14 @@ impl Job<'_> {
                 INTER_RESIDUAL_BITS,
             );
         }
+        levels
+    }
+
+    fn encode_uniform(&self, q: &Uniform) -> Candidate {
+        self.encode_uniform_levels(q, self.levels_of(q))
+    }
+
+    fn encode_uniform_levels(&self, q: &Uniform, levels: Vec<i32>) -> Candidate {
         let decoded = levels
             .iter()
             .enumerate()
@@ -337,72 +409,38 @@ impl Job<'_> {
         distortion(&self.values, &c.decoded).psnr
     }
 
-    /// The coarsest uniform quantizer meeting a PSNR, by bisection on qp.
-    fn uniform_for_psnr(&self, target: f64, per_channel: bool) -> Candidate {
-        let (mut lo, mut hi) = (0.0f64, 8.0 * 17.0);
-        let mut best = self.encode_uniform(&self.uniform_at(hi, per_channel));
-        for _ in 0..14 {
-            let mid = (lo + hi) / 2.0;
-            let c = self.encode_uniform(&self.uniform_at(mid, per_channel));
-            if self.psnr(&c) >= target {
-                hi = mid;
-                best = c;
-            } else {
-                lo = mid;
-            }
-        }
-        best
-    }
-
-    /// The finest uniform quantizer within a rate, by bisection on qp.
-    fn uniform_for_rate(&self, bits_per_element: f64, per_channel: bool) -> Candidate {
-        let budget = bits_per_element * self.values.len() as f64;
-        let (mut lo, mut hi) = (0.0f64, 8.0 * 17.0);
-        let mut best = self.encode_uniform(&self.uniform_at(lo, per_channel));
-        for _ in 0..14 {
-            let mid = (lo + hi) / 2.0;
-            let c = self.encode_uniform(&self.uniform_at(mid, per_channel));
-            if 8.0 * c.payload.len() as f64 <= budget {
-                lo = mid;
-                best = c;
-            } else {
-                hi = mid;
-            }
-        }
-        best
-    }
-
-    fn smaller(a: Candidate, b: Candidate) -> Candidate {
-        if b.payload.len() < a.payload.len() {
-            b
-        } else {
-            a
+    /// The step modes the options allow: per tensor (`false`), per channel (`true`).
+    fn modes(&self) -> &'static [bool] {
+        match (self.options.channels, self.shape.len() >= 2) {
+            (ChannelMode::PerChannel, _) => &[true],
+            (ChannelMode::Auto, true) => &[false, true],
+            _ => &[false],
         }
     }
 
     fn run(&self) -> Result<Candidate, LossyError> {
         let o = self.options;
-        let modes: &[bool] = match (o.channels, self.shape.len() >= 2) {
-            (ChannelMode::PerChannel, _) => &[true],
-            (ChannelMode::Auto, true) => &[false, true],
-            _ => &[false],
-        };
+        let modes = self.modes();
         match (o.quantizer, o.target) {
             (Quantizer::Uniform, QuantTarget::Qp(qp)) => {
-                Ok(self.encode_uniform(&self.uniform_at(f64::from(qp), modes == [true])))
+                Ok(self.encode_uniform(&self.uniform_at(qp, modes == [true])))
             }
             (Quantizer::Uniform, QuantTarget::Bits(b)) => {
                 let b = b.clamp(1, 16);
                 let per_channel = modes == [true];
-                let (peaks, set_len) = self.peaks(per_channel);
+                let (scales, set_len) = self.scales(per_channel);
+                let set_len = *set_len;
                 let levels = if self.signed {
                     ((1u32 << (b - 1)) - 1).max(1)
                 } else {
                     (1u32 << b) - 1
                 };
-                let sets = peaks
+                let sets = scales
                     .iter()
-                    .map(|&p| (if p > 0.0 { p / levels as f32 } else { 1.0 }, 0.0))
+                    .map(|&(_, p)| {
+                        let p = p as f32;
+                        (if p > 0.0 { p / levels as f32 } else { 1.0 }, 0.0)
+                    })
                     .collect();
                 Ok(self.encode_uniform(&Uniform {
                     sets,
@@ -410,18 +448,9 @@ impl Job<'_> {
                     signed: self.signed,
                 }))
             }
-            (Quantizer::Uniform, QuantTarget::Psnr(t)) => Ok(modes
-                .iter()
-                .map(|&m| self.uniform_for_psnr(t, m))
-                .reduce(Self::smaller)
-                .expect("one mode at least")),
+            (Quantizer::Uniform, QuantTarget::Psnr(t)) => Ok(self.uniform_for_psnr(t, modes)),
             (Quantizer::Uniform, QuantTarget::BitsPerElement(t)) => {
-                // Among modes within the rate, the one with the better PSNR.
-                Ok(modes
-                    .iter()
-                    .map(|&m| self.uniform_for_rate(t, m))
-                    .reduce(|a, b| if self.psnr(&b) > self.psnr(&a) { b } else { a })
-                    .expect("one mode at least"))
+                Ok(self.uniform_for_rate(t, modes))
             }
             (Quantizer::Codebook, QuantTarget::Bits(b)) => Ok(self.encode_codebook(b)),
             (Quantizer::Codebook, QuantTarget::Psnr(t)) => {
@@ -471,23 +500,8 @@ pub fn encode_quantized_with_output(
     options: &LossyOptions,
     threads: usize,
 ) -> Result<(Vec<u8>, Vec<f32>), LossyError> {
-    if !is_float_type(tensor.element_type) {
-        return Err(LossyError::NotFloat(tensor.element_type));
-    }
-    let values = float_values(tensor)?;
-    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
-        return Err(LossyError::NonFinite { index });
-    }
-    let job = Job {
-        values,
-        shape: tensor.shape,
-        element_type: tensor.element_type,
-        signed: !(non_negative && is_non_negative(tensor.element_type, tensor.data)),
-        options: *options,
-        threads,
-        reference: None,
-    };
-    let c = job.run()?;
+    let signed = !(non_negative && is_non_negative(tensor.element_type, tensor.data));
+    let c = Job::new(tensor, signed, options, threads, None)?.run()?;
     Ok((c.payload, c.decoded))
 }
 
@@ -504,6 +518,33 @@ impl SequenceState {
     pub fn reset(&mut self) {
         *self = SequenceState::default();
     }
+
+    /// At a random-access point, chooses the quantizer of the layer's frames up to the next
+    /// one, `frames` (the random-access frame first), where one choice serves them all: for
+    /// a PSNR target with uniform steps, the finest of the steps each frame needs, so that
+    /// every frame meets the target (one quantizer per group, since inter prediction codes
+    /// differences of levels; Annex C). With other targets the random-access frame chooses
+    /// alone, as without a plan. Call after [`SequenceState::reset`].
+    pub fn plan(
+        &mut self,
+        frames: &[TensorRef<'_>],
+        non_negative: bool,
+        options: &LossyOptions,
+        threads: usize,
+    ) -> Result<(), LossyError> {
+        let (QuantTarget::Psnr(target), Quantizer::Uniform) = (options.target, options.quantizer)
+        else {
+            return Ok(());
+        };
+        let jobs = frames
+            .iter()
+            .map(|t| Job::new(t, !non_negative, options, threads, None))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(q) = search::uniform_for_psnr_of_frames(&jobs, target) {
+            self.quantizer = Some(FixedQuantizer::Uniform(q));
+        }
+        Ok(())
+    }
 }
 
 /// Codes one frame of a quantized layer in a sequence. At a random-access point (a reset
@@ -518,25 +559,12 @@ pub fn encode_quantized_frame(
     inter: bool,
     threads: usize,
 ) -> Result<(Vec<u8>, Vec<f32>), LossyError> {
-    if !is_float_type(tensor.element_type) {
-        return Err(LossyError::NotFloat(tensor.element_type));
-    }
-    let values = float_values(tensor)?;
-    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
-        return Err(LossyError::NonFinite { index });
-    }
     let reference = state.reference.take();
-    let job = Job {
-        values,
-        shape: tensor.shape,
-        element_type: tensor.element_type,
-        signed: !non_negative,
-        options: *options,
-        threads,
-        reference: reference
-            .as_deref()
-            .filter(|r| inter && r.len() == tensor.data.len() / tensor.element_type.size()),
-    };
+    let elements = tensor.data.len() / tensor.element_type.size();
+    let reference = reference
+        .as_deref()
+        .filter(|r| inter && r.len() == elements);
+    let job = Job::new(tensor, !non_negative, options, threads, reference)?;
     let c = match &state.quantizer {
         None => job.run()?,
         Some(FixedQuantizer::Uniform(q)) => {

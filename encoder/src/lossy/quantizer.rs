@@ -51,7 +51,7 @@ pub fn level_bits(levels: &[i32], signed: bool) -> u8 {
 impl Uniform {
     /// Nearest level of `x` in set `set`, inside the 16-bit range.
     #[inline]
-    fn nearest(&self, x: f32, set: usize) -> i32 {
+    pub(super) fn nearest(&self, x: f32, set: usize) -> i32 {
         let (step, offset) = self.sets[set];
         let range = full_range(self.signed);
         let q = ((f64::from(x) - f64::from(offset)) / f64::from(step)).round();

@@ -5,10 +5,12 @@ use super::configs::{Coded, Config, TensorData};
 use anyhow::{anyhow, ensure};
 use dfc_decoder::native::TensorDesc;
 use dfc_decoder::{CodingMethod, ElementType};
-use dfc_encoder::{encode_quantized, ChannelMode, LossyOptions, QuantTarget, Quantizer, TensorRef};
+use dfc_encoder::{
+    encode_quantized, ChannelMode, LossyOptions, QuantTarget, Quantizer, StepScale, TensorRef,
+};
 
-/// qp range the encoder accepts in rd: a step from the peak down to peak / 2^16.
-const QP: std::ops::RangeInclusive<i32> = 0..=136;
+/// qp range rd sweeps: steps from 2^12 times the scale (RMS or peak) down to 2^-17 times it.
+const QP: std::ops::RangeInclusive<i32> = -96..=136;
 /// Codebook sizes (bits) rd sweeps at most.
 const CODEBOOK_BITS: std::ops::RangeInclusive<i32> = 1..=12;
 
@@ -21,49 +23,51 @@ pub struct Dfc {
     rdo: bool,
     /// MED intra prediction of maps where it pays.
     intra: bool,
+    /// What qp's steps are relative to.
+    scale: StepScale,
 }
 
-impl Dfc {
-    const fn uniform(name: &'static str, channels: ChannelMode, rdo: bool, intra: bool) -> Self {
-        Dfc {
-            name,
-            quantizer: Quantizer::Uniform,
-            channels,
-            rdo,
-            intra,
-        }
-    }
-}
+/// DFC's default options (nearest rounding, RMS-relative steps, intra prediction, one step
+/// per tensor), the base that each other configuration changes one thing of.
+const DEFAULT: Dfc = Dfc {
+    name: "dfc",
+    quantizer: Quantizer::Uniform,
+    channels: ChannelMode::PerTensor,
+    rdo: false,
+    intra: true,
+    scale: StepScale::Rms,
+};
 
-/// The DFC configurations: every tool (`dfc`), then one tool changed at a time: nearest
-/// rounding, no intra prediction, one step per channel, and a codebook.
+/// The DFC configurations: the default options (`dfc`), then one tool changed at a time: RDO
+/// rounding, peak-relative steps, no intra prediction, one step per channel, and a codebook.
 pub fn all() -> Vec<Box<dyn Config>> {
     vec![
-        Box::new(Dfc::uniform("dfc", ChannelMode::PerTensor, true, true)),
-        Box::new(Dfc::uniform(
-            "dfc-nearest",
-            ChannelMode::PerTensor,
-            false,
-            true,
-        )),
-        Box::new(Dfc::uniform(
-            "dfc-no-intra",
-            ChannelMode::PerTensor,
-            true,
-            false,
-        )),
-        Box::new(Dfc::uniform(
-            "dfc-channel",
-            ChannelMode::PerChannel,
-            true,
-            true,
-        )),
+        Box::new(DEFAULT),
+        Box::new(Dfc {
+            name: "dfc-rdo",
+            rdo: true,
+            ..DEFAULT
+        }),
+        Box::new(Dfc {
+            name: "dfc-peak",
+            scale: StepScale::Peak,
+            ..DEFAULT
+        }),
+        Box::new(Dfc {
+            name: "dfc-no-intra",
+            intra: false,
+            ..DEFAULT
+        }),
+        Box::new(Dfc {
+            name: "dfc-channel",
+            channels: ChannelMode::PerChannel,
+            ..DEFAULT
+        }),
         Box::new(Dfc {
             name: "dfc-codebook",
             quantizer: Quantizer::Codebook,
             channels: ChannelMode::Auto,
-            rdo: true,
-            intra: true,
+            ..DEFAULT
         }),
     ]
 }
@@ -71,7 +75,7 @@ pub fn all() -> Vec<Box<dyn Config>> {
 impl Dfc {
     fn options(&self, point: i32) -> LossyOptions {
         let target = match self.quantizer {
-            Quantizer::Uniform => QuantTarget::Qp(point),
+            Quantizer::Uniform => QuantTarget::Qp(f64::from(point)),
             Quantizer::Codebook => QuantTarget::Bits(point as u8),
         };
         LossyOptions {
@@ -80,6 +84,7 @@ impl Dfc {
             channels: self.channels,
             rdo: self.rdo,
             intra: self.intra,
+            scale: self.scale,
         }
     }
 }
@@ -93,9 +98,13 @@ impl Config for Dfc {
         let quantizer = match (self.quantizer, self.channels) {
             (Quantizer::Codebook, _) => "codebook of 2^b values (Lloyd–Max), target Bits(b)",
             (Quantizer::Uniform, ChannelMode::PerChannel) => {
-                "uniform, step = channel peak · 2^(−qp/8) per channel"
+                "uniform, one step per channel = the channel's scale · 2^(−qp/8)"
             }
-            (Quantizer::Uniform, _) => "uniform, step = peak · 2^(−qp/8), one step per tensor",
+            (Quantizer::Uniform, _) => "uniform, one step per tensor = scale · 2^(−qp/8)",
+        };
+        let scale = match self.scale {
+            StepScale::Rms => "scale = RMS",
+            StepScale::Peak => "scale = peak",
         };
         let rounding = if self.rdo {
             "RDO rounding"
@@ -107,7 +116,7 @@ impl Config for Dfc {
         } else {
             "no prediction"
         };
-        let how = format!("{quantizer}, {rounding}, {intra}");
+        let how = format!("{quantizer}, {scale}, {rounding}, {intra}");
         format!("DFC quantized method (dfc_encoder::encode_quantized, one thread): {how}; rate = method payload bytes, no container; decoded with the reference decoder")
     }
 
@@ -120,7 +129,11 @@ impl Config for Dfc {
 
     fn default_points(&self) -> Vec<i32> {
         match self.quantizer {
-            Quantizer::Uniform => (1..=24).map(|i| i * 4).collect(),
+            // Peak-relative steps need about 8 log2(peak / RMS), 24 to 48, more qp for one error.
+            Quantizer::Uniform if self.scale == StepScale::Peak => {
+                (1..=24).map(|i| i * 4).collect()
+            }
+            Quantizer::Uniform => (-8..=16).map(|i| i * 4).collect(),
             Quantizer::Codebook => (2..=8).collect(),
         }
     }
@@ -199,7 +212,9 @@ mod tests {
         };
         for config in all() {
             let points = config.default_points();
-            let coded: Vec<Coded> = [points[0], points[3]]
+            // Two points in the middle of the range, where neither is all zeros.
+            let mid = points.len() / 2;
+            let coded: Vec<Coded> = [points[mid - 2], points[mid + 1]]
                 .iter()
                 .map(|&p| config.code(&t, p).unwrap())
                 .collect();
@@ -216,7 +231,8 @@ mod tests {
     fn points_are_checked() {
         let c = &all()[0];
         assert!(c.check_point(200).is_err());
-        assert!(c.check_point(-1).is_err());
+        assert!(c.check_point(-97).is_err());
+        assert!(c.check_point(-1).is_ok());
         let codebook = all()
             .into_iter()
             .find(|c| c.name() == "dfc-codebook")

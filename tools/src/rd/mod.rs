@@ -42,12 +42,13 @@ Configurations (--configs; groups: all, baselines):
                   baseline to beat; default BD-rate anchor); points b = 2..=10
   uniform-lzma    the same levels, LZMA preset 9; points b = 2..=10
   uniform-order0  the same levels, rate = their ideal order-0 entropy; points b = 2..=10
-  dfc             DFC's quantized method with every tool: uniform, one step per tensor, RDO
-                  rounding, MED intra prediction per map; points qp (step = peak * 2^(-qp/8))
-                  = 4, 8, ..., 96
-  dfc-nearest     as dfc with nearest rounding; points qp as dfc
+  dfc             DFC's quantized method with its default options: uniform, one step per
+                  tensor, step = RMS * 2^(-qp/8), nearest rounding, MED intra prediction per
+                  map; points qp = -32, -28, ..., 64
+  dfc-rdo         as dfc with RDO rounding; points qp as dfc
+  dfc-peak        as dfc with step = peak * 2^(-qp/8); points qp = 4, 8, ..., 96
   dfc-no-intra    as dfc without intra prediction; points qp as dfc
-  dfc-channel     as dfc with one step per channel (its own peak); points qp as dfc
+  dfc-channel     as dfc with one step per channel (its own RMS); points qp as dfc
   dfc-codebook    DFC's quantized method, codebook quantizer (Lloyd-Max); points b = 2..=8
   (dfc* rates are the method payload alone, without the stream container)
 
@@ -60,8 +61,8 @@ frame, or MODEL/seq_NAME/frame_NN/LAYER.npy), grouped by (model, sequence, layer
 order; each group is coded as ONE stream (one access unit per frame, a random-access point every
 --rap-period frames) per configuration and point, decoded with the reference decoder (every
 tensor hash verified). Without --sequences, sequence frames are swept as independent tensors.
-  seq-none        quantized method (uniform, step = peak * 2^(-qp/8) fixed at each random-access
-                  frame, RDO rounding), no prediction; points qp = 16, 20, ..., 80
+  seq-none        quantized method (uniform, step = RMS * 2^(-qp/8) fixed at each random-access
+                  frame, nearest rounding), no prediction; points qp = -16, -12, ..., 48
   seq-intra       as seq-none with MED intra prediction per map; points as seq-none
   seq-inter       as seq-none with inter prediction from the previous frame's levels or MED
                   intra, per map (Prediction::Auto); points as seq-none

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// qp range of the quantized configurations (as `dfc rd`'s dfc configurations).
-const QP: std::ops::RangeInclusive<i32> = 0..=136;
+const QP: std::ops::RangeInclusive<i32> = -96..=136;
 
 /// How a sequence configuration codes its layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,7 +106,7 @@ pub const TARGET_BD_RATE: f64 = -30.0;
 
 /// Default qp points of the quantized configurations.
 pub fn default_qp_points() -> Vec<i32> {
-    (4..=20).map(|i| i * 4).collect()
+    (-4..=12).map(|i| i * 4).collect()
 }
 
 impl SeqConfig {
@@ -166,7 +166,7 @@ impl SeqConfig {
                         "inter prediction from the previous frame's levels or MED intra, per map, where it pays (Prediction::Auto)"
                     }
                 };
-                format!("quantized method, uniform, step = peak · 2^(−qp/8) chosen at each random-access frame and kept until the next, RDO rounding, encoder's channel choice; {prediction}")
+                format!("quantized method, uniform, step = RMS · 2^(−qp/8) chosen at each random-access frame and kept until the next, nearest rounding, encoder's channel choice; {prediction}")
             }
             SeqMethod::Lossless(Prediction::None) => {
                 "native lossless method on every frame, no prediction across frames".into()
@@ -467,7 +467,7 @@ pub fn code_group(
     let (method, prediction) = match config.method {
         SeqMethod::Quantized(p) => (
             MethodChoice::Quantized(LossyOptions {
-                target: QuantTarget::Qp(point),
+                target: QuantTarget::Qp(f64::from(point)),
                 ..LossyOptions::default()
             }),
             p,
@@ -481,6 +481,7 @@ pub fn code_group(
         &SequenceOptions {
             prediction,
             rap_period,
+            bits_per_frame: None,
         },
     )
     .map_err(|e| anyhow!("the encoder cannot code the sequence: {e:?}"))?;
