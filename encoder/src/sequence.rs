@@ -96,7 +96,7 @@ pub fn encode_sequence(
         native_refs: vec![None; layers.len()],
     };
     // Per frame: (random access, coded tensors with their layer id and hash input).
-    let mut coded_frames: Vec<(bool, Vec<(u16, CodedTensor)>)> = Vec::with_capacity(frames.len());
+    let mut coded_frames: Vec<CodedFrame> = Vec::with_capacity(frames.len());
     let head_bits = match options.bits_per_frame {
         Some(_) => 8 * stream_head(config, 0, &layers, metadata.clone()).len(),
         None => 0,
@@ -170,7 +170,7 @@ fn stream_head(
 
 /// Bits a coded frame takes in the stream: its frame_header, feature_data and tensor_hash
 /// units.
-fn frame_bits(frame: &(bool, Vec<(u16, CodedTensor)>), hashes: bool) -> usize {
+fn frame_bits(frame: &CodedFrame, hashes: bool) -> usize {
     let tensors: usize = frame
         .1
         .iter()
@@ -178,6 +178,10 @@ fn frame_bits(frame: &(bool, Vec<(u16, CodedTensor)>), hashes: bool) -> usize {
         .sum();
     8 * (tensors + UnitWriter::frame_header_len())
 }
+
+/// A coded frame: whether it is a random-access point, and its coded tensors with their
+/// layer ids.
+type CodedFrame = (bool, Vec<(u16, CodedTensor)>);
 
 /// Codes the frames of a sequence in order, keeping each layer's references.
 struct FrameCoder<'f, 'a> {
@@ -198,7 +202,7 @@ impl FrameCoder<'_, '_> {
         &mut self,
         range: std::ops::Range<usize>,
         qp: Option<f64>,
-    ) -> Result<Vec<(bool, Vec<(u16, CodedTensor)>)>, EncodeError> {
+    ) -> Result<Vec<CodedFrame>, EncodeError> {
         range.map(|i| self.frame(i, qp)).collect()
     }
 
@@ -209,12 +213,12 @@ impl FrameCoder<'_, '_> {
         &mut self,
         range: std::ops::Range<usize>,
         budget: f64,
-    ) -> Result<Vec<(bool, Vec<(u16, CodedTensor)>)>, EncodeError> {
+    ) -> Result<Vec<CodedFrame>, EncodeError> {
         const GRID: f64 = 0.125;
         let (saved_states, saved_refs) = (self.states.clone(), self.native_refs.clone());
         let hashes = self.config.tensor_hashes;
         let mut tried: Vec<(f64, f64)> = Vec::new();
-        let mut best: Option<(f64, Vec<(bool, Vec<(u16, CodedTensor)>)>)> = None;
+        let mut best: Option<(f64, Vec<CodedFrame>)> = None;
         let (mut under, mut over) = (f64::NEG_INFINITY, f64::INFINITY);
         let mut qp = 16.0;
         for _ in 0..10 {
@@ -282,11 +286,7 @@ impl FrameCoder<'_, '_> {
     }
 
     /// Codes frame `i`; with `qp`, quantized layers take that qp.
-    fn frame(
-        &mut self,
-        i: usize,
-        qp: Option<f64>,
-    ) -> Result<(bool, Vec<(u16, CodedTensor)>), EncodeError> {
+    fn frame(&mut self, i: usize, qp: Option<f64>) -> Result<CodedFrame, EncodeError> {
         let (frames, layers, config, options) =
             (self.frames, self.layers, self.config, self.options);
         let rap_period = self.rap_period;

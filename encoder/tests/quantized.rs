@@ -169,7 +169,7 @@ fn rms_relative_steps_keep_the_relative_error_when_one_value_is_an_outlier() {
         // About the same step on the original map for both scales.
         let qp = if scale == StepScale::Rms { 16.0 } else { 56.0 };
         let options = LossyOptions {
-            target: QuantTarget::Qp(f64::from(qp)),
+            target: QuantTarget::Qp(qp),
             scale,
             ..LossyOptions::default()
         };

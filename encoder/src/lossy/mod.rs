@@ -197,6 +197,9 @@ struct Candidate {
     quantizer: FixedQuantizer,
 }
 
+/// Per parameter set (scale of qp's steps, largest magnitude), and the elements of a set.
+type SetScales = (Vec<(f64, f64)>, usize);
+
 struct Job<'a> {
     values: Vec<f32>,
     shape: &'a [u32],
@@ -207,7 +210,7 @@ struct Job<'a> {
     /// The levels of the previous frame of the layer, for inter prediction.
     reference: Option<&'a [i32]>,
     /// [`Job::scales`] per tensor and per channel, computed once.
-    scales: [std::cell::OnceCell<(Vec<(f64, f64)>, usize)>; 2],
+    scales: [std::cell::OnceCell<SetScales>; 2],
 }
 
 impl<'a> Job<'a> {
@@ -240,11 +243,11 @@ impl<'a> Job<'a> {
 
     /// Per parameter set, the scale of qp's steps and the largest magnitude, and the number
     /// of elements of a set.
-    fn scales(&self, per_channel: bool) -> &(Vec<(f64, f64)>, usize) {
+    fn scales(&self, per_channel: bool) -> &SetScales {
         self.scales[usize::from(per_channel)].get_or_init(|| self.compute_scales(per_channel))
     }
 
-    fn compute_scales(&self, per_channel: bool) -> (Vec<(f64, f64)>, usize) {
+    fn compute_scales(&self, per_channel: bool) -> SetScales {
         let sets = if per_channel {
             self.shape[0] as usize
         } else {
