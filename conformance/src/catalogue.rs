@@ -2566,15 +2566,7 @@ fn native_cases() -> Vec<NativeCase> {
         ("req-8.3.6-1-rows-per-slice-0", "REQ-8.3.6-1", "A native payload with rows_per_slice = 0.", |_, fd| vec![format!("pwrite:{fd}@7=00000000")]),
         ("req-8.3.6-2-table-sum", "REQ-8.3.6-2", "A native frequency table whose frequencies do not sum to 4096 (one frequency raised by 1).", |b, fd| {
             let (mut parts, _) = native_parts(b, fd);
-            let table = parts
-                .row_tables
-                .iter_mut()
-                .chain(parts.kind_tables.iter_mut())
-                .chain(parts.exp_tables.iter_mut())
-                .find(|t| t.entries.iter().any(|e| e.1 < 4096))
-                .expect("a table with a frequency below 4096");
-            let entry = table.entries.iter_mut().find(|e| e.1 < 4096).expect("checked");
-            entry.1 += 1;
+            raise_a_frequency(parts.row_tables.iter_mut().chain(parts.kind_tables.iter_mut()).chain(parts.exp_tables.iter_mut()));
             vec![b.set_payload(fd, &native_payload(&parts, b.method_payload(fd)))]
         }),
         ("req-8.3.6-3-alignment-bits", "REQ-8.3.6-3", "A native payload whose alignment_zero_bits after the frequency tables are not 0.", |b, fd| {
@@ -3557,13 +3549,7 @@ fn quant_mutations() -> Vec<QuantCase> {
         ("req-8.3.7-5-level-above-range", "REQ-8.3.7-5", "level_bits one less than the levels need (unsigned levels): a level above 2^level_bits - 1.", Q_BASE, |b, fd| vec![format!("pwrite:{fd}@8={:02x}", b.payload(fd)[8] - 1)]),
         ("req-8.3.6-2-quantized-table-sum", "REQ-8.3.6-2", "A quantized payload whose level_token frequency table does not sum to 4096 (one frequency raised by 1).", Q_BASE, |b, fd| {
             let mut parts = quant_parts(b, fd);
-            let entry = parts
-                .token_tables
-                .iter_mut()
-                .flat_map(|t| t.entries.iter_mut())
-                .find(|e| e.1 < 4096)
-                .expect("a frequency below 4096");
-            entry.1 += 1;
+            raise_a_frequency(parts.token_tables.iter_mut());
             vec![b.set_payload(fd, &quant_payload(&parts, b.method_payload(fd)))]
         }),
         ("req-8.3.6-2-quantized-token-40", "REQ-8.3.6-2", "A level_token frequency table that lists symbol 40, outside the alphabet of 40 tokens (frequencies still sum to 4096).", Q_BASE, |b, fd| {
@@ -5185,6 +5171,18 @@ pub fn sequence_header(stream: &[u8]) -> Option<SequenceHeader> {
         .flatten()
 }
 
+/// Raises by 1 the first frequency below 4096 of `tables`, so that its table no longer sums to
+/// 4096 (REQ-8.3.6-2); the table keeps its size in bits.
+fn raise_a_frequency<'a>(
+    tables: impl Iterator<Item = &'a mut dfc_decoder::native::syntax::FrequencyTable>,
+) {
+    let entry = tables
+        .flat_map(|t| t.entries.iter_mut())
+        .find(|e| e.1 < 4096)
+        .expect("a frequency below 4096");
+    entry.1 += 1;
+}
+
 /// A zlib stream of one non-final stored block holding `data`, followed by `tail` (RFC 1950,
 /// RFC 1951): byte-exact control of where the decompressed data ends.
 fn zlib_stored_then(data: &[u8], tail: &[u8]) -> Vec<u8> {
@@ -5355,6 +5353,37 @@ fn spec_0_6_cases() -> Vec<Case> {
     }));
     c.push(from_recipe(v, "native-exponent-context-cap", "A bfloat16 layer coded with native whose few special values (NaN, infinities, exponent field 255) are under 0.1 % of the elements: the encoder's exp_ctx_base follows the other values, so the elements next to the specials have a predicted exponent far above it and ExpCtx 15, 1 + Min(14, ...) (clause 8.3.6.3).", &["REQ-8.3.6-2"], recipe("main", vec![layer("outliers", LayerKind::Conv, ElementType::BFloat16, &[8, 30, 120], "native", pattern(true, 0))])));
     c.push(from_recipe(v, "native-exponent-context-cap-rank-4", "As native-exponent-context-cap with rank 4 (shape [2, 4, 30, 120]) and another phase of the pattern.", &["REQ-8.3.6-2"], recipe("main", vec![layer("outliers", LayerKind::Conv, ElementType::BFloat16, &[2, 4, 30, 120], "native", pattern(true, 7))])));
+    // The frequency tables are parsed before, checked after, the slice index (clauses 8.3.6,
+    // 8.3.7): a bad table and a bad slice index report the slice index.
+    const NATIVE: &str = "valid/m-native-float32-r3";
+    c.push(method_case("req-8.3.6-4-after-bad-table", "REQ-8.3.6-4", "A native payload with a frequency table that does not sum to 4096 and a slice index that lists one byte more than the payload holds: the slice index (REQ-8.3.6-4) is checked before the tables (REQ-8.3.6-2).", NATIVE, |b, fd| {
+        let (mut parts, _) = native_parts(b, fd);
+        raise_a_frequency(parts.kind_tables.iter_mut());
+        parts.index.slices[0].0 += 1;
+        vec![b.set_payload(fd, &native_payload(&parts, b.method_payload(fd)))]
+    }));
+    c.push(method_case("req-8.3.6-7-short-index-after-bad-table", "REQ-8.3.6-7", "A native payload with a frequency table that does not sum to 4096, cut inside its slice index: REQ-8.3.6-7 is met before the tables are checked.", NATIVE, |b, fd| {
+        let (mut parts, table_end) = native_parts(b, fd);
+        raise_a_frequency(parts.exp_tables.iter_mut());
+        let payload = native_payload(&parts, b.method_payload(fd));
+        vec![b.set_payload(fd, &payload[..table_end + 4])]
+    }));
+    c.push(method_case("req-8.3.6-4-quantized-after-bad-table", "REQ-8.3.6-4", "A quantized payload with a level_token table that does not sum to 4096 and a slice index that lists one byte more than the payload holds: the slice index is checked first (clause 8.3.7, steps 7 and 8).", Q_BASE, |b, fd| {
+        let mut parts = quant_parts(b, fd);
+        raise_a_frequency(parts.token_tables.iter_mut());
+        parts.index.slices[0].1 += 1;
+        vec![b.set_payload(fd, &quant_payload(&parts, b.method_payload(fd)))]
+    }));
+    c.push(method_case("req-8.3.7-4-short-index-after-bad-table", "REQ-8.3.7-4", "A quantized payload with a row_kind table that does not sum to 4096, cut inside its slice index: REQ-8.3.7-4 is met before the tables are checked.", Q_BASE, |b, fd| {
+        let mut parts = quant_parts(b, fd);
+        raise_a_frequency(parts.row_tables.iter_mut());
+        let table_end = quant_table_end(&parts);
+        let payload = quant_payload(&parts, b.method_payload(fd));
+        vec![b.set_payload(fd, &payload[..table_end + 4])]
+    }));
+    // REQ-8.3.7-2 is the first check of a quantized payload (clause 8.3.7, step 1).
+    c.push(hand_invalid("req-8.3.7-2-int8-short-payload", "REQ-8.3.7-2", "An int8 layer whose quantized payload has 5 bytes: the element type is checked before quant_header( ) is read.", ElementType::Int8, false, &[2, 4, 6], vec![0, 8, 0, 0, 0]));
+    c.push(hand_invalid("req-8.3.7-2-uint8-reserved-quantizer", "REQ-8.3.7-2", "A uint8 layer whose quantized payload has quantizer_type 9 (reserved): REQ-8.3.7-2 comes before REQ-8.3.7-1.", ElementType::Uint8, true, &[2, 4, 6], [vec![9, 8, 0, 0, 0, 0, 0, 0, 4], vec![0; 8]].concat()));
     // Reconstruction (clause 8.3.7.5): two roundings, the product first.
     let near_1000: Vec<i32> = (0..48).map(|i| 1000 + (i * 7) % 48 - 20).collect();
     c.push(hand_case(v, "q-hand-two-roundings", "offset + level × step rounded twice (clause 8.3.7.5): step 1 + 2^-23 and offset -1000, levels 980 to 1027; the rounded product loses the low bits that a fused multiply-add (one rounding) or a binary64 computation keeps, so almost every element tells them apart.", &["REQ-8.3.7-3"], ElementType::Float32, qpayload(quantized::header(0, 11, false, false, 0, 4), Params::Uniform(vec![(0x3F80_0001, bits(-1000.0))]), &[2, 4, 6], near_1000)));

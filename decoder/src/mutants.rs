@@ -162,6 +162,11 @@ pub const MUTANTS: &[Mutant] = &[
         misreading: "a ue(v) element may have 17 leading zero bits",
     },
     Mutant {
+        id: "frequency-tables-checked-when-parsed",
+        clause: "8.3.6",
+        misreading: "the frequency tables are checked (REQ-8.3.6-2) as they are parsed, before the alignment bits and the slice index",
+    },
+    Mutant {
         id: "native-exponent-table-28",
         clause: "8.3.6.7",
         misreading: "the exponent of a new element is decoded with table 28 + ExpCtx whatever NumKindTables (erratum 1)",
@@ -410,6 +415,11 @@ pub const MUTANTS: &[Mutant] = &[
         id: "quantized-map-predictor-by-row",
         clause: "8.3.7.6",
         misreading: "the map_predictor of row y is map_predictor[y], not map_predictor[y / H]",
+    },
+    Mutant {
+        id: "quantized-element-type-checked-late",
+        clause: "8.3.7",
+        misreading: "the layer's element type (REQ-8.3.7-2) is checked after quant_header( )",
     },
     Mutant {
         id: "quantized-inter-tables-with-map-prediction",

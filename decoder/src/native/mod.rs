@@ -83,6 +83,15 @@ pub fn parse_parts(payload: &[u8], desc: &TensorDesc<'_>) -> Result<NativeParts,
     };
     let kind_tables = read_tables(kind_contexts, NUM_KINDS)?;
     let exp_tables = read_tables(NUM_EXP_CONTEXTS, fields.exp_alphabet())?;
+    // Clause 8.3.6: the tables are parsed here, checked (REQ-8.3.6-2) after the slice index.
+    if crate::mutant!("frequency-tables-checked-when-parsed") {
+        let row = row_tables.iter().map(|t| (t, NUM_ROW_KINDS));
+        let kinds = kind_tables.iter().map(|t| (t, NUM_KINDS));
+        let exps = exp_tables.iter().map(|t| (t, fields.exp_alphabet()));
+        for (t, alphabet) in row.chain(kinds).chain(exps) {
+            rans::cumulative(t, alphabet).map_err(|e| err("REQ-8.3.6-2", e.0))?;
+        }
+    }
     let num_slices = geometry.rows.div_ceil(header.rows_per_slice as usize);
     let (index, data_offset) = slices::read_slice_index(r, payload, num_slices, || {
         err(

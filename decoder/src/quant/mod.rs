@@ -110,14 +110,19 @@ pub fn parse_parts(
     desc: &TensorDesc<'_>,
     num_refs: usize,
 ) -> Result<QuantParts, MethodError> {
-    if !is_float_type(desc.element_type) {
-        return Err(MethodError::new(
+    let not_float = || {
+        MethodError::new(
             "REQ-8.3.7-2",
             format!(
                 "the quantized method codes float layers, not {}",
                 desc.element_type
             ),
-        ));
+        )
+    };
+    // Clause 8.3.7, step 1: the element type before anything of the payload.
+    let type_late = crate::mutant!("quantized-element-type-checked-late");
+    if !is_float_type(desc.element_type) && !type_late {
+        return Err(not_float());
     }
     let truncated = || {
         MethodError::new(
@@ -131,6 +136,9 @@ pub fn parse_parts(
     let header = QuantHeader::from_reader(&mut r).map_err(short)?;
     crate::coverage::syntax(&header);
     check_header(&header)?;
+    if !is_float_type(desc.element_type) && type_late {
+        return Err(not_float());
+    }
     // quant_header() is byte aligned and 9 bytes long; what follows is checked against the
     // payload's size before anything is allocated.
     let after_header = (payload.len() - syntax::QUANT_HEADER_BYTES) as u64;
@@ -279,6 +287,17 @@ pub fn parse_parts(
     } else {
         Vec::new()
     };
+    if crate::mutant!("frequency-tables-checked-when-parsed") {
+        let row = row_tables.iter().map(|t| (t, NUM_ROW_KINDS));
+        let tokens = [&token_tables, &residual_tables, &inter_tables]
+            .into_iter()
+            .flatten()
+            .map(|t| (t, NUM_TOKENS));
+        for (t, alphabet) in row.chain(tokens) {
+            crate::native::rans::cumulative(t, alphabet)
+                .map_err(|e| MethodError::new("REQ-8.3.6-2", e.0))?;
+        }
+    }
     let num_slices = geometry.rows.div_ceil(header.rows_per_slice as usize);
     let (index, data_offset) = read_slice_index(r, payload, num_slices, truncated)?;
     Ok(QuantParts {
