@@ -404,7 +404,7 @@ impl Clock {
 
 /// CPU time the calling thread has used, where the system reports it.
 #[cfg(unix)]
-fn thread_cpu_time() -> Option<Duration> {
+pub fn thread_cpu_time() -> Option<Duration> {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -415,7 +415,7 @@ fn thread_cpu_time() -> Option<Duration> {
 }
 
 #[cfg(not(unix))]
-fn thread_cpu_time() -> Option<Duration> {
+pub fn thread_cpu_time() -> Option<Duration> {
     None
 }
 
