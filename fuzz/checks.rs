@@ -202,6 +202,7 @@ pub fn quantized_roundtrip(data: &[u8]) {
         } else {
             StepScale::Rms
         },
+        zero_threshold: [0.5, 0.4, 0.05, 1.0][usize::from(data[2] >> 6)],
     };
     let non_negative = is_non_negative(element_type, bytes);
     // Non-finite inputs are the encoder's to refuse or clamp; it must not panic either way.

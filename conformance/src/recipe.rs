@@ -171,6 +171,7 @@ impl LossySpec {
                 "rms" => StepScale::Rms,
                 s => return Err(format!("unknown step scale {s:?}")),
             },
+            zero_threshold: 0.5,
         })
     }
 }

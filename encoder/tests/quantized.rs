@@ -80,6 +80,7 @@ fn decoder_output_is_the_encoders_prediction_for_every_option() {
                         rdo,
                         intra,
                         scale: StepScale::Rms,
+                        zero_threshold: if intra { 0.4 } else { 0.5 },
                     };
                     round_trip(ElementType::Float32, &shape, &data, &options, 1);
                 }
@@ -195,6 +196,35 @@ fn rms_relative_steps_keep_the_relative_error_when_one_value_is_an_outlier() {
         peak_ratio > 40.0 * rms,
         "peak-relative: error × {peak_ratio}, RMS × {rms}"
     );
+}
+
+#[test]
+fn the_zero_threshold_decides_which_small_values_vanish() {
+    let (shape, data) = sample_tensor(SAMPLES[1]);
+    let nonzero = |zero_threshold: f64| {
+        let options = LossyOptions {
+            target: QuantTarget::Qp(8.0),
+            zero_threshold,
+            ..LossyOptions::default()
+        };
+        let tensor = TensorRef {
+            element_type: ElementType::Float32,
+            shape: &shape,
+            data: &data,
+        };
+        let (_, decoded) = encode_quantized_with_output(&tensor, true, &options, 1).unwrap();
+        decoded.iter().filter(|v| **v != 0.0).count()
+    };
+    let (keep, nearest, drop) = (nonzero(0.4), nonzero(0.5), nonzero(0.9));
+    assert!(keep > nearest && nearest > drop, "{keep} {nearest} {drop}");
+    // A PSNR target still holds: the search quantizes as the encoder does.
+    let options = LossyOptions {
+        target: QuantTarget::Psnr(40.0),
+        zero_threshold: 0.4,
+        ..LossyOptions::default()
+    };
+    let (_, psnr) = round_trip(ElementType::Float32, &shape, &data, &options, 1);
+    assert!((40.0..40.25).contains(&psnr), "{psnr} dB");
 }
 
 #[test]

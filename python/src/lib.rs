@@ -155,6 +155,7 @@ fn encode_tensors<'py>(
             rdo,
             no_rdo: false,
             step_scale,
+            zero_threshold: None,
             prediction,
         },
         profile: encode::parse_profile(&profile).map_err(encode_error)?,

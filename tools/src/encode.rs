@@ -167,6 +167,10 @@ pub struct LossyArgs {
     /// QP gives about the same relative error on every input) or peak (largest magnitude).
     #[arg(long = "step-scale", value_name = "SCALE", default_value = "rms", value_parser = ["rms", "peak"])]
     pub step_scale: String,
+    /// Uniform levels: values within T steps of zero take level 0 (default 0.5, nearest
+    /// rounding; 0.4 keeps more small values, which helps sparse maps). 0 to 1.
+    #[arg(long = "zero-threshold", value_name = "T")]
+    pub zero_threshold: Option<f64>,
     /// Prediction of quantized levels, map by map where it is cheaper: none; intra (residuals
     /// of the MED prediction from the left, above and above-left levels); inter (also residuals
     /// of the previous frame's levels, in sequences); auto (= inter).
@@ -237,6 +241,11 @@ impl LossyArgs {
                 StepScale::Peak
             } else {
                 StepScale::Rms
+            },
+            zero_threshold: match self.zero_threshold {
+                None => 0.5,
+                Some(t) if (0.0..=1.0).contains(&t) => t,
+                Some(t) => bail!("--zero-threshold {t}: expected a number from 0 to 1"),
             },
         })
     }

@@ -71,6 +71,9 @@ pub struct LossyOptions {
     pub intra: bool,
     /// What `QuantTarget::Qp` steps are relative to.
     pub scale: StepScale,
+    /// Uniform levels: values within this many steps of zero take level 0 (0.5, the
+    /// default, is nearest rounding; below 0.5 fewer values vanish, above more).
+    pub zero_threshold: f64,
 }
 
 impl Default for LossyOptions {
@@ -82,6 +85,7 @@ impl Default for LossyOptions {
             rdo: false,
             intra: true,
             scale: StepScale::Rms,
+            zero_threshold: 0.5,
         }
     }
 }
@@ -293,6 +297,7 @@ impl<'a> Job<'a> {
             sets,
             set_len,
             signed: self.signed,
+            zero_threshold: self.options.zero_threshold,
         }
     }
 
@@ -449,6 +454,7 @@ impl<'a> Job<'a> {
                     sets,
                     set_len,
                     signed: self.signed,
+                    zero_threshold: self.options.zero_threshold,
                 }))
             }
             (Quantizer::Uniform, QuantTarget::Psnr(t)) => Ok(self.uniform_for_psnr(t, modes)),

@@ -15,6 +15,8 @@ pub struct Uniform {
     pub sets: Vec<(f32, f32)>,
     pub set_len: usize,
     pub signed: bool,
+    /// Values within this many steps of the offset take level 0 (0.5: nearest rounding).
+    pub zero_threshold: f64,
 }
 
 /// The level range a quantizer may use: 16 bits, signed or not.
@@ -54,7 +56,13 @@ impl Uniform {
     pub(super) fn nearest(&self, x: f32, set: usize) -> i32 {
         let (step, offset) = self.sets[set];
         let range = full_range(self.signed);
-        let q = ((f64::from(x) - f64::from(offset)) / f64::from(step)).round();
+        let r = (f64::from(x) - f64::from(offset)) / f64::from(step);
+        // Outside the threshold at least one step: below 0.5 small values are kept.
+        let q = if r.abs() < self.zero_threshold || r == 0.0 {
+            0.0
+        } else {
+            r.abs().round().max(1.0).copysign(r)
+        };
         q.clamp(f64::from(range.min), f64::from(range.max)) as i32
     }
 
@@ -259,6 +267,7 @@ mod tests {
             sets: vec![(1.0, 0.0)],
             set_len: 4,
             signed: false,
+            zero_threshold: 0.5,
         };
         let values = [1.6f32, 2.0, 1.6, 0.4];
         let mut levels = q.quantize_nearest(&values);

@@ -25,6 +25,8 @@ pub struct Dfc {
     intra: bool,
     /// What qp's steps are relative to.
     scale: StepScale,
+    /// Values within this many steps of zero take level 0.
+    zero_threshold: f64,
 }
 
 /// DFC's default options (nearest rounding, RMS-relative steps, intra prediction, one step
@@ -36,6 +38,7 @@ const DEFAULT: Dfc = Dfc {
     rdo: false,
     intra: true,
     scale: StepScale::Rms,
+    zero_threshold: 0.5,
 };
 
 /// The DFC configurations: the default options (`dfc`), then one tool changed at a time: RDO
@@ -51,6 +54,11 @@ pub fn all() -> Vec<Box<dyn Config>> {
         Box::new(Dfc {
             name: "dfc-peak",
             scale: StepScale::Peak,
+            ..DEFAULT
+        }),
+        Box::new(Dfc {
+            name: "dfc-z40",
+            zero_threshold: 0.4,
             ..DEFAULT
         }),
         Box::new(Dfc {
@@ -85,6 +93,7 @@ impl Dfc {
             rdo: self.rdo,
             intra: self.intra,
             scale: self.scale,
+            zero_threshold: self.zero_threshold,
         }
     }
 }
@@ -116,7 +125,12 @@ impl Config for Dfc {
         } else {
             "no prediction"
         };
-        let how = format!("{quantizer}, {scale}, {rounding}, {intra}");
+        let zeros = if self.zero_threshold == 0.5 {
+            String::new()
+        } else {
+            format!(", level 0 within {} steps of zero", self.zero_threshold)
+        };
+        let how = format!("{quantizer}, {scale}, {rounding}{zeros}, {intra}");
         format!("DFC quantized method (dfc_encoder::encode_quantized, one thread): {how}; rate = method payload bytes, no container; decoded with the reference decoder")
     }
 

@@ -47,6 +47,7 @@ Configurations (--configs; groups: all, baselines):
                   map; points qp = -32, -28, ..., 64
   dfc-rdo         as dfc with RDO rounding; points qp as dfc
   dfc-peak        as dfc with step = peak * 2^(-qp/8); points qp = 4, 8, ..., 96
+  dfc-z40         as dfc with level 0 for values within 0.4 steps of zero; points qp as dfc
   dfc-no-intra    as dfc without intra prediction; points qp as dfc
   dfc-channel     as dfc with one step per channel (its own RMS); points qp as dfc
   dfc-codebook    DFC's quantized method, codebook quantizer (Lloyd-Max); points b = 2..=8
