@@ -3,7 +3,9 @@ type, lossy targets, sequences with inter prediction and start_frame, array-like
 accepted forms of a stream, and coding from several threads at once."""
 
 import io
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -229,3 +231,34 @@ def test_threads_give_the_same_results_concurrently(samples):
         want = decoded[i % len(options)]
         assert all(same_bits(got[n], want[n]) for n in want)
     assert len(results) == 8
+
+
+def test_coding_releases_the_gil(samples):
+    """Another Python thread runs while a call codes: with a switch interval far longer than the
+    call, it could only run if the call let go of the GIL."""
+    layers, _ = samples
+    tensors = {f"{name}/{i}": x for i in range(4) for name, x in layers.items()}
+    stream = dfc.encode(tensors, method="bzip2")
+    counter = [0]
+    started, done = threading.Event(), threading.Event()
+
+    def count():
+        started.set()
+        while not done.is_set():
+            counter[0] += 1
+            time.sleep(0)  # hands the GIL back to a thread that waits for it
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(30)
+    thread = threading.Thread(target=count)
+    try:
+        thread.start()
+        started.wait()
+        for call in [lambda: dfc.encode(tensors, method="bzip2"), lambda: dfc.decode(stream)]:
+            before = counter[0]
+            call()
+            assert counter[0] > before
+    finally:
+        done.set()
+        sys.setswitchinterval(interval)
+        thread.join()
