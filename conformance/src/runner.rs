@@ -710,14 +710,10 @@ pub fn table(results: &[CaseResult]) -> String {
     out
 }
 
-/// Whether a layer name can be an output path of the protocol: `/`-separated components, none
-/// empty, `.` or `..`, no backslash or NUL.
+/// Whether a layer name can be an output path of the protocol (no
+/// [`dfc_decoder::names::path_problem`]).
 pub fn is_plain_relative_path(name: &str) -> bool {
-    !name.is_empty()
-        && !name.contains(['\0', '\\'])
-        && name
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..")
+    dfc_decoder::names::path_problem(name).is_none()
 }
 
 /// The reference implementation of the external protocol: decodes `stream` with the reference

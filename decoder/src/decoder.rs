@@ -16,6 +16,8 @@ use bitstream_io::{BigEndian, BitReader, FromBitStream, FromBitStreamWith};
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 
+mod resilience;
+
 /// A layer as declared by its layer parameters unit, after the checks of clause 7.4.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerInfo {
@@ -92,6 +94,10 @@ pub struct DecodeOptions {
     /// headers parsed, nothing decoded). Without such a frame_header the stream decodes to no
     /// tensor. See [`crate::random_access_points`] to choose one.
     pub start_frame: Option<u32>,
+    /// Pass over damaged units instead of stopping (informative Annex E): a body unit whose CRC
+    /// fails, a payload that does not decode or does not match its hash. Each is reported by
+    /// [`Decoder::take_damage`]; tensors that depend on a lost one are not output.
+    pub skip_damaged_units: bool,
 }
 
 /// A streaming decoder: reads one unit at a time from any reader and returns decoded tensors.
@@ -119,6 +125,8 @@ pub struct Decoder<R> {
     value_references: ReferenceLists<u8>,
     /// Still looking for the random-access point of `DecodeOptions::start_frame`.
     skipping: bool,
+    /// What `DecodeOptions::skip_damaged_units` passed over, and what it affects.
+    resilience: resilience::State,
 }
 
 impl<R: Read> Decoder<R> {
@@ -142,6 +150,7 @@ impl<R: Read> Decoder<R> {
             references: ReferenceLists::default(),
             value_references: ReferenceLists::default(),
             skipping: options.start_frame.is_some(),
+            resilience: resilience::State::default(),
             options,
         }
     }
@@ -160,6 +169,17 @@ impl<R: Read> Decoder<R> {
         self.selection = Some(layer_ids.into_iter().collect());
     }
 
+    /// The frame_index of the last frame_header unit read, if any: `Some` in a sequence.
+    pub fn current_frame(&self) -> Option<u32> {
+        self.current_frame
+    }
+
+    /// The failures passed over so far under `DecodeOptions::skip_damaged_units`, in stream
+    /// order, each naming its unit and, where known, its layer and frame.
+    pub fn take_damage(&mut self) -> Vec<DecodeError> {
+        std::mem::take(&mut self.resilience.damage)
+    }
+
     /// The next decoded tensor, or `None` after the end of sequence.
     pub fn next_tensor(&mut self) -> Result<Option<DecodedTensor>> {
         self.info()?;
@@ -167,7 +187,17 @@ impl<R: Read> Decoder<R> {
             if self.finished {
                 return Ok(self.held.take());
             }
-            let raw = self.next_unit()?;
+            let raw = match self.next_unit() {
+                Ok(raw) => raw,
+                Err(e) => {
+                    self.pass_over_damaged_unit(e)?;
+                    // The tensor before it is delivered, unverified.
+                    match self.held.take() {
+                        Some(tensor) => return Ok(Some(tensor)),
+                        None => continue,
+                    }
+                }
+            };
             let is_hash = raw.unit.unit_type == UnitType::TensorHash.code();
             if !is_hash {
                 if let Some(tensor) = self.held.take() {
@@ -175,7 +205,9 @@ impl<R: Read> Decoder<R> {
                     return Ok(Some(tensor));
                 }
             }
-            self.process_body_unit(raw)?;
+            if let Err(e) = self.process_body_unit(raw) {
+                self.pass_over_failed_unit(e)?;
+            }
             if is_hash {
                 if let Some(tensor) = self.held.take() {
                     return Ok(Some(tensor));
@@ -357,6 +389,10 @@ impl<R: Read> Decoder<R> {
             crate::coverage::hit("branch:start_at_random_access_point");
             self.skipping = false;
         }
+        if self.passes_over(&raw) {
+            self.previous_feature = None;
+            return Ok(());
+        }
         self.process_unit(raw)
     }
 
@@ -456,6 +492,7 @@ impl<R: Read> Decoder<R> {
         if header.random_access && !crate::mutant!("random-access-keeps-references") {
             self.references.clear();
             self.value_references.clear();
+            self.resilience.at_random_access_point();
         }
         Ok(())
     }
@@ -476,23 +513,26 @@ impl<R: Read> Decoder<R> {
                 ),
             )
         })?;
-        let method = CodingMethod::from_code(unit.coding_method).ok_or_else(|| {
-            unsupported(
-                "REQ-7.5-2",
-                loc,
-                format!("coding_method {} is reserved", unit.coding_method),
-            )
-        })?;
+        let in_layer = |e: DecodeError| e.in_layer(&layer.name, unit.frame_index);
+        let method = CodingMethod::from_code(unit.coding_method)
+            .ok_or_else(|| {
+                unsupported(
+                    "REQ-7.5-2",
+                    loc,
+                    format!("coding_method {} is reserved", unit.coding_method),
+                )
+            })
+            .map_err(in_layer)?;
         crate::coverage::value("coding_method", method.name());
         if !info.profile.allows_method(method) {
-            return Err(limit(
+            return Err(in_layer(limit(
                 "REQ-A.1-2",
                 loc,
                 format!(
                     "coding method {method} is not allowed in the {} profile",
                     info.profile
                 ),
-            ));
+            )));
         }
         let minor = info.identification.version_minor;
         if method == CodingMethod::Native
@@ -508,34 +548,34 @@ impl<R: Read> Decoder<R> {
         if let Some(last) = self.last_frame {
             let equal_is_order_error = crate::mutant!("frame-index-increasing");
             if unit.frame_index < last || (equal_is_order_error && unit.frame_index == last) {
-                return Err(invalid(
+                return Err(in_layer(invalid(
                     "REQ-5.2-5",
                     loc,
                     format!("frame_index {} after frame_index {last}", unit.frame_index),
-                ));
+                )));
             }
         }
         if !self.seen.insert((unit.layer_id, unit.frame_index)) {
-            return Err(invalid(
+            return Err(in_layer(invalid(
                 "REQ-5.2-5",
                 loc,
                 format!(
                     "a second feature_data unit for layer {} in frame {}",
                     unit.layer_id, unit.frame_index
                 ),
-            ));
+            )));
         }
         match self.current_frame {
             None => self.feature_before_frames = true,
             Some(f) if f != unit.frame_index => {
-                return Err(invalid(
+                return Err(in_layer(invalid(
                     "REQ-5.2-6",
                     loc,
                     format!(
                         "feature_data of frame {} in the access unit of frame {f}",
                         unit.frame_index
                     ),
-                ))
+                )))
             }
             Some(_) => {}
         }
@@ -549,6 +589,12 @@ impl<R: Read> Decoder<R> {
             crate::coverage::hit("branch:skip_unselected_layer");
             return Ok(());
         }
+        if self
+            .resilience
+            .lost_references(unit.layer_id, loc, &layer.name, unit.frame_index)
+        {
+            return Ok(());
+        }
         let desc = crate::native::TensorDesc {
             element_type: layer.element_type,
             shape: &layer.shape,
@@ -557,6 +603,7 @@ impl<R: Read> Decoder<R> {
         let method_error = |e: crate::methods::MethodError| {
             crate::coverage::hit(&format!("req:{}", e.requirement));
             DecodeError::new(ErrorClass::Invalid, e.requirement, loc, e.message)
+                .in_layer(&layer.name, unit.frame_index)
         };
         let max_refs = if crate::mutant!("references-unbounded") {
             usize::MAX
@@ -611,14 +658,14 @@ impl<R: Read> Decoder<R> {
         if layer.non_negative && method != CodingMethod::Native {
             crate::coverage::hit("branch:non_negative_check");
             if let Some(i) = first_negative(layer.element_type, &data) {
-                return Err(invalid(
+                return Err(in_layer(invalid(
                     "REQ-8.4-1",
                     loc,
                     format!(
                         "layer {} is declared non-negative but element {i} is negative",
                         layer.name
                     ),
-                ));
+                )));
             }
         }
         self.held = Some(DecodedTensor {
@@ -638,26 +685,37 @@ impl<R: Read> Decoder<R> {
         let loc = raw.location();
         let size = raw.unit.payload_size;
         let unit: TensorHash = parse(raw, |r| TensorHash::from_reader(r, &size))?;
+        let info = self.info.as_ref().expect("header read");
+        let layer_name = info
+            .layers
+            .get(usize::from(unit.layer_id))
+            .map(|l| l.name.clone());
+        let named = |e: DecodeError| match &layer_name {
+            Some(name) => e.in_layer(name, unit.frame_index),
+            None => e,
+        };
         if previous_feature != Some((unit.layer_id, unit.frame_index)) {
-            return Err(invalid(
+            return Err(named(invalid(
                 "REQ-5.2-3",
                 loc,
                 format!(
                     "tensor_hash for layer {} frame {} does not follow that layer's feature_data unit",
                     unit.layer_id, unit.frame_index
                 ),
-            ));
+            )));
         }
-        let hash_type = HashType::from_code(unit.hash_type).ok_or_else(|| {
-            unsupported(
-                "REQ-7.6-1",
-                loc,
-                format!("hash_type {} is reserved", unit.hash_type),
-            )
-        })?;
+        let hash_type = HashType::from_code(unit.hash_type)
+            .ok_or_else(|| {
+                unsupported(
+                    "REQ-7.6-1",
+                    loc,
+                    format!("hash_type {} is reserved", unit.hash_type),
+                )
+            })
+            .map_err(named)?;
         crate::coverage::value("hash_type", hash_type.name());
         if unit.hash_value.len() != hash_type.digest_len() {
-            return Err(invalid(
+            return Err(named(invalid(
                 "REQ-7.6-2",
                 loc,
                 format!(
@@ -665,7 +723,7 @@ impl<R: Read> Decoder<R> {
                     unit.hash_value.len(),
                     hash_type.digest_len()
                 ),
-            ));
+            )));
         }
         if self.options.skip_hash_check {
             return Ok(());
@@ -683,7 +741,7 @@ impl<R: Read> Decoder<R> {
             };
             if digest[..] != unit.hash_value[..] {
                 crate::coverage::hit("req:REQ-8.5-1");
-                return Err(DecodeError::new(
+                return Err(named(DecodeError::new(
                     ErrorClass::Corrupt,
                     "REQ-8.5-1",
                     loc,
@@ -691,7 +749,7 @@ impl<R: Read> Decoder<R> {
                         "decoded tensor of layer {} frame {} does not match its SHA-256",
                         unit.layer_id, unit.frame_index
                     ),
-                ));
+                )));
             }
             tensor.hash_verified = true;
         }

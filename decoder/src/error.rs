@@ -68,6 +68,11 @@ pub struct DecodeError {
     /// The requirement ID in the spec, e.g. `REQ-7.2-3`.
     pub requirement: &'static str,
     pub location: Location,
+    /// The name of the layer the failing unit belongs to, once known (feature_data and
+    /// tensor_hash units, and the tensors of a layer).
+    pub layer: Option<String>,
+    /// The frame_index of the failing feature_data or tensor_hash unit.
+    pub frame_index: Option<u32>,
     pub message: String,
     pub source: Option<std::io::Error>,
 }
@@ -83,9 +88,20 @@ impl DecodeError {
             class,
             requirement,
             location,
+            layer: None,
+            frame_index: None,
             message: message.into(),
             source: None,
         }
+    }
+
+    /// The error, naming the layer and frame it is about (the first naming is kept).
+    pub fn in_layer(mut self, name: &str, frame_index: u32) -> Self {
+        if self.layer.is_none() {
+            self.layer = Some(name.to_string());
+            self.frame_index = Some(frame_index);
+        }
+        self
     }
 
     /// The unit index, if the failure is inside a unit.
@@ -101,7 +117,18 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.location {
             Location::Identification => write!(f, "identification")?,
+            // The marker for "after the last unit that was read".
+            Location::Unit {
+                index: u64::MAX,
+                offset,
+            } => write!(f, "after the last unit (byte {offset})")?,
             Location::Unit { index, offset } => write!(f, "unit {index} (byte {offset})")?,
+        }
+        if let Some(layer) = &self.layer {
+            write!(f, ", layer {layer:?}")?;
+            if let Some(frame) = self.frame_index {
+                write!(f, " frame {frame}")?;
+            }
         }
         write!(
             f,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod levels;
 pub mod methods;
 pub mod mutants;
+pub mod names;
 pub mod native;
 pub mod quant;
 mod random_access;

@@ -38,6 +38,8 @@ pub struct UnitReader<R> {
     offset: u64,
     next_index: u64,
     max_unit_size: u32,
+    /// The last unit whose CRC did not match, for a decoder that passes over it (Annex E).
+    damaged: Option<RawUnit>,
 }
 
 impl<R: Read> UnitReader<R> {
@@ -47,6 +49,7 @@ impl<R: Read> UnitReader<R> {
             offset: 0,
             next_index: 0,
             max_unit_size: MAX_UNIT_SIZE_BEFORE_LEVEL,
+            damaged: None,
         }
     }
 
@@ -151,7 +154,7 @@ impl<R: Read> UnitReader<R> {
         };
         if !crc_matches {
             crate::coverage::hit("req:REQ-7.2-3");
-            return Err(DecodeError::new(
+            let error = DecodeError::new(
                 ErrorClass::Corrupt,
                 "REQ-7.2-3",
                 location,
@@ -160,7 +163,13 @@ impl<R: Read> UnitReader<R> {
                     unit.unit_crc,
                     Unit::crc_of(unit.unit_type, unit.payload_size, &unit.payload)
                 ),
-            ));
+            );
+            self.damaged = Some(RawUnit {
+                index,
+                offset,
+                unit,
+            });
+            return Err(error);
         }
         if !type_first {
             check_unit_type(unit.unit_type, location)?;
@@ -170,6 +179,11 @@ impl<R: Read> UnitReader<R> {
             offset,
             unit,
         }))
+    }
+
+    /// The unit of the last REQ-7.2-3 error (read whole, its content unreliable), once.
+    pub fn take_damaged(&mut self) -> Option<RawUnit> {
+        self.damaged.take()
     }
 
     /// Whether any byte is left in the input (read after the end of sequence).

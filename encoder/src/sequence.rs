@@ -451,9 +451,11 @@ fn sequence_layers<'a>(
             match layers.iter_mut().find(|x| x.name == l.name) {
                 Some(x) => {
                     if x.input.element_type != l.element_type || x.input.shape != l.shape {
-                        return Err(EncodeError::BadShape {
+                        return Err(EncodeError::FrameMismatch {
                             layer: l.name.clone(),
-                            shape: l.shape.clone(),
+                            frame_index: frame.frame_index,
+                            first: format!("{} {:?}", x.input.element_type, x.input.shape),
+                            this: format!("{} {:?}", l.element_type, l.shape),
                         });
                     }
                     x.non_negative &= non_negative;

@@ -110,6 +110,19 @@ pub enum EncodeError {
     NameTooLong {
         layer: String,
     },
+    /// A name the decoder's tools could not write back
+    /// ([`dfc_decoder::names::output_name_problem`]).
+    BadName {
+        layer: String,
+        why: String,
+    },
+    /// A layer of a sequence changes its element type or shape from one frame to another.
+    FrameMismatch {
+        layer: String,
+        frame_index: u32,
+        first: String,
+        this: String,
+    },
     DuplicateName {
         layer: String,
     },
@@ -138,6 +151,8 @@ pub enum EncodeError {
     MetadataTooLong {
         key: String,
     },
+    /// More than 255 metadata entries.
+    TooManyMetadataEntries(usize),
 }
 
 impl fmt::Display for EncodeError {
@@ -171,6 +186,21 @@ impl fmt::Display for EncodeError {
             EncodeError::NameTooLong { layer } => {
                 write!(f, "layer name {layer:?} is longer than 255 bytes")
             }
+            EncodeError::BadName { layer, why } => {
+                write!(f, "layer name {layer:?} cannot be written back by a decoder: {why}")
+            }
+            EncodeError::FrameMismatch {
+                layer,
+                frame_index,
+                first,
+                this,
+            } => write!(
+                f,
+                "layer {layer}: frame {frame_index} is {this}, but the layer's first frame is {first} (every frame of a layer has its type and shape)"
+            ),
+            EncodeError::TooManyMetadataEntries(n) => {
+                write!(f, "{n} metadata entries, at most 255 fit in a metadata unit")
+            }
             EncodeError::DuplicateName { layer } => write!(f, "layer name {layer:?} is used twice"),
             EncodeError::NotInProfile {
                 layer,
@@ -199,6 +229,23 @@ impl fmt::Display for EncodeError {
 }
 
 impl std::error::Error for EncodeError {}
+
+impl EncodeError {
+    /// The layer the error is about, if it is about one.
+    pub fn layer(&self) -> Option<&str> {
+        match self {
+            EncodeError::BadShape { layer, .. }
+            | EncodeError::DataLength { layer, .. }
+            | EncodeError::NameTooLong { layer }
+            | EncodeError::BadName { layer, .. }
+            | EncodeError::FrameMismatch { layer, .. }
+            | EncodeError::DuplicateName { layer }
+            | EncodeError::NotInProfile { layer, .. }
+            | EncodeError::Lossy { layer, .. } => Some(layer),
+            _ => None,
+        }
+    }
+}
 
 /// A coded tensor: its method, payload, and the canonical bytes a decoder outputs (for the
 /// tensor hash; the input itself for lossless methods).
@@ -509,6 +556,12 @@ pub(crate) fn validate(
                 layer: l.name.clone(),
             });
         }
+        if let Some(why) = dfc_decoder::names::output_name_problem(&l.name) {
+            return Err(EncodeError::BadName {
+                layer: l.name.clone(),
+                why,
+            });
+        }
         if layers[..i].iter().any(|o| o.name == l.name) {
             return Err(EncodeError::DuplicateName {
                 layer: l.name.clone(),
@@ -530,9 +583,7 @@ pub(crate) fn metadata_unit(entries: &[(String, String)]) -> Result<Option<Metad
         return Ok(None);
     }
     if entries.len() > 255 {
-        return Err(EncodeError::MetadataTooLong {
-            key: entries[255].0.clone(),
-        });
+        return Err(EncodeError::TooManyMetadataEntries(entries.len()));
     }
     entries
         .iter()

@@ -154,7 +154,7 @@ fn run_mutants(cases: &[runner::LoadedCase], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args, verbosity: crate::Verbosity) -> anyhow::Result<()> {
     match args.command {
         Some(Sub::Generate(g)) => return run_generate(g),
         Some(Sub::ReferenceDecode(r)) => return run_reference_decode(r),
@@ -215,7 +215,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "coverage": report,
         });
         print_out(&(serde_json::to_string_pretty(&json)? + "\n"))?;
-    } else {
+    } else if !verbosity.quiet || summary.failed > 0 {
         let mut text = format!("suite {}, {}\n\n", args.suite.display(), decoder.describe());
         text.push_str(&runner::table(&results));
         if let Some(r) = &report {

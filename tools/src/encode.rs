@@ -1,5 +1,6 @@
 //! `dfc encode`: .npy files, directories of them and .safetensors files into one DFC stream.
 
+use crate::io::atomic::{is_stdio, Outputs};
 use crate::io::manifest::{slash_path, Manifests};
 use crate::io::{npy, print, ratio_text, safetensors, shape_text, table, Tensor};
 use anyhow::{bail, Context};
@@ -53,17 +54,23 @@ quantization of the quantized method; giving one makes every float layer quantiz
 --method or --layer-method says otherwise. The summary then shows each lossy layer's PSNR
 over its peak value.")]
 pub struct Args {
-    /// Input .npy files, directories of .npy files, or .safetensors files.
+    /// Input .npy files, directories of .npy files, or .safetensors files; - reads one .npy
+    /// or .safetensors from standard input (a .npy from it is the layer "stdin").
     #[arg(value_name = "INPUT", required = true)]
     pub inputs: Vec<PathBuf>,
 
-    /// The stream to write, e.g. -o features.dfc. Written whole or not at all.
+    /// The stream to write, e.g. -o features.dfc, or - for standard output. Written whole or
+    /// not at all; an existing file only with --force.
     #[arg(short, long, value_name = "OUT.dfc")]
     pub output: PathBuf,
 
+    /// Replace the output if it exists (keeping its permissions).
+    #[arg(short, long)]
+    pub force: bool,
+
     /// Coding method of every layer: raw, zlib, gzip, bzip2, lzma, native (lossless), quantized
     /// (lossy, float layers), or auto (the smallest payload among the lossless methods the
-    /// profile allows). Example: --method lzma
+    /// profile allows; see below for what it tries). Example: --method lzma
     #[arg(long, value_name = "METHOD", default_value = "auto", value_parser = parse_method)]
     pub method: MethodChoice,
 
@@ -107,10 +114,6 @@ pub struct Args {
     /// Sequences: frames from one random-access point to the next (1: every frame).
     #[arg(long = "rap-period", value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     pub rap_period: u32,
-
-    /// Print nothing on success.
-    #[arg(short, long)]
-    pub quiet: bool,
 }
 
 /// Values of `--quantizer`, `--channels` and `--prediction`.
@@ -130,12 +133,18 @@ pub struct LossyArgs {
     #[arg(long, value_name = "QP", allow_negative_numbers = true, conflicts_with_all = ["target_psnr", "target_bpe"])]
     pub qp: Option<f64>,
     /// The coarsest quantization whose PSNR over the tensor's peak reaches DB. Example: 45
-    #[arg(long = "target-psnr", value_name = "DB", conflicts_with = "target_bpe")]
+    #[arg(
+        long = "target-psnr",
+        value_name = "DB",
+        allow_negative_numbers = true,
+        conflicts_with = "target_bpe"
+    )]
     pub target_psnr: Option<f64>,
     /// The finest quantization that codes each tensor in at most BITS bits per element.
     #[arg(
         long = "target-bpe",
         value_name = "BITS",
+        allow_negative_numbers = true,
         conflicts_with = "target_bitrate"
     )]
     pub target_bpe: Option<f64>,
@@ -148,11 +157,13 @@ pub struct LossyArgs {
     /// Frames per second, for --target-bitrate.
     #[arg(long, value_name = "N", requires = "target_bitrate")]
     pub fps: Option<f64>,
-    /// Reconstruction: uniform (offset + level × step) or codebook (Lloyd–Max values).
+    /// Reconstruction: uniform (offset + level × step) or codebook (Lloyd–Max values). Needs
+    /// a lossy target or the quantized method.
     #[arg(long, value_name = "KIND", default_value = "uniform", value_parser = QUANTIZERS)]
     pub quantizer: String,
     /// Uniform steps per tensor, per channel (index of the first dimension), or auto
-    /// (per channel when it pays, for --target-psnr and --target-bpe).
+    /// (per channel when it pays, for --target-psnr and --target-bpe). Needs a lossy target or
+    /// the quantized method.
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = CHANNEL_MODES)]
     pub channels: String,
     /// Rate–distortion optimized rounding of levels instead of nearest: fewer bits at equal
@@ -258,11 +269,12 @@ pub fn parse_method(s: &str) -> Result<MethodChoice, String> {
     })
 }
 
-/// Whether --method was given on the command line (else it is the default, auto).
-fn method_given() -> bool {
+/// Whether an option was given on the command line (else it has its default).
+fn option_given(option: &str) -> bool {
     std::env::args_os().any(|a| {
-        a.to_str()
-            .is_some_and(|a| a == "--method" || a.starts_with("--method="))
+        a.to_str().is_some_and(|a| {
+            a == option || a.strip_prefix(option).is_some_and(|r| r.starts_with('='))
+        })
     })
 }
 
@@ -383,6 +395,34 @@ fn npy_files_below(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 fn read_inputs(inputs: &[PathBuf], manifests: &mut Manifests) -> anyhow::Result<Vec<Layer>> {
     let mut layers = Vec::new();
     for input in inputs {
+        if crate::io::atomic::is_stdio(input) {
+            let bytes = crate::io::read_input(input)?;
+            if bytes.starts_with(b"\x93NUMPY") {
+                layers.push(Layer {
+                    name: "stdin".to_string(),
+                    frame: None,
+                    origin: "standard input".to_string(),
+                    tensor: npy::read_npy_from(&bytes[..]).context("standard input")?,
+                    kind_source: KindSource::NpyFile(input.clone()),
+                });
+            } else {
+                let tensors = safetensors::read_safetensors_from(&bytes)
+                    .context("standard input (neither .npy nor .safetensors)")?;
+                for (name, tensor) in tensors {
+                    layers.push(Layer {
+                        frame: None,
+                        origin: format!("standard input tensor {name:?}"),
+                        kind_source: KindSource::Safetensors {
+                            file: input.clone(),
+                            name: name.clone(),
+                        },
+                        name,
+                        tensor,
+                    });
+                }
+            }
+            continue;
+        }
         let meta =
             std::fs::metadata(input).with_context(|| format!("cannot open {}", input.display()))?;
         if meta.is_dir() {
@@ -615,11 +655,33 @@ pub fn default_kind(rank: usize) -> LayerKind {
     }
 }
 
+/// The coding method of a layer: its --layer-method, else --method; a lossy target without
+/// --method makes a float layer quantized.
+fn method_of(options: &Options, lossy: LossyOptions, layer: &NamedTensor<'_>) -> MethodChoice {
+    let given = options
+        .layer_methods
+        .iter()
+        .rev()
+        .find(|(n, _)| *n == layer.name)
+        .map(|(_, m)| *m);
+    let lossy_default = options.lossy.any_target() && !options.method_given;
+    match given.unwrap_or(options.method) {
+        MethodChoice::Quantized(_) => MethodChoice::Quantized(lossy),
+        MethodChoice::Auto
+            if lossy_default
+                && given.is_none()
+                && dfc_decoder::quant::model::is_float_type(layer.element_type) =>
+        {
+            MethodChoice::Quantized(lossy)
+        }
+        m => m,
+    }
+}
+
 /// The stream `dfc encode` writes for these tensors: one still image, or one access unit per
 /// frame when the tensors have frames.
 pub fn encode_tensors(layers: &[NamedTensor<'_>], options: &Options) -> anyhow::Result<Vec<u8>> {
     let lossy = options.lossy.options()?;
-    let lossy_default = options.lossy.any_target() && !options.method_given;
     let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
     check_names("--layer-method", &options.layer_methods, &names)?;
     if layers.iter().any(|l| l.frame.is_some()) && layers.iter().any(|l| l.frame.is_none()) {
@@ -628,23 +690,7 @@ pub fn encode_tensors(layers: &[NamedTensor<'_>], options: &Options) -> anyhow::
     let inputs: Vec<LayerInput<'_>> = layers
         .iter()
         .map(|layer| {
-            let given = options
-                .layer_methods
-                .iter()
-                .rev()
-                .find(|(n, _)| *n == layer.name)
-                .map(|(_, m)| *m);
-            let method = match given.unwrap_or(options.method) {
-                MethodChoice::Quantized(_) => MethodChoice::Quantized(lossy),
-                MethodChoice::Auto
-                    if lossy_default
-                        && given.is_none()
-                        && dfc_decoder::quant::model::is_float_type(layer.element_type) =>
-                {
-                    MethodChoice::Quantized(lossy)
-                }
-                m => m,
-            };
+            let method = method_of(options, lossy, layer);
             LayerInput {
                 name: layer.name.clone(),
                 kind: layer.kind,
@@ -692,9 +738,24 @@ pub fn encode_tensors(layers: &[NamedTensor<'_>], options: &Options) -> anyhow::
     Ok(encode_sequence(&frames, &config, &sequence)?)
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args, verbosity: crate::Verbosity) -> anyhow::Result<()> {
+    if args.inputs.iter().filter(|p| is_stdio(p)).count() > 1 {
+        bail!("standard input (-) can be read only once");
+    }
     let mut manifests = Manifests::default();
     let layers = read_inputs(&args.inputs, &mut manifests)?;
+    // The files read are the inputs; a refused output is said before the work.
+    let read: Vec<PathBuf> = args
+        .inputs
+        .iter()
+        .cloned()
+        .chain(layers.iter().filter_map(|l| match &l.kind_source {
+            KindSource::NpyFile(p) => Some(p.clone()),
+            KindSource::Safetensors { .. } => None,
+        }))
+        .collect();
+    let outputs = Outputs::new(args.force, &read);
+    outputs.check(&args.output)?;
     let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
     check_names("--kind", &args.kinds, &names)?;
     let mut tensors = Vec::with_capacity(layers.len());
@@ -715,12 +776,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let source = args
         .inputs
         .iter()
-        .map(|p| p.display().to_string())
+        .map(|p| crate::io::input_name(p))
         .collect::<Vec<_>>()
         .join(", ");
     let options = Options {
         method: args.method,
-        method_given: method_given(),
+        method_given: option_given("--method"),
         layer_methods: args.layer_methods,
         lossy: args.lossy,
         profile: args.profile,
@@ -730,11 +791,45 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         threads: args.threads,
         rap_period: args.rap_period,
     };
-    let out = args.output.display().to_string();
-    let stream = encode_tensors(&tensors, &options).with_context(|| out.clone())?;
-    crate::io::atomic::write_file(&args.output, &stream)?;
-    if !args.quiet {
-        print(&summary(&out, &stream, &tensors)?)?;
+    let lossy = options.lossy.options()?;
+    if !tensors
+        .iter()
+        .any(|t| matches!(method_of(&options, lossy, t), MethodChoice::Quantized(_)))
+    {
+        for (given, option) in [
+            (option_given("--quantizer"), "--quantizer"),
+            (option_given("--channels"), "--channels"),
+            (options.lossy.rdo, "--rdo"),
+        ] {
+            if given {
+                bail!("{option} applies to the quantized method, which no layer uses: give a lossy target (--bits, --qp, --target-psnr, --target-bpe) or --method quantized");
+            }
+        }
+    }
+    let to_stdout = is_stdio(&args.output);
+    let out = if to_stdout {
+        "standard output".to_string()
+    } else {
+        args.output.display().to_string()
+    };
+    // An encoder error about a layer names the file it came from.
+    let stream = encode_tensors(&tensors, &options).map_err(|e| {
+        let origin = e
+            .downcast_ref::<dfc_encoder::EncodeError>()
+            .and_then(|e| e.layer())
+            .and_then(|name| layers.iter().find(|l| l.name == name))
+            .map_or_else(|| "encoding".to_string(), |l| l.origin.clone());
+        e.context(origin)
+    })?;
+    outputs.write_file(&args.output, &stream)?;
+    if !verbosity.quiet {
+        let text = summary(&out, &stream, &tensors)?;
+        // With the stream on standard output, the summary goes to standard error.
+        if to_stdout {
+            eprint!("{text}");
+        } else {
+            print(&text)?;
+        }
     }
     Ok(())
 }

@@ -22,11 +22,13 @@ Examples:
   dfc inspect features.dfc --json     the same as JSON
   dfc inspect features.dfc --trace    every syntax element with its bit position
 
-Nothing is decompressed: the stream's structure, unit CRCs and unit order are checked as by the
-reference decoder, but not the decoded tensors or their hashes (use `dfc decode` for that). On a
-broken stream, what could be read is shown, then the error, and the exit status is 1.")]
+Nothing is decompressed: the stream's structure, unit CRCs, unit order and level limits are
+checked as by the reference decoder (with no layer selected, clause 8.6), but not the decoded
+tensors or their hashes (use `dfc decode` for that). --trace makes the same checks and reports
+the same error class and requirement. On a broken stream, what could be read is shown, then the
+error, and the exit status is 1. The input may be - (standard input).")]
 pub struct Args {
-    /// The stream to inspect, e.g. features.dfc.
+    /// The stream to inspect, e.g. features.dfc, or - for standard input.
     #[arg(value_name = "IN.dfc")]
     pub input: PathBuf,
 
@@ -39,14 +41,18 @@ pub struct Args {
     pub trace: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    let name = args.input.display().to_string();
-    let bytes = std::fs::read(&args.input).with_context(|| format!("cannot read {name}"))?;
+pub fn run(args: Args, _verbosity: crate::Verbosity) -> anyhow::Result<()> {
+    let name = crate::io::input_name(&args.input);
+    let bytes = crate::io::read_input(&args.input)?;
     if args.trace {
         let mut out = String::new();
-        let result = dfc_decoder::trace::trace(&bytes[..], &mut out);
+        let traced = dfc_decoder::trace::trace(&bytes[..], &mut out);
         print(&out)?;
-        return result.map_err(StreamError).with_context(|| name.clone());
+        // The trace only frames units; the verdict is the decoder's, as for plain inspect.
+        return match verdict(&bytes).or(traced.err()) {
+            Some(e) => Err(anyhow::Error::new(StreamError(e)).context(name)),
+            None => Ok(()),
+        };
     }
     let report = scan(&bytes);
     if args.json {
@@ -272,10 +278,7 @@ pub fn scan(bytes: &[u8]) -> Report {
     t.ratio = ratio(t.decoded_bytes, t.coded_bytes);
     t.stream_ratio = ratio(t.decoded_bytes, report.file_bytes);
 
-    // The reference decoder's verdict; with no layer selected it decompresses nothing.
-    let mut decoder = Decoder::new(bytes);
-    decoder.select_layers(std::iter::empty());
-    let verdict = decoder.decode_to_end().err().or(framing_error);
+    let verdict = verdict(bytes).or(framing_error);
     if let Some(e) = &verdict {
         let (unit, offset) = match e.location {
             Location::Identification => (None, None),
@@ -294,6 +297,13 @@ pub fn scan(bytes: &[u8]) -> Report {
     }
     report.decode_error = verdict;
     report
+}
+
+/// The reference decoder's verdict on a stream; with no layer selected it decompresses nothing.
+fn verdict(bytes: &[u8]) -> Option<DecodeError> {
+    let mut decoder = Decoder::new(bytes);
+    decoder.select_layers(std::iter::empty());
+    decoder.decode_to_end().err()
 }
 
 fn ratio(num: u64, den: u64) -> Option<f64> {

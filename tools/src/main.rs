@@ -4,8 +4,12 @@ use clap::Parser;
 
 fn main() {
     let cli = dfc_tools::Cli::parse();
-    if let Err(e) = dfc_tools::run(cli) {
-        eprintln!("dfc: {e:#}");
-        std::process::exit(1);
+    match dfc_tools::run(cli) {
+        Ok(true) => {}
+        Ok(false) => std::process::exit(3),
+        Err(e) => {
+            eprintln!("dfc: {e:#}");
+            std::process::exit(1);
+        }
     }
 }

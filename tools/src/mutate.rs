@@ -1,6 +1,5 @@
 //! `dfc mutate`: deterministic edits of a stream (the conformance suite's mutator).
 
-use anyhow::Context;
 use dfc_conformance::mutate::{apply_text, Units};
 use std::path::PathBuf;
 
@@ -45,27 +44,26 @@ Examples:
   dfc mutate in.dfc -o out.dfc crcflip:4
   dfc mutate in.dfc -o out.dfc 'insert:8=0x80:68656c6c6f' delete:5 append:00")]
 pub struct Args {
-    /// The stream to change.
+    /// The stream to change (- for standard input).
     #[arg(value_name = "IN.dfc")]
     pub input: PathBuf,
-    /// Where to write the changed stream.
+    /// Where to write the changed stream (- for standard output).
     #[arg(short, long, value_name = "OUT.dfc")]
     pub output: PathBuf,
     /// The operations, e.g. set:0.level_idc=20 crcflip:4.
     #[arg(value_name = "OP", required = true)]
     pub ops: Vec<String>,
-    /// Print nothing.
+    /// Replace the output if it exists.
     #[arg(short, long)]
-    pub quiet: bool,
+    pub force: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    let stream = std::fs::read(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
+pub fn run(args: Args, verbosity: crate::Verbosity) -> anyhow::Result<()> {
+    let stream = crate::io::read_input(&args.input)?;
     let out = apply_text(&stream, &args.ops)?;
-    std::fs::write(&args.output, &out)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
-    if !args.quiet {
+    crate::io::atomic::Outputs::new(args.force, std::slice::from_ref(&args.input))
+        .write_file(&args.output, &out)?;
+    if !verbosity.quiet && !crate::io::atomic::is_stdio(&args.output) {
         let units = Units::parse(&out);
         let tail = if units.tail.is_empty() {
             String::new()

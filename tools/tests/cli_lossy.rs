@@ -100,6 +100,7 @@ fn codebook_and_bits_and_refusals() {
             input.as_os_str(),
             OsStr::new("-o"),
             stream.as_os_str(),
+            OsStr::new("--force"),
         ];
         args.extend(extra.iter().map(OsStr::new));
         dfc(args)
@@ -132,6 +133,9 @@ fn codebook_and_bits_and_refusals() {
         &["--bits", "17"],
         &["--target-psnr", "inf"],
         &["--target-bpe", "0"],
+        // A quantizer without a lossy target or the quantized method would be ignored.
+        &["--quantizer", "codebook"],
+        &["--channels", "tensor"],
         &[
             "--method",
             "quantized",

@@ -19,6 +19,7 @@ fn encode(out: &Path, extra: &[&str]) -> u64 {
         input.as_os_str(),
         OsStr::new("-o"),
         out.as_os_str(),
+        OsStr::new("--force"),
     ];
     args.extend(extra.iter().map(OsStr::new));
     ok(dfc(args));
@@ -187,6 +188,7 @@ fn manifest_frames_make_a_sequence_of_flat_files() {
         OsStr::new("-o"),
         stream.as_os_str(),
         OsStr::new("--quiet"),
+        OsStr::new("--force"),
     ]));
     let report = inspect_json(&stream);
     assert_eq!(report["layers"][0]["name"], "bikes/res4f");

@@ -61,8 +61,8 @@ pub struct Args {
     /// and reports the mean.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.05)]
     pub min_time: f64,
-    /// No progress bar.
-    #[arg(long)]
+    /// No progress bar (set by the global -q/--quiet).
+    #[arg(skip)]
     pub quiet: bool,
 }
 

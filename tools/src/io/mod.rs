@@ -6,7 +6,7 @@ pub mod names;
 pub mod npy;
 pub mod safetensors;
 
-use dfc_decoder::{DecodeError, ElementType, Location};
+use dfc_decoder::{DecodeError, ElementType};
 use std::fmt;
 
 /// A tensor in the canonical layout of the spec (clause 8.4): little-endian elements, C order.
@@ -36,24 +36,10 @@ impl fmt::Display for StreamError {
     }
 }
 
-/// `unit N (byte B): message [class, REQ-x-y]` for a decoding error.
+/// `unit N (byte B), layer "name" frame F: message [class, REQ-x-y]` for a decoding error
+/// (its `Display`, which includes the I/O error of class `io`).
 pub fn error_text(e: &DecodeError) -> String {
-    let mut s = match e.location {
-        Location::Identification => "identification".to_string(),
-        // The decoder's marker for "after the last unit that was read".
-        Location::Unit {
-            index: u64::MAX,
-            offset,
-        } => {
-            format!("after the last unit (byte {offset})")
-        }
-        Location::Unit { index, offset } => format!("unit {index} (byte {offset})"),
-    };
-    s.push_str(&format!(": {} [{}, {}]", e.message, e.class, e.requirement));
-    if let Some(source) = &e.source {
-        s.push_str(&format!(": {source}"));
-    }
-    s
+    e.to_string()
 }
 
 impl std::error::Error for StreamError {}
@@ -61,6 +47,42 @@ impl std::error::Error for StreamError {}
 impl From<DecodeError> for StreamError {
     fn from(e: DecodeError) -> Self {
         StreamError(e)
+    }
+}
+
+/// The whole content of an input file, or of standard input for `-`.
+pub fn read_input(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    if atomic::is_stdio(path) {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .context("cannot read standard input")?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
+/// An input as a reader: a buffered file, or standard input for `-`.
+pub fn open_input(path: &std::path::Path) -> anyhow::Result<Box<dyn std::io::Read>> {
+    use anyhow::Context;
+    if atomic::is_stdio(path) {
+        return Ok(Box::new(std::io::BufReader::with_capacity(
+            1 << 16,
+            std::io::stdin(),
+        )));
+    }
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
+}
+
+/// How an input is named in messages: its path, or "standard input".
+pub fn input_name(path: &std::path::Path) -> String {
+    if atomic::is_stdio(path) {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
     }
 }
 

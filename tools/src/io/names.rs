@@ -5,35 +5,16 @@ use anyhow::bail;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
-/// The relative path (without extension) for a layer name, or why the name cannot be one:
-/// empty, absolute, a `.`, `..` or empty component, a backslash or a NUL.
+/// The relative path (without extension) for a layer name, or why the name cannot be one
+/// (the rule of [`dfc_decoder::names::output_name_problem`]).
 pub fn layer_path(name: &str) -> anyhow::Result<PathBuf> {
-    let refuse = |why: &str| -> anyhow::Result<PathBuf> {
-        bail!("layer name {name:?} cannot be used as a file name: {why}")
-    };
-    if name.is_empty() {
-        return refuse("it is empty");
+    if let Some(why) = dfc_decoder::names::output_name_problem(name) {
+        bail!("layer name {name:?} cannot be used as a file name: {why}");
     }
-    if name.contains('\0') {
-        return refuse("it contains NUL");
-    }
-    if name.contains('\\') {
-        return refuse("it contains a backslash");
-    }
-    if name.starts_with('/') {
-        return refuse("it is an absolute path");
-    }
-    let mut path = PathBuf::new();
-    for component in name.split('/') {
-        match component {
-            "" => return refuse("it has an empty path component"),
-            "." | ".." => return refuse(&format!("it has a {component:?} path component")),
-            c => path.push(c),
-        }
-    }
+    let path: PathBuf = name.split('/').collect();
     // Belt and braces: the path must be made of normal components only.
     if !path.components().all(|c| matches!(c, Component::Normal(_))) {
-        return refuse("it is not a plain relative path");
+        bail!("layer name {name:?} cannot be used as a file name: it is not a plain relative path");
     }
     Ok(path)
 }

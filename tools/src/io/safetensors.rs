@@ -1,10 +1,10 @@
-//! .safetensors files via the `safetensors` crate: every tensor of a file in, or many tensors out.
+//! .safetensors files via the `safetensors` crate: every tensor of a file in (the output is
+//! assembled by `dfc decode`, which streams it).
 
 use super::Tensor;
 use ::safetensors::{Dtype, SafeTensors};
 use anyhow::{bail, Context};
 use dfc_decoder::ElementType;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// The DFC element type of a safetensors dtype.
@@ -67,26 +67,4 @@ pub fn read_safetensors_from(bytes: &[u8]) -> anyhow::Result<Vec<(String, Tensor
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
-}
-
-/// The content of a .safetensors file holding `tensors` (names must be distinct), with
-/// `metadata` as its `__metadata__` when not empty.
-pub fn to_safetensors_bytes(
-    tensors: &[(String, &Tensor)],
-    metadata: HashMap<String, String>,
-) -> anyhow::Result<Vec<u8>> {
-    let views = tensors
-        .iter()
-        .map(|(name, t)| {
-            let view = ::safetensors::tensor::TensorView::new(
-                dtype_of(t.element_type),
-                t.shape.iter().map(|&d| d as usize).collect(),
-                &t.data,
-            )
-            .with_context(|| format!("tensor {name:?}"))?;
-            Ok((name.clone(), view))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let metadata = (!metadata.is_empty()).then_some(metadata);
-    ::safetensors::serialize(views, metadata).context("cannot build the .safetensors file")
 }

@@ -161,8 +161,8 @@ pub struct Args {
     /// Task fidelity: smallest edge-map PSNR in dB (edge_psnr_db) that counts as unchanged.
     #[arg(long, value_name = "DB", default_value_t = 40.0)]
     pub min_edge_psnr: f64,
-    /// No progress bar.
-    #[arg(long)]
+    /// No progress bar (set by the global -q/--quiet).
+    #[arg(skip)]
     pub quiet: bool,
 }
 
