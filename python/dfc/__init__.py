@@ -236,16 +236,9 @@ def _array(element_type: str, shape: List[int], raw: np.ndarray) -> np.ndarray:
     return raw.view(_dtype(element_type)).reshape(shape)
 
 
-def decode_frames(
-    data: Source,
-    *,
-    layers: Optional[Sequence[str]] = None,
-    start_frame: Optional[int] = None,
-    threads: Optional[int] = None,
-) -> List[Tuple[int, Dict[str, np.ndarray]]]:
-    """Decodes a stream into (frame_index, {layer name: array}) per frame, in stream order (a
-    still-image stream has one frame, 0). See `decode` for the arguments."""
-    _, tensors = _dfc.decode_stream(
+def _decode(data, layers, start_frame, threads) -> Tuple[bool, List[Tuple[int, Dict[str, np.ndarray]]]]:
+    """Whether the stream is a sequence, and its tensors grouped by frame in stream order."""
+    sequence, tensors = _dfc.decode_stream(
         _read(data),
         layers=None if layers is None else list(layers),
         start_frame=start_frame,
@@ -256,7 +249,19 @@ def decode_frames(
         if not frames or frames[-1][0] != frame:
             frames.append((frame, {}))
         frames[-1][1][name] = _array(element_type, shape, raw)
-    return frames
+    return sequence, frames
+
+
+def decode_frames(
+    data: Source,
+    *,
+    layers: Optional[Sequence[str]] = None,
+    start_frame: Optional[int] = None,
+    threads: Optional[int] = None,
+) -> List[Tuple[int, Dict[str, np.ndarray]]]:
+    """Decodes a stream into (frame_index, {layer name: array}) per frame, in stream order (a
+    still-image stream has one frame, 0). See `decode` for the arguments."""
+    return _decode(data, layers, start_frame, threads)[1]
 
 
 def decode(
@@ -269,7 +274,8 @@ def decode(
     """Decodes a stream, as ``dfc decode`` does.
 
     Returns a dict layer name -> array for a still-image stream, and for a sequence (a stream
-    with access units) a list of such dicts, one per decoded frame in stream order
+    with access units, or tensors of several frames) a list of such dicts, one per decoded
+    frame in stream order
     (`decode_frames` gives their frame indices). Arrays are writeable NumPy arrays over the
     decoder's own buffers.
 
@@ -285,23 +291,10 @@ def decode(
         DecodeError: the stream breaks a requirement (`.requirement`, `.error_class`, `.unit`).
         ValueError: no such layer, or no random-access point at or before `start_frame`.
     """
-    stream = _read(data)
-    sequence, tensors = _dfc.decode_stream(
-        stream,
-        layers=None if layers is None else list(layers),
-        start_frame=start_frame,
-        threads=_threads(threads),
-    )
-    if not sequence:
-        return {name: _array(t, shape, raw) for _, name, t, shape, raw in tensors}
-    frames: List[Dict[str, np.ndarray]] = []
-    last = None
-    for frame, name, element_type, shape, raw in tensors:
-        if frame != last:
-            frames.append({})
-            last = frame
-        frames[-1][name] = _array(element_type, shape, raw)
-    return frames
+    sequence, frames = _decode(data, layers, start_frame, threads)
+    if not sequence and len(frames) <= 1:
+        return frames[0][1] if frames else {}
+    return [tensors for _, tensors in frames]
 
 
 class Decoder:
