@@ -33,6 +33,8 @@ fn decode_error(py: Python<'_>, e: &DecodeError) -> PyErr {
                 unit,
                 offset,
                 e.message.clone(),
+                e.layer.clone(),
+                e.frame_index,
             ))
         });
     match made {

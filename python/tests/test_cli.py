@@ -86,3 +86,22 @@ def test_inspect_is_the_cli_json(dfc_cli, tmp_path):
     assert report["error"]["class"] == "truncated"
     cli = subprocess.run([*dfc_cli.command, "inspect", "--json", str(broken)], capture_output=True)
     assert cli.returncode == 1 and json.loads(cli.stdout) == report
+
+
+def test_decode_errors_name_the_layer_and_frame(dfc_cli, tmp_path):
+    frames = [{"a": np.arange(12, dtype=np.float32), "b": np.ones(20, np.float32)} for _ in range(3)]
+    path = tmp_path / "s.dfc"
+    path.write_bytes(dfc.encode(frames, method="raw"))
+    unit = next(
+        u for u in dfc.inspect(path)["units"] if u["summary"].startswith("layer 1 frame 2,")
+    )
+    # The last payload byte of layer b's frame 2, with a correct unit CRC: the tensor hash fails.
+    damaged = tmp_path / "damaged.dfc"
+    dfc_cli("mutate", path, "-o", damaged, "--quiet", f"pwrite:{unit['index']}@{unit['payload_size'] - 1}=7f")
+    with pytest.raises(dfc.DecodeError) as raised:
+        dfc.decode(damaged)
+    e = raised.value
+    assert (e.error_class, e.requirement, e.layer, e.frame) == ("corrupt", "REQ-8.5-1", "b", 2)
+    with pytest.raises(dfc.DecodeError) as streamed:
+        list(dfc.Decoder(damaged))
+    assert (streamed.value.layer, streamed.value.frame) == ("b", 2)
