@@ -54,19 +54,40 @@ pub fn write(t: ElementType, shape: &[u32], data: &[u8]) -> Vec<u8> {
 /// A parsed .npy file: (descr, fortran_order, shape, data bytes after the header).
 pub type Parsed<'a> = (String, bool, Vec<u32>, &'a [u8]);
 
-/// Parses a .npy file.
-pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, String> {
+/// The header fields of a .npy file read in chunks, with its data's length and SHA-256.
+#[derive(Clone, Debug)]
+pub struct Header {
+    pub descr: String,
+    pub fortran: bool,
+    pub shape: Vec<u32>,
+    pub data_len: u64,
+    pub sha256: String,
+}
+
+/// Where the header of a .npy file ends (its magic, version, length and text), from its first
+/// 10 bytes (version 1) or 12 (versions 2 and 3).
+pub fn header_end(bytes: &[u8]) -> Result<usize, String> {
+    header_span(bytes).map(|(start, len)| start + len)
+}
+
+/// (start, length) of a .npy header's text.
+fn header_span(bytes: &[u8]) -> Result<(usize, usize), String> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err("not a .npy file (no \\x93NUMPY magic)".into());
     }
-    let (len, start): (usize, usize) = match bytes[6] {
-        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+    match bytes[6] {
+        1 => Ok((10, usize::from(u16::from_le_bytes([bytes[8], bytes[9]])))),
+        2 | 3 if bytes.len() >= 12 => Ok((
             12,
-        ),
-        v => return Err(format!(".npy format version {v} is not supported")),
-    };
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+        )),
+        v => Err(format!(".npy format version {v} is not supported")),
+    }
+}
+
+/// Parses a .npy file.
+pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, String> {
+    let (start, len) = header_span(bytes)?;
     let end = start
         .checked_add(len)
         .filter(|&e| e <= bytes.len())

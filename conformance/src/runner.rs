@@ -385,23 +385,71 @@ impl Drop for TempDir {
 /// The outcome of running a command with a time limit.
 struct Finished {
     status: Option<std::process::ExitStatus>,
+    /// The start and the end of its standard error, at most [`STDERR_KEPT`] bytes each.
     stderr: String,
     timed_out: bool,
 }
 
+/// Bytes of a decoder's standard error kept from its start and from its end.
+pub const STDERR_KEPT: usize = 16 << 10;
+
+/// Reads `pipe` to its end, keeping its first and last [`STDERR_KEPT`] bytes.
+fn bounded_read(mut pipe: impl Read) -> Vec<u8> {
+    let mut head = Vec::new();
+    let mut tail = std::collections::VecDeque::new();
+    let mut skipped = false;
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = match pipe.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let mut chunk = &buf[..n];
+        if head.len() < STDERR_KEPT {
+            let take = chunk.len().min(STDERR_KEPT - head.len());
+            head.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+        }
+        tail.extend(chunk.iter().copied());
+        while tail.len() > STDERR_KEPT {
+            tail.pop_front();
+            skipped = true;
+        }
+    }
+    if skipped {
+        head.extend_from_slice(b"\n[...]\n");
+    }
+    head.extend(tail);
+    head
+}
+
+/// Kills every process of the group led by `child` (the decoder and anything it started).
+fn kill_group(child: &std::process::Child) {
+    #[cfg(unix)]
+    {
+        if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = child;
+}
+
 fn run_command(command: &str, timeout: Duration) -> std::io::Result<Finished> {
-    let mut child = Command::new("sh")
-        .arg("-c")
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut stderr_pipe = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr_pipe.read_to_end(&mut buf);
-        buf
+        .stderr(Stdio::piped());
+    // Its own process group, so that a timeout stops whatever the command started.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.spawn()?;
+    let stderr_pipe = child.stderr.take().expect("piped");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(bounded_read(stderr_pipe));
     });
     let start = Instant::now();
     let mut timed_out = false;
@@ -410,6 +458,7 @@ fn run_command(command: &str, timeout: Duration) -> std::io::Result<Finished> {
             break Some(status);
         }
         if start.elapsed() > timeout {
+            kill_group(&child);
             let _ = child.kill();
             let _ = child.wait();
             timed_out = true;
@@ -417,10 +466,14 @@ fn run_command(command: &str, timeout: Duration) -> std::io::Result<Finished> {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    let stderr = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
+    // Children left behind would keep the pipe open: they are stopped too.
+    kill_group(&child);
+    let stderr = receiver
+        .recv_timeout(Duration::from_secs(2))
+        .unwrap_or_default();
     Ok(Finished {
         status,
-        stderr,
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
         timed_out,
     })
 }
@@ -575,6 +628,50 @@ fn npy_files(dir: &Path) -> Vec<String> {
     out
 }
 
+/// Longest .npy header accepted from a decoder under test.
+const MAX_NPY_HEADER: u64 = 64 << 10;
+
+/// An output .npy file: its header fields, its data length, and the SHA-256 of its data,
+/// read in chunks. A file longer than the expected tensor and a header is not read.
+fn read_output(path: &Path, expected_bytes: u64) -> Result<npy::Header, String> {
+    let mut file = std::fs::File::open(path).map_err(|_| "missing".to_string())?;
+    let len = file.metadata().map_err(|e| e.to_string())?.len();
+    if len > expected_bytes + MAX_NPY_HEADER {
+        return Err(format!(
+            "{len} bytes, more than the expected {expected_bytes} data bytes and a .npy header"
+        ));
+    }
+    let mut prefix = vec![0u8; 12.min(len as usize)];
+    file.read_exact(&mut prefix).map_err(|e| e.to_string())?;
+    let header_end = npy::header_end(&prefix)?;
+    if header_end as u64 > len.min(MAX_NPY_HEADER) {
+        return Err(".npy header runs past the end of the file".into());
+    }
+    prefix.resize(header_end, 0);
+    file.read_exact(&mut prefix[12.min(header_end)..])
+        .map_err(|e| e.to_string())?;
+    let (descr, fortran, shape, _) = npy::parse(&prefix)?;
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    let mut data_len = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        data_len += n as u64;
+    }
+    Ok(npy::Header {
+        descr,
+        fortran,
+        shape,
+        data_len,
+        sha256: crate::hex::encode(&hash.finalize()[..]),
+    })
+}
+
 /// Checks the `.npy` outputs of an external decoder against the expected tensors.
 fn check_outputs(
     tensors: &[ExpectedTensor],
@@ -584,44 +681,39 @@ fn check_outputs(
 ) {
     for t in tensors {
         let what = format!("{} (layer {} frame {})", t.file, t.name, t.frame_index);
-        let bytes = match std::fs::read(outdir.join(&t.file)) {
-            Ok(b) => b,
-            Err(_) => {
-                details.push(format!("{what}: missing"));
-                continue;
-            }
-        };
-        let (descr, fortran, shape, data) = match npy::parse(&bytes) {
-            Ok(p) => p,
+        let found = match read_output(&outdir.join(&t.file), t.bytes) {
+            Ok(h) => h,
             Err(e) => {
                 details.push(format!("{what}: {e}"));
                 continue;
             }
         };
         let t_type = ElementType::from_name(&t.element_type).expect("a defined element type");
-        if !npy::descr_matches(&descr, t_type) {
+        if !npy::descr_matches(&found.descr, t_type) {
             details.push(format!(
-                "{what}: descr {descr:?} instead of {:?}",
+                "{what}: descr {:?} instead of {:?}",
+                found.descr,
                 npy::descr(t_type)
             ));
         }
-        if fortran && shape.len() > 1 {
+        if found.fortran && found.shape.len() > 1 {
             details.push(format!("{what}: fortran_order is True (C order expected)"));
         }
-        if shape != t.shape {
-            details.push(format!("{what}: shape {shape:?} instead of {:?}", t.shape));
+        if found.shape != t.shape {
+            details.push(format!(
+                "{what}: shape {:?} instead of {:?}",
+                found.shape, t.shape
+            ));
         }
-        if data.len() as u64 != t.bytes {
+        if found.data_len != t.bytes {
             details.push(format!(
                 "{what}: {} data bytes instead of {}",
-                data.len(),
-                t.bytes
+                found.data_len, t.bytes
             ));
-        } else if sha256_hex(data) != t.sha256 {
+        } else if found.sha256 != t.sha256 {
             details.push(format!(
                 "{what}: the data bytes differ from the expected tensor (SHA-256 {} instead of {})",
-                sha256_hex(data),
-                t.sha256
+                found.sha256, t.sha256
             ));
         }
     }

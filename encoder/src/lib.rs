@@ -18,8 +18,8 @@ pub use lossy::{
     SequenceState, StepScale, RDO_LAMBDA_SCALE,
 };
 pub use methods::{
-    encode_payload, is_non_negative, lzma_dict_size, TensorRef, BZIP2_LEVEL, DEFLATE_LEVEL,
-    LZMA_PRESET,
+    encode_payload, encode_payload_within, is_non_negative, lzma_dict_size, TensorRef, BZIP2_LEVEL,
+    DEFLATE_LEVEL, LZMA_PRESET,
 };
 pub use native::{
     encode_native, encode_native_with_reference, native_cost_breakdown, rows_per_slice,
@@ -27,7 +27,8 @@ pub use native::{
 };
 pub use sequence::{encode_sequence, FrameInput, Prediction, SequenceOptions};
 pub use stream::{
-    choose_method, encode_stream, CodedTensor, EncodeError, EncoderConfig, LayerInput, MethodChoice,
+    choose_method, encode_stream, smallest_lossless, CodedTensor, EncodeError, EncoderConfig,
+    LayerInput, MethodChoice,
 };
 
 /// The encoder's version, recorded by tools that generate golden streams.

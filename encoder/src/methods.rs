@@ -42,45 +42,70 @@ pub fn is_non_negative(element_type: ElementType, data: &[u8]) -> bool {
 /// If `method` is [`CodingMethod::Quantized`]: lossy coding takes options, use
 /// [`crate::encode_quantized`].
 pub fn encode_payload(method: CodingMethod, tensor: &TensorRef<'_>, threads: usize) -> Vec<u8> {
+    encode_payload_within(method, tensor, threads, usize::MAX).expect("no limit")
+}
+
+/// Like [`encode_payload`], but gives up (`None`) as soon as the payload is known to be longer
+/// than `limit` bytes: the byte compressors are fed in chunks and their output only grows.
+pub fn encode_payload_within(
+    method: CodingMethod,
+    tensor: &TensorRef<'_>,
+    threads: usize,
+    limit: usize,
+) -> Option<Vec<u8>> {
     let data = tensor.data;
+    let within = |p: Vec<u8>| (p.len() <= limit).then_some(p);
     match method {
-        CodingMethod::Native => crate::native::encode_native(
+        CodingMethod::Native => within(crate::native::encode_native(
             tensor.element_type,
             tensor.shape,
             is_non_negative(tensor.element_type, data),
             data,
             threads,
-        ),
-        CodingMethod::Raw => data.to_vec(),
+        )),
+        CodingMethod::Raw => (data.len() <= limit).then(|| data.to_vec()),
         CodingMethod::Zlib => {
-            let mut e = flate2::write::ZlibEncoder::new(
+            let e = flate2::write::ZlibEncoder::new(
                 Vec::with_capacity(data.len() / 2),
                 flate2::Compression::new(DEFLATE_LEVEL),
             );
-            e.write_all(data).expect("writing to a Vec");
-            e.finish().expect("writing to a Vec")
+            within(feed(e, data, limit, |e| e.get_ref().len())?.finish().ok()?)
         }
         CodingMethod::Gzip => {
-            let mut e = flate2::GzBuilder::new().mtime(0).write(
+            let e = flate2::GzBuilder::new().mtime(0).write(
                 Vec::with_capacity(data.len() / 2),
                 flate2::Compression::new(DEFLATE_LEVEL),
             );
-            e.write_all(data).expect("writing to a Vec");
-            e.finish().expect("writing to a Vec")
+            within(feed(e, data, limit, |e| e.get_ref().len())?.finish().ok()?)
         }
         CodingMethod::Bzip2 => {
-            let mut e = bzip2::write::BzEncoder::new(
+            let e = bzip2::write::BzEncoder::new(
                 Vec::with_capacity(data.len() / 2),
                 bzip2::Compression::new(BZIP2_LEVEL),
             );
-            e.write_all(data).expect("writing to a Vec");
-            e.finish().expect("writing to a Vec")
+            within(feed(e, data, limit, |e| e.get_ref().len())?.finish().ok()?)
         }
-        CodingMethod::Lzma => encode_lzma(data),
+        CodingMethod::Lzma => encode_lzma(data, limit),
         CodingMethod::Quantized => {
             panic!("encode_payload codes lossless methods; use encode_quantized")
         }
     }
+}
+
+/// Writes `data` to a compressor in chunks; `None` once its output passes `limit` bytes.
+fn feed<W: Write>(
+    mut encoder: W,
+    data: &[u8],
+    limit: usize,
+    output_len: impl Fn(&W) -> usize,
+) -> Option<W> {
+    for chunk in data.chunks(1 << 16) {
+        encoder.write_all(chunk).expect("writing to a Vec");
+        if output_len(&encoder) > limit {
+            return None;
+        }
+    }
+    Some(encoder)
 }
 
 /// LZMA dictionary for a tensor of `len` bytes: the smallest power of two that holds it,
@@ -89,11 +114,13 @@ pub fn lzma_dict_size(len: usize) -> u32 {
     (len.max(1).next_power_of_two()).clamp(1 << 12, 1 << 23) as u32
 }
 
-fn encode_lzma(data: &[u8]) -> Vec<u8> {
+fn encode_lzma(data: &[u8], limit: usize) -> Option<Vec<u8>> {
     let mut options = xz2::stream::LzmaOptions::new_preset(LZMA_PRESET).expect("preset 6 exists");
     options.dict_size(lzma_dict_size(data.len()));
     let mut stream = xz2::stream::Stream::new_lzma_encoder(&options).expect("valid LZMA options");
-    let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    // Output space grows by doubling from what could still win, so that a payload past
+    // `limit` is given up early.
+    let mut out = Vec::with_capacity(limit.saturating_add(64).min(data.len() / 2 + 64));
     let mut input = data;
     loop {
         if out.capacity() - out.len() < 4096 {
@@ -104,13 +131,16 @@ fn encode_lzma(data: &[u8]) -> Vec<u8> {
             .process_vec(input, &mut out, xz2::stream::Action::Finish)
             .expect("LZMA encoding of a buffer does not fail");
         input = &input[(stream.total_in() - before_in) as usize..];
+        if out.len() > limit {
+            return None;
+        }
         if status == xz2::stream::Status::StreamEnd {
             break;
         }
     }
     // liblzma writes "size unknown" and the end marker, as clause 8.3.5 requires.
     debug_assert_eq!(out[5..LZMA_HEADER_BYTES], [0xFF; 8]);
-    out
+    Some(out)
 }
 
 #[cfg(test)]

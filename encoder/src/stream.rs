@@ -293,14 +293,10 @@ pub fn choose_method(
                 threads,
             )
         }
-        MethodChoice::Auto => lossless(
-            profile
-                .methods()
-                .filter(|m| m.is_lossless())
-                .map(|m| (m, payload(m)))
-                .min_by_key(|(m, p)| (p.len(), m.code()))
-                .expect("every profile allows raw"),
-        ),
+        MethodChoice::Auto => lossless(smallest_lossless(profile, |m, limit| match m {
+            CodingMethod::Native => Some(payload(m)).filter(|p| p.len() <= limit),
+            _ => crate::methods::encode_payload_within(m, tensor, threads, limit),
+        })),
         MethodChoice::Quantized(options) => {
             let (payload, decoded) =
                 encode_quantized_with_output(tensor, non_negative, &options, threads)?;
@@ -311,6 +307,35 @@ pub fn choose_method(
             }
         }
     })
+}
+
+/// The smallest payload of the lossless methods `profile` allows, the lower method code on a
+/// tie (what `auto` means), trying only candidates that can still win: `code(m, limit)` gives
+/// up once a payload is longer than `limit`. The fast methods go first, so that the slow ones
+/// (lzma, bzip2) usually stop early; gzip is skipped where zlib is allowed, as its payload is
+/// zlib's DEFLATE data with 12 more bytes of framing (Annex C).
+pub fn smallest_lossless(
+    profile: Profile,
+    mut code: impl FnMut(CodingMethod, usize) -> Option<Vec<u8>>,
+) -> (CodingMethod, Vec<u8>) {
+    use CodingMethod::*;
+    let allowed = |m: CodingMethod| profile.allows_method(m) && m.is_lossless();
+    let mut best: Option<(CodingMethod, Vec<u8>)> = None;
+    for m in [Native, Zlib, Raw, Lzma, Bzip2, Gzip] {
+        if !allowed(m) || (m == Gzip && allowed(Zlib)) {
+            continue;
+        }
+        let limit = match &best {
+            None => usize::MAX,
+            // An equal length wins only with a lower code.
+            Some((b, p)) if m.code() < b.code() => p.len(),
+            Some((_, p)) => p.len().saturating_sub(1),
+        };
+        if let Some(p) = code(m, limit) {
+            best = Some((m, p));
+        }
+    }
+    best.expect("every profile allows raw")
 }
 
 /// The canonical bytes of a float tensor's decoded values (exact in `element_type`).

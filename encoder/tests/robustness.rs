@@ -6,8 +6,14 @@ mod common;
 use dfc_decoder::syntax::{
     FeatureData, Identification, LayerParameters, SequenceHeader, SyntaxStructure, Unit,
 };
-use dfc_decoder::{decode_all, CodingMethod, ElementType, ErrorClass, LayerKind, UnitType};
-use dfc_encoder::{encode_stream, EncoderConfig, LayerInput, MethodChoice};
+use dfc_decoder::{
+    decode_all, CodingMethod, DecodeOptions, DecodedTensor, Decoder, ElementType, ErrorClass,
+    LayerKind, UnitType,
+};
+use dfc_encoder::{
+    encode_sequence, encode_stream, EncoderConfig, FrameInput, LayerInput, LossyOptions,
+    MethodChoice, SequenceOptions,
+};
 
 fn small_stream() -> (Vec<u8>, Vec<Vec<u8>>) {
     let a = common::tensor(ElementType::Float32, &[2, 3, 4], true);
@@ -37,15 +43,103 @@ fn small_stream() -> (Vec<u8>, Vec<Vec<u8>>) {
     (encode_stream(&layers, &config).unwrap(), vec![a, b])
 }
 
+/// The streams the damage tests run on: zlib and raw layers; a native and a quantized layer;
+/// a sequence of three frames with inter prediction (native and quantized).
+fn streams() -> Vec<(&'static str, Vec<u8>)> {
+    let f = common::tensor(ElementType::Float32, &[2, 3, 4], false);
+    let u = common::tensor(ElementType::Uint8, &[4, 5], false);
+    let input = |name: &str, t: ElementType, shape: &[u32], data, method| LayerInput {
+        name: name.into(),
+        kind: LayerKind::Conv,
+        element_type: t,
+        shape: shape.to_vec(),
+        data,
+        method,
+    };
+    let quantized = MethodChoice::Quantized(LossyOptions::default());
+    let native = MethodChoice::Fixed(CodingMethod::Native);
+    let coded = encode_stream(
+        &[
+            input("n", ElementType::Uint8, &[4, 5], &u, native),
+            input("q", ElementType::Float32, &[2, 3, 4], &f, quantized),
+        ],
+        &EncoderConfig::default(),
+    )
+    .unwrap();
+    let frames: Vec<Vec<u8>> = (0..3u8)
+        .map(|k| u.iter().map(|&x| x.wrapping_add(k)).collect())
+        .collect();
+    let float_frames: Vec<Vec<u8>> = (0..3)
+        .map(|k| {
+            f.chunks(4)
+                .flat_map(|c| {
+                    (f32::from_le_bytes(c.try_into().unwrap()) + k as f32 * 0.01).to_le_bytes()
+                })
+                .collect()
+        })
+        .collect();
+    let sequence = encode_sequence(
+        &(0..3)
+            .map(|k| FrameInput {
+                frame_index: k as u32,
+                layers: vec![
+                    input("n", ElementType::Uint8, &[4, 5], &frames[k], native),
+                    input(
+                        "q",
+                        ElementType::Float32,
+                        &[2, 3, 4],
+                        &float_frames[k],
+                        quantized,
+                    ),
+                ],
+            })
+            .collect::<Vec<_>>(),
+        &EncoderConfig::default(),
+        &SequenceOptions {
+            rap_period: 2,
+            ..SequenceOptions::default()
+        },
+    )
+    .unwrap();
+    vec![
+        ("zlib+raw", small_stream().0),
+        ("native+quantized", coded),
+        ("sequence", sequence),
+    ]
+}
+
+/// Decodes with damaged units passed over (Annex E): the tensors output and the failures.
+fn decode_resilient(stream: &[u8]) -> (Vec<DecodedTensor>, usize, Option<ErrorClass>) {
+    let options = DecodeOptions {
+        skip_damaged_units: true,
+        ..DecodeOptions::default()
+    };
+    let mut decoder = Decoder::with_options(stream, options);
+    let mut tensors = Vec::new();
+    let fatal = loop {
+        match decoder.next_tensor() {
+            Ok(Some(t)) => tensors.push(t),
+            Ok(None) => break None,
+            Err(e) => break Some(e.class),
+        }
+    };
+    (tensors, decoder.take_damage().len(), fatal)
+}
+
 #[test]
 fn every_truncation_is_reported_as_truncated() {
-    let (stream, _) = small_stream();
+    for (what, stream) in streams() {
+        every_truncation_of(what, &stream);
+    }
+}
+
+fn every_truncation_of(what: &str, stream: &[u8]) {
     for len in 0..stream.len() {
         let err = decode_all(&stream[..len]).expect_err("a strict prefix must not decode");
         assert_eq!(
             err.class,
             ErrorClass::Truncated,
-            "prefix of {len} bytes: {err}"
+            "{what}: prefix of {len} bytes: {err}"
         );
         assert_eq!(err.requirement, "REQ-7.2-5");
     }
@@ -53,10 +147,15 @@ fn every_truncation_is_reported_as_truncated() {
 
 #[test]
 fn every_single_bit_flip_is_rejected() {
-    let (stream, _) = small_stream();
-    assert!(decode_all(&stream).is_ok());
+    for (what, stream) in streams() {
+        every_bit_flip_of(what, &stream);
+    }
+}
+
+fn every_bit_flip_of(what: &str, stream: &[u8]) {
+    assert!(decode_all(stream).is_ok(), "{what}");
     for bit in 0..stream.len() * 8 {
-        let mut damaged = stream.clone();
+        let mut damaged = stream.to_vec();
         damaged[bit / 8] ^= 1 << (bit % 8);
         let err = decode_all(&damaged).expect_err("a flipped bit must be caught");
         let expected: &[ErrorClass] = if bit < 32 {
@@ -73,8 +172,35 @@ fn every_single_bit_flip_is_rejected() {
                 ErrorClass::LimitExceeded,
             ]
         };
-        assert!(expected.contains(&err.class), "bit {bit}: {err}");
+        assert!(expected.contains(&err.class), "{what}: bit {bit}: {err}");
         assert!(err.requirement.starts_with("REQ-"));
+    }
+}
+
+#[test]
+fn passing_over_damaged_units_outputs_only_exact_tensors() {
+    // Annex E: whatever bit is flipped, every tensor output with skip_damaged_units is the
+    // intact stream's tensor of that layer and frame, and each loss is reported.
+    for (what, stream) in streams() {
+        let (_, intact) = decode_all(&stream).unwrap();
+        let mut partial = 0;
+        for bit in 48..stream.len() * 8 {
+            let mut damaged = stream.clone();
+            damaged[bit / 8] ^= 1 << (bit % 8);
+            let (tensors, failures, fatal) = decode_resilient(&damaged);
+            assert!(failures > 0 || fatal.is_some(), "{what}: bit {bit}");
+            for t in &tensors {
+                let want = intact
+                    .iter()
+                    .find(|i| (i.layer_id, i.frame_index) == (t.layer_id, t.frame_index))
+                    .unwrap_or_else(|| panic!("{what}: bit {bit}: an extra tensor"));
+                assert_eq!(t.data, want.data, "{what}: bit {bit}: layer {}", t.layer_id);
+            }
+            if fatal.is_none() && !tensors.is_empty() && tensors.len() < intact.len() {
+                partial += 1;
+            }
+        }
+        assert!(partial > 0, "{what}: no flip left a partial decode");
     }
 }
 

@@ -24,14 +24,17 @@ it exits 0 and writes one .npy per tensor at {outdir}/<layer name>.npy (frames a
 under {outdir}/frame_XX/); to reject, it exits non-zero. Cases with a layer selection run
 with --decoder-select, whose template also has {layer}. Cases that start at a random-access
 point run only if the template has {start_frame} (the frame_index to start from; the empty
-word for the other cases). See conformance/README.md.
+word for the other cases). A decoder runs in its own process group: at the timeout the whole
+group is killed (and whatever it leaves running when it exits); only the first and last 16 KiB
+of its standard error are kept; each output .npy is hashed as it is read, and one longer than
+the expected tensor and a header is not read. See conformance/README.md.
 
 Examples:
   dfc conform
   dfc conform --case 'invalid/req-8.3*' --json
-  dfc conform --decoder 'dfc decode {input} -o {outdir}' \\
-              --decoder-select 'dfc decode {input} -o {outdir} --layer {layer}'
-  dfc conform --decoder 'f={start_frame}; mydec {input} {outdir} ${f:+--start-frame $f}'
+  dfc conform --decoder 'f={start_frame}; dfc decode {input} -o {outdir} --layout frames ${f:+--start-frame $f}' \\
+              --decoder-select 'f={start_frame}; dfc decode {input} -o {outdir} --layout frames --layer {layer} ${f:+--start-frame $f}'
+  dfc conform --decoder 'mydec {input} {outdir}' --timeout 10
   dfc conform --coverage            (needs: cargo run -p dfc-tools --features coverage -- ...)
   dfc conform --mutants             (needs: cargo run -p dfc-tools --features mutants -- ...)
   dfc conform generate              (rewrite bitstreams/ from the catalogue)

@@ -487,7 +487,6 @@ pub fn run(args: Args, verbosity: crate::Verbosity) -> anyhow::Result<bool> {
     let mut summaries = Vec::new();
     let mut failures: Vec<DecodeError> = Vec::new();
     let mut sequence = None;
-    let mut last_frame = None;
     loop {
         let t = match decoder.next_tensor() {
             Ok(Some(t)) => t,
@@ -499,7 +498,6 @@ pub fn run(args: Args, verbosity: crate::Verbosity) -> anyhow::Result<bool> {
             Err(e) => return Err(stream_error(e)),
         };
         let layer = &info.layers[usize::from(t.layer_id)];
-        last_frame = last_frame.max(Some(t.frame_index));
         // A stream with access units is a sequence (known once its first tensor is decoded,
         // before it is written); it also keeps reference tensors.
         let sequence = *sequence.get_or_insert_with(|| decoder.current_frame().is_some());
@@ -571,11 +569,11 @@ pub fn run(args: Args, verbosity: crate::Verbosity) -> anyhow::Result<bool> {
     }
     failures.splice(0..0, decoder.take_damage());
     if let Some((n, _)) = start {
-        if last_frame.is_some_and(|l| l < n) || (last_frame.is_none() && failures.is_empty()) {
-            bail!(
-                "{input}: frame {n} is beyond the stream (its last frame with a tensor of the selected layers is {})",
-                last_frame.map_or("none".to_string(), |l| l.to_string())
-            );
+        // The decoder has read every frame_header unit from the start point on.
+        if let Some(last) = decoder.current_frame().filter(|&l| n > l) {
+            if failures.is_empty() {
+                bail!("{input}: frame {n} is beyond the stream (its last frame is {last})");
+            }
         }
     }
     let metadata: Vec<(String, String)> = decoder

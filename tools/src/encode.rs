@@ -49,6 +49,14 @@ Examples:
   dfc encode samples/corpus -o lossy.dfc --target-psnr 45          (float layers quantized)
   dfc encode conv1.npy -o c.dfc --method quantized --bits 6 --quantizer codebook
 
+--method auto (the default) gives the smallest payload of the lossless methods the profile
+allows, and tries only those that can still win: native and zlib are coded in full, raw costs
+nothing, lzma and bzip2 stop as soon as their output passes the best so far, and gzip (zlib's
+data with 12 more bytes of framing) is never tried where zlib is allowed; the payload is the
+one trying every method gives. It still costs about one lzma pass: on samples/corpus 1.5 s
+of CPU, where --method native takes 0.02 s for a stream 80 bytes (0.005 %) larger. Give
+--method native to skip the search.
+
 Lossy coding: --bits, --qp, --target-psnr and --target-bpe (one of them) choose the
 quantization of the quantized method; giving one makes every float layer quantized unless
 --method or --layer-method says otherwise. The summary then shows each lossy layer's PSNR

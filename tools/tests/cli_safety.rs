@@ -187,6 +187,29 @@ fn inputs_and_existing_files_are_never_overwritten_without_force() {
         .is_symlink());
     assert_eq!(std::fs::read(&target).unwrap().len(), stream.len());
 
+    // A file below an input directory that the encoder reads is an input; another is not.
+    let features = tmp.path().join("features");
+    std::fs::create_dir(&features).unwrap();
+    let npy = features.join("x.npy");
+    let t = dfc_tools::io::Tensor {
+        element_type: ElementType::Uint8,
+        shape: vec![3],
+        data: vec![1, 2, 3],
+    };
+    std::fs::write(&npy, dfc_tools::io::npy::to_npy_bytes(&t)).unwrap();
+    let err = failed(&dfc(args(&[&"encode", &features, &"-o", &npy, &"-f"])));
+    assert!(err.contains("it is an input"), "{err}");
+    let old_stream = features.join("old.dfc");
+    std::fs::write(&old_stream, b"old").unwrap();
+    ok(dfc(args(&[
+        &"encode",
+        &features,
+        &"-o",
+        &old_stream,
+        &"-f",
+        &"-q",
+    ])));
+
     // Existing files in an output directory.
     let dir = tmp.path().join("out");
     ok(dfc(args(&[&"decode", &input, &"-o", &dir, &"-q"])));
@@ -442,6 +465,17 @@ fn keep_going_decodes_every_layer_but_the_damaged_one() {
         let plain = dfc(args(&[&"decode", &input, &"-o", &sel2, &"--layer", &"c"]));
         assert_eq!(plain.status.success(), requirement != "REQ-7.2-3");
     }
+    // A late error (the stream cut inside c's unit) keeps the earlier tensors.
+    let c_unit = unit_index(&stream, "feature_data", "layer 2 frame 0");
+    let cut = dfc_tools::inspect::scan(&stream).units[c_unit].offset as usize + 9;
+    let input = tmp.path().join("cut.dfc");
+    std::fs::write(&input, &stream[..cut]).unwrap();
+    let out_dir = tmp.path().join("out-cut");
+    let out = dfc(args(&[&"decode", &input, &"-o", &out_dir, &"--keep-going"]));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("REQ-7.2-5"));
+    assert!(out_dir.join("a.npy").is_file() && out_dir.join("b.npy").is_file());
+    assert!(!out_dir.join("c.npy").exists());
 }
 
 #[test]

@@ -251,3 +251,104 @@ fn mutate_reproduces_a_recorded_invalid_case() {
         std::fs::read(case.dir.join("stream.dfc")).expect("golden stream")
     );
 }
+
+#[test]
+fn the_help_example_passes_the_suite() {
+    let help = Command::new(DFC)
+        .args(["conform", "--help"])
+        .output()
+        .expect("dfc runs");
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    // The templates of the first --decoder example, with `dfc` this build's binary.
+    let line = help
+        .lines()
+        .find(|l| l.contains("--decoder 'f={start_frame}; dfc decode"))
+        .expect("the example");
+    let next = help
+        .lines()
+        .skip_while(|l| *l != line)
+        .nth(1)
+        .expect("its --decoder-select line");
+    let template = |l: &str, option: &str| {
+        let start = l.find(&format!("{option} '")).expect(option) + option.len() + 2;
+        let end = start + l[start..].find('\'').expect("closing quote");
+        l[start..end].replace("dfc decode", &format!("{DFC} decode"))
+    };
+    let (ok, failed, json) = conform(
+        &template(line, "--decoder"),
+        &template(next, "--decoder-select"),
+    );
+    assert!(failed.is_empty() && ok, "failed: {failed:?}");
+    assert_eq!(json["summary"]["skipped"], 0);
+}
+
+/// Runs `dfc conform` on one case with `decoder` and a 1-second timeout; returns the case's
+/// result and how long the run took.
+fn run_one(decoder: &str) -> (serde_json::Value, std::time::Duration) {
+    let start = std::time::Instant::now();
+    let out = Command::new(DFC)
+        .args(["conform", "--json", "--suite"])
+        .arg(suite())
+        .args([
+            "--case",
+            "valid/edge-uint8-all-zero",
+            "--timeout",
+            "1",
+            "--decoder",
+            decoder,
+        ])
+        .output()
+        .expect("dfc runs");
+    let elapsed = start.elapsed();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json output");
+    (json["cases"][0].clone(), elapsed)
+}
+
+/// Whether a process whose command line contains `marker` is running.
+fn running(marker: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        std::fs::read(e.path().join("cmdline"))
+            .map(|c| {
+                String::from_utf8_lossy(&c)
+                    .replace('\0', " ")
+                    .contains(marker)
+            })
+            .unwrap_or(false)
+    })
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_decoder_that_leaves_a_sleeping_child_is_stopped_with_it() {
+    // The child sleeps far beyond the timeout, in the background and in the foreground.
+    for decoder in [
+        "sleep 31.25 & sleep 31.5 # {input} {outdir}",
+        "(sleep 31.75 &); exit 1 # {input} {outdir}",
+    ] {
+        let (case, elapsed) = run_one(decoder);
+        assert_eq!(case["status"], "fail", "{case}");
+        assert!(
+            elapsed < std::time::Duration::from_secs(20),
+            "{decoder}: {elapsed:?}"
+        );
+        for marker in ["sleep 31.25", "sleep 31.5", "sleep 31.75"] {
+            assert!(!running(marker), "{marker} still runs");
+        }
+    }
+}
+
+#[test]
+fn a_decoder_that_floods_stderr_is_stopped_and_its_stderr_bounded() {
+    let (case, elapsed) = run_one("yes flood-flood-flood >&2 # {input} {outdir}");
+    assert_eq!(case["got"], "timed out", "{case}");
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+    // A flood then a rejection: the details show the start of stderr, not gigabytes.
+    let (case, _) =
+        run_one("head -c 50000000 /dev/zero | tr '\\0' x >&2; exit 1 # {input} {outdir}");
+    assert_eq!(case["status"], "fail", "{case}");
+    assert!(
+        case.to_string().len() < 100_000,
+        "{} bytes",
+        case.to_string().len()
+    );
+}

@@ -59,28 +59,15 @@ struct FileTarget {
 }
 
 impl Outputs {
-    /// Outputs of a command reading `inputs` (`-` and missing paths are ignored); `force`
-    /// allows replacing existing files.
+    /// Outputs of a command reading the files `inputs` (`-` and missing paths are ignored);
+    /// `force` allows replacing existing files.
     pub fn new(force: bool, inputs: &[PathBuf]) -> Self {
-        let mut ids = Vec::new();
-        for input in inputs.iter().filter(|p| !is_stdio(p)) {
-            if let Ok(meta) = std::fs::metadata(input) {
-                if meta.is_dir() {
-                    // Every file below an input directory is an input too.
-                    let mut pending = vec![input.clone()];
-                    while let Some(d) = pending.pop() {
-                        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                            match e.metadata() {
-                                Ok(m) if m.is_dir() => pending.push(e.path()),
-                                Ok(m) => ids.push(file_id(&m)),
-                                Err(_) => {}
-                            }
-                        }
-                    }
-                }
-                ids.push(file_id(&meta));
-            }
-        }
+        let ids = inputs
+            .iter()
+            .filter(|p| !is_stdio(p))
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| file_id(&m))
+            .collect();
         Outputs { force, inputs: ids }
     }
 
