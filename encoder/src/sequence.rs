@@ -220,6 +220,16 @@ impl FrameCoder<'_, '_> {
         let mut tried: Vec<(f64, f64)> = Vec::new();
         let mut best: Option<(f64, Vec<CodedFrame>)> = None;
         let (mut under, mut over) = (f64::NEG_INFINITY, f64::INFINITY);
+        let elements: f64 = range
+            .clone()
+            .map(|i| {
+                self.frames[i]
+                    .layers
+                    .iter()
+                    .map(|l| l.data.len() as f64 / l.element_type.size() as f64)
+                    .sum::<f64>()
+            })
+            .sum();
         let mut qp = 16.0;
         for _ in 0..10 {
             self.states.clone_from(&saved_states);
@@ -243,16 +253,6 @@ impl FrameCoder<'_, '_> {
             }
             // Secant through the last two encodes (bits grow about linearly with qp), else
             // one bit per element per 8 qp.
-            let elements: f64 = range
-                .clone()
-                .map(|i| {
-                    self.frames[i]
-                        .layers
-                        .iter()
-                        .map(|l| l.data.len() as f64 / l.element_type.size() as f64)
-                        .sum::<f64>()
-                })
-                .sum();
             let aim = 0.995 * budget;
             let mut next = match tried.as_slice() {
                 [.., (q0, b0), (q1, b1)] if (b1 - b0).abs() > 1.0 => {

@@ -24,8 +24,9 @@ const QP_MAX: f64 = 136.0;
 const QP_GRID: f64 = 1.0 / 16.0;
 
 impl Job<'_> {
+    /// The tensor's largest magnitude, from the cached per-tensor scales (no pass of its own).
     fn peak(&self) -> f64 {
-        f64::from(self.values.iter().fold(0f32, |m, v| m.max(v.abs())))
+        self.scales(false).0.first().map_or(0.0, |&(_, peak)| peak)
     }
 
     /// PSNR of nearest rounding with `q` over every `stride`-th element, as the decoder outputs
